@@ -1,0 +1,29 @@
+/**
+ * `virtiokit lint <input> [--base <tree>] [--json] [--all]`: compiler-style diagnostics for a spec.
+ * Exit 0 clean or warnings only, 1 when the spec has errors, 2 when the input cannot be read.
+ * For a mail or patch, findings are limited to the lines the patch brings unless `--all` is given.
+ *
+ * @module
+ */
+import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { lint } from "../../grammar/lint.js";
+import { frontEndOrReport, parseInputArgs } from "./frontend-args.js";
+
+export const summary = "report defects in a spec";
+const USAGE = "usage: virtiokit lint <mail|patch|file.tex|tree> [--base <tree>] [--json] [--all]";
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseInputArgs(argv, USAGE, ["all"]);
+  if (typeof args === "string") {
+    process.stderr.write(args + "\n");
+    return 2;
+  }
+  const fe = frontEndOrReport(args);
+  if (!fe) return 2;
+  const diags = lint(fe.doc, fe.ir, { scope: args.values.all ? undefined : fe.patchScope });
+  process.stdout.write(formatDiagnostics(diags, { json: args.json }));
+  const errors = diags.filter((d) => d.severity === "error").length;
+  const warnings = diags.filter((d) => d.severity === "warning").length;
+  if (!args.json) process.stderr.write(`${errors} error(s), ${warnings} warning(s)\n`);
+  return errors > 0 ? 1 : 0;
+}

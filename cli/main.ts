@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * The `virtiokit` command line. Each subcommand lives in `cli/commands/<name>.ts` and exports
+ * `run(argv: string[]): Promise<number>` returning the process exit code:
+ * 0 success, 1 the spec has errors (lint) / a check failed, 2 the input cannot be read or used.
+ */
+const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; summary: string }>> = {
+  apply: () => import("./commands/apply.js"),
+  parse: () => import("./commands/parse.js"),
+  lint: () => import("./commands/lint.js"),
+};
+
+function usage(): string {
+  return [
+    "usage: virtiokit <command> [options]",
+    "",
+    "commands:",
+    "  apply <mail|patch> --base <tree> --out <dir>   apply a mailed patch onto a base tree",
+    "  parse <input> [--base <tree>] [--json]         print the IR of a spec",
+    "  lint <input> [--base <tree>] [--json]          report defects in a spec",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "-h" || name === "--help") {
+    process.stdout.write(usage() + "\n");
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`virtiokit: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  const mod = await load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // A bug in virtiokit itself, not in the input: say so plainly, without a stack unless asked.
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`virtiokit: internal error: ${msg}\n`);
+    if (process.env.VIRTIOKIT_DEBUG) console.error(err);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,129 @@
+/**
+ * Typed wrapper over the peggy-generated LaTeX parser (grammar/latex.peggy, built into grammar/build/).
+ *
+ * The parser is lexical (commands, arguments, groups, environments, comments, math, text with positions);
+ * meaning is assigned by {@link ./document.ts}.
+ *
+ * @module
+ */
+import { parse as peggyParse } from "./build/latex-parser.js";
+
+/** Position of a node inside one file (1-based lines and columns, 0-based offsets). */
+export interface TexLoc {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  offset: number;
+  endOffset: number;
+}
+
+export interface TexArg {
+  kind: "opt" | "req";
+  nodes: TexNode[];
+  /** The argument's source text without its brackets. */
+  raw: string;
+  loc: TexLoc;
+}
+
+export type TexNode =
+  | { type: "text"; value: string; loc: TexLoc }
+  | { type: "comment"; value: string; loc: TexLoc }
+  | { type: "special"; value: string; loc: TexLoc }
+  | { type: "math"; value: string; display: boolean; loc: TexLoc }
+  | { type: "verb"; name: string; value: string; loc: TexLoc }
+  | { type: "group"; nodes: TexNode[]; loc: TexLoc }
+  | { type: "command"; name: string; star: boolean; args: TexArg[]; loc: TexLoc }
+  | {
+      type: "env";
+      name: string;
+      args: TexArg[];
+      verbatim: boolean;
+      body: TexNode[];
+      /** Verbatim body text (lstlisting), with the position of its first character. */
+      raw?: string;
+      rawLoc?: TexLoc;
+      loc: TexLoc;
+    };
+
+/** A LaTeX text that cannot be read at all (unbalanced braces, mismatched environments). */
+export class TexSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+    readonly expected?: string,
+  ) {
+    super(message);
+    this.name = "TexSyntaxError";
+  }
+}
+
+interface PeggyError {
+  message: string;
+  location?: { start: { line: number; column: number } };
+  expected?: { type: string; description?: string; text?: string }[] | null;
+  found?: string | null;
+}
+
+function describeExpected(e: PeggyError): string | undefined {
+  if (!e.expected || e.expected.length === 0) return undefined;
+  const names = [...new Set(e.expected.map((x) => x.description ?? (x.text !== undefined ? JSON.stringify(x.text) : x.type)))];
+  return names.slice(0, 6).join(", ");
+}
+
+/** Fills line/column of every node from its offsets (the grammar records offsets only, for speed). */
+function addLineColumns(text: string, nodes: TexNode[]): void {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  const place = (offset: number): [number, number] => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return [lo + 1, offset - starts[lo]! + 1];
+  };
+  const fix = (l: TexLoc) => {
+    [l.line, l.column] = place(l.offset);
+    [l.endLine, l.endColumn] = place(l.endOffset);
+  };
+  const walk = (ns: TexNode[]) => {
+    for (const n of ns) {
+      fix(n.loc);
+      if (n.type === "group") walk(n.nodes);
+      else if (n.type === "command") for (const a of n.args) {
+        fix(a.loc);
+        walk(a.nodes);
+      }
+      else if (n.type === "env") {
+        for (const a of n.args) {
+          fix(a.loc);
+          walk(a.nodes);
+        }
+        if (n.rawLoc) fix(n.rawLoc);
+        walk(n.body);
+      }
+    }
+  };
+  walk(nodes);
+}
+
+/** Parses one file's text. Throws {@link TexSyntaxError} (never a raw peggy error). */
+export function parseTex(text: string): TexNode[] {
+  try {
+    const nodes = peggyParse(text) as TexNode[];
+    addLineColumns(text, nodes);
+    return nodes;
+  } catch (err) {
+    const e = err as PeggyError;
+    if (e && typeof e === "object" && e.location) {
+      const expected = describeExpected(e);
+      // Our own error() calls carry a full sentence; peggy's generic ones say "Expected … but … found".
+      throw new TexSyntaxError(e.message, e.location.start.line, e.location.start.column, expected);
+    }
+    throw err;
+  }
+}

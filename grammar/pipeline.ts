@@ -1,0 +1,60 @@
+/**
+ * The front end in one call: input (mail, patch, .tex file or tree) → post-patch tree → document model → IR.
+ *
+ * @module
+ */
+import { buildDocument, type Document } from "./document.js";
+import { loadInput, type LoadedInput } from "./ingest/index.js";
+import { buildIR } from "./ir/build.js";
+import type { Diagnostic, SourceSpan, SpecIR } from "./ir/types.js";
+
+export interface FrontEnd {
+  loaded: LoadedInput;
+  doc: Document;
+  ir: SpecIR;
+  /** Lines the patch brought (file → 1-based lines): lint's default scope for a mail or patch. */
+  patchScope?: Map<string, Set<number>>;
+}
+
+/** The input cannot be used: one or more fatal diagnostics (unreadable, does not apply, not LaTeX). */
+export class InputError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => d.message).join("; "));
+    this.name = "InputError";
+  }
+}
+
+/** Reads an input and builds its IR. Throws {@link InputError} when the input is unusable. */
+export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontEnd {
+  let loaded: LoadedInput;
+  try {
+    loaded = loadInput(input, opts);
+  } catch (err) {
+    const diags = (err as { diagnostics?: Diagnostic[] }).diagnostics;
+    if (Array.isArray(diags) && diags.length) throw new InputError(diags);
+    throw err;
+  }
+  const { tree } = loaded;
+  const mailFile = loaded.input.kind === "mail" || loaded.input.kind === "patch" ? loaded.input.path : undefined;
+  const doc = buildDocument({ files: tree.files, entry: tree.entry, mailFile });
+  if (doc.fatal) throw new InputError([doc.fatal]);
+  const mailLine = (file: string, line: number): SourceSpan["mail"] => {
+    const l = tree.files.get(file)?.mailLines?.[line - 1];
+    return mailFile && l !== undefined ? { file: mailFile, line: l } : undefined;
+  };
+  const ir = buildIR(doc, loaded.input, { mailLine });
+  ir.diagnostics.unshift(...loaded.diagnostics);
+  let patchScope: Map<string, Set<number>> | undefined;
+  if (mailFile) {
+    patchScope = new Map();
+    for (const [path, f] of tree.files) {
+      if (!f.mailLines) continue;
+      const lines = new Set<number>();
+      f.mailLines.forEach((m, i) => {
+        if (m !== undefined) lines.add(i + 1);
+      });
+      if (lines.size) patchScope.set(path, lines);
+    }
+  }
+  return { loaded, doc, ir, patchScope };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    benchmark: { include: ["test/bench/**/*.bench.ts"] },
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: worker-thread tests spawn their own threads, so keep vitest's pool small.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
