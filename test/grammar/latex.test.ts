@@ -41,7 +41,7 @@ describe("LaTeX grammar", () => {
     const src = "text\n\\begin{lstlisting}\nstruct a {\n\tle64 x; // 50% {\n};\n\\end{lstlisting}\n";
     const env = parseTex(src).find((n) => n.type === "env");
     expect(env).toMatchObject({ type: "env", name: "lstlisting", verbatim: true, raw: "\nstruct a {\n\tle64 x; // 50% {\n};\n" });
-    expect(env && env.type === "env" && env.rawLoc).toMatchObject({ line: 2, column: 18 });
+    expect(env && env.type === "env" && env.rawLoc).toMatchObject({ line: 2, column: 19 });
   });
 
   it("reads URLs with % and # literally", () => {
