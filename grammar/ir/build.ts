@@ -73,7 +73,7 @@ export interface BuildOptions {
   mailLine?: (file: string, line: number) => SourceSpan["mail"];
 }
 
-const PRESENCE_RE = /\bonly (?:if|when)\s+([A-Z][A-Z0-9_]+)\s+is\s+(not\s+)?(?:negotiated|set|offered|accepted)/i;
+const PRESENCE_RE = /\bonly (?:if|when)\s+([A-Z][A-Z0-9_]+)\s+(?:is\s+)?(not\s+)?(?:negotiated|set|offered|accepted)/i;
 const PRESENCE_PROSE_RE = /\b(?:exists?|is present|is valid|is only valid|only exists)\b.*?\b(?:if|when)\s+([A-Z][A-Z0-9_]+)\s+is\s+(not\s+)?negotiated/i;
 
 function presenceFrom(text: string | undefined): Presence | undefined {

@@ -32,7 +32,9 @@ const ABBREVIATIONS = /\b(e\.g|i\.e|etc|vs|cf|Fig|No|Sec)\.$/;
 export function splitSentences(text: string): { text: string; offset: number }[] {
   const out: { text: string; offset: number }[] = [];
   let start = 0;
-  const re = /[.!?](?=\s+[A-Z\\(0-9"`']|\s*$)/g;
+  // A sentence ends at . ! ? before whitespace; the next one may start in lower case, since the spec starts
+  // sentences with field names ("devid MUST NOT be 0."). Abbreviations are not ends.
+  const re = /[.!?](?=\s+\S|\s*$)/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
     const end = m.index + 1;
