@@ -1,0 +1,138 @@
+/**
+ * `virtiokit apply <mail|patch> --base <tree> --out <dir>`: rebuilds the post-patch tree of a mailed proposal.
+ *
+ * Writes every file of the base tree to `<dir>` with the patched files updated, prints the diffstat in git's
+ * format on stdout and diagnostics (`file:line:col: severity: message`) on stderr.
+ * Exit status: 0 applied; 1 applied, but the mail's own diffstat disagrees with what was applied;
+ * 2 the input cannot be read or applied, or the command line is wrong.
+ *
+ * @module
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { parseArgs } from "node:util";
+import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { formatDiffstat, IngestError, loadInput, type LoadedInput } from "../../grammar/ingest/index.js";
+
+/** One-line description for `virtiokit --help`. */
+export const summary = "apply a mailed patch onto a base tree and write the post-patch tree";
+
+const USAGE = [
+  "usage: virtiokit apply <mail|patch> --base <tree> --out <dir> [--json]",
+  "",
+  "  <mail|patch>   a mail as archived (raw, web copy, or a reply quoting the patch) or a unified diff",
+  "  --base <tree>  the spec tree the patch was made against (not needed if the patch only creates files)",
+  "  --out <dir>    where to write the post-patch tree (must not exist, or be empty)",
+  "  --json         print {diffstat, mailDiffstat, changed, diagnostics} as JSON on stdout",
+  "",
+  "exit status: 0 applied, 1 applied but the mail's diffstat disagrees, 2 input unusable",
+].join("\n");
+
+/** Runs the command; returns the exit status. */
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        base: { type: "string" },
+        out: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    return usageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length !== 1) return usageError(positionals.length === 0 ? "missing <mail|patch>" : "expected exactly one <mail|patch>");
+  if (values.out === undefined) return usageError("missing --out <dir>");
+  const input = positionals[0]!;
+  const out = values.out;
+
+  let loaded: LoadedInput;
+  try {
+    loaded = loadInput(input, values.base === undefined ? {} : { base: values.base });
+  } catch (err) {
+    if (err instanceof IngestError) {
+      process.stderr.write(formatDiagnostics(err.diagnostics));
+      return 2;
+    }
+    throw err;
+  }
+  if (loaded.input.kind !== "mail" && loaded.input.kind !== "patch") {
+    return commandError(`'${input}' is a ${loaded.input.kind === "tree" ? "directory" : ".tex file"}, not a mail or a patch`);
+  }
+
+  const outProblem = checkOutDir(out, values.base);
+  if (outProblem) return commandError(outProblem);
+  try {
+    writeTree(loaded, values.base, out);
+  } catch (err) {
+    return commandError(`cannot write '${out}': ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  const mismatch = loaded.diagnostics.some((d) => d.code === "diffstat-mismatch");
+  if (values.json) {
+    const report = {
+      diffstat: loaded.diffstat,
+      mailDiffstat: loaded.mailDiffstat ?? null,
+      changed: loaded.tree.changed,
+      diagnostics: loaded.diagnostics,
+    };
+    process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  } else {
+    if (loaded.diffstat) process.stdout.write(formatDiffstat(loaded.diffstat));
+    process.stderr.write(formatDiagnostics(loaded.diagnostics));
+  }
+  return mismatch ? 1 : 0;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`virtiokit apply: ${message}\n${USAGE}\n`);
+  return 2;
+}
+
+function commandError(message: string): number {
+  process.stderr.write(`virtiokit apply: error: ${message}\n`);
+  return 2;
+}
+
+/** Why `out` cannot receive the tree, or undefined when it can. */
+function checkOutDir(out: string, base: string | undefined): string | undefined {
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) return `--out '${out}' exists and is not a directory`;
+    if (readdirSync(out).length > 0) return `--out '${out}' is not empty; refusing to overwrite it`;
+  }
+  if (base !== undefined) {
+    // Copying a tree into itself would never end (and would change the base).
+    const rel = relative(resolve(base), resolve(out));
+    if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) return `--out '${out}' is inside the base tree '${base}'`;
+  }
+  return undefined;
+}
+
+/** Copies the base (everything but `.git`), then writes the changed files and removes the deleted ones. */
+function writeTree(loaded: LoadedInput, base: string | undefined, out: string): void {
+  mkdirSync(out, { recursive: true });
+  if (base !== undefined) {
+    cpSync(base, out, { recursive: true, verbatimSymlinks: true, filter: (src) => basename(src) !== ".git" });
+  }
+  const root = realpathSync(out);
+  for (const path of loaded.tree.changed) {
+    // Paths were checked by ingest: relative, no `..`, no empty segment. A directory copied from the base
+    // may still be a symbolic link, so the real parent must be inside `out` too.
+    const target = join(out, ...path.split("/"));
+    mkdirSync(dirname(target), { recursive: true });
+    const parent = realpathSync(dirname(target));
+    if (parent !== root && !parent.startsWith(root + sep)) throw new Error(`'${path}' leads outside the output folder`);
+    const file = loaded.tree.files.get(path);
+    if (file) writeFileSync(target, file.text);
+    else rmSync(target, { force: true });
+  }
+}

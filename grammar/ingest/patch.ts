@@ -1,0 +1,237 @@
+/**
+ * Walking a patch region (see `mail.ts`) file by file: git headers (`diff --git`, `new file mode`,
+ * `deleted file mode`, `index`) or plain `---`/`+++` pairs, then the hunks of each file, each placed on its
+ * base file by `hunk-place.ts`. Renames, copies and binary patches are refused (`patch-unsupported`).
+ *
+ * The patch ends at the first line after a complete hunk that starts neither another hunk nor another file.
+ *
+ * @module
+ */
+import type { Diagnostic } from "../ir/types.js";
+import { fail, pointSpan } from "./errors.js";
+import { parseHunkHeader, type Budget } from "./hunk-read.js";
+import { placeHunk, type BaseFile, type PlacedHunk } from "./hunk-place.js";
+import type { MailLine } from "./mail-line.js";
+
+/** One file's part of a patch, its hunks placed on the base. */
+export interface FilePatch {
+  /** Path in the tree (the new name; the old one for a deletion). */
+  path: string;
+  /** The patch creates the file (`--- /dev/null`). */
+  created: boolean;
+  /** The patch deletes the file (`+++ /dev/null`). */
+  deleted: boolean;
+  /** The header lines (`diff --git` … `+++`), un-quoted, for rebuilding the patch text. */
+  headerLines: MailLine[];
+  hunks: PlacedHunk[];
+}
+
+/** How the patch walker sees the base tree. */
+export interface BaseProvider {
+  /** Whether a base tree was given at all. */
+  readonly hasTree: boolean;
+  /** The base file at a tree path, split into lines; undefined when the tree has no such file. */
+  lines(path: string): readonly string[] | undefined;
+}
+
+/** Context of {@link parsePatch}. */
+export interface PatchContext {
+  mailFile: string;
+  base: BaseProvider;
+  wrapWidth: number;
+  budget: Budget;
+  /** Notes and warnings are appended here. */
+  diagnostics: Diagnostic[];
+}
+
+const EXTENDED_HEADER_RE =
+  /^(?:old mode|new mode|deleted file mode|new file mode|index|similarity index|dissimilarity index) /;
+const UNSUPPORTED_HEADER_RE = /^(?:rename from|rename to|copy from|copy to) |^GIT binary patch$|^Binary files /;
+/** Lines other diff tools put between files (`diff -ru a b`, svn's `Index:` and `====`). */
+const NOISE_RE = /^(?:diff |Index: |={5,}$|Only in )/;
+
+/**
+ * Parses every file of the patch in `region`, placing each hunk on its base file. Throws an IngestError on
+ * the first file or hunk that cannot be used.
+ */
+export function parsePatch(region: readonly MailLine[], ctx: PatchContext): FilePatch[] {
+  const files: FilePatch[] = [];
+  const seen = new Set<string>();
+  let i = 0;
+  while (i < region.length) {
+    const l = region[i]!;
+    if (!l.quoted) break;
+    let header: FileHeader | undefined;
+    if (l.text.startsWith("diff --git ")) header = readGitHeader(region, i, ctx);
+    else if (isPlainHeaderAt(region, i)) header = readPlainHeader(region, i, ctx);
+    else if (files.length > 0 && NOISE_RE.test(l.text)) {
+      i++;
+      continue;
+    } else break;
+
+    const { path } = header;
+    if (seen.has(path)) {
+      fail("patch-unsupported", `the patch changes '${path}' a second time; apply the two parts separately`, at(ctx, l));
+    }
+    seen.add(path);
+    i = header.next;
+    const fp: FilePatch = { path, created: header.created, deleted: header.deleted, headerLines: header.lines, hunks: [] };
+    files.push(fp);
+    i = readHunks(region, i, fp, ctx);
+  }
+  return files;
+}
+
+interface FileHeader {
+  path: string;
+  created: boolean;
+  deleted: boolean;
+  lines: MailLine[];
+  /** Index of the first line after the header. */
+  next: number;
+}
+
+function at(ctx: PatchContext, l: MailLine) {
+  return pointSpan(ctx.mailFile, l.line, l.column);
+}
+
+function isPlainHeaderAt(region: readonly MailLine[], i: number): boolean {
+  const a = region[i];
+  const b = region[i + 1];
+  return !!a && !!b && a.quoted && b.quoted && a.text.startsWith("--- ") && b.text.startsWith("+++ ");
+}
+
+/** `diff --git a/x b/x`, its extended headers, and the `---`/`+++` pair when there are hunks. */
+function readGitHeader(region: readonly MailLine[], start: number, ctx: PatchContext): FileHeader {
+  const first = region[start]!;
+  const lines: MailLine[] = [first];
+  let created = false;
+  let deleted = false;
+  let i = start + 1;
+  for (; i < region.length; i++) {
+    const l = region[i]!;
+    if (!l.quoted) break;
+    if (UNSUPPORTED_HEADER_RE.test(l.text)) {
+      fail("patch-unsupported", `renames, copies and binary patches are not supported ('${l.text}')`, at(ctx, l));
+    }
+    if (!EXTENDED_HEADER_RE.test(l.text)) break;
+    if (l.text.startsWith("new file mode ")) created = true;
+    if (l.text.startsWith("deleted file mode ")) deleted = true;
+    lines.push(l);
+  }
+  if (isPlainHeaderAt(region, i)) {
+    const plain = readPlainHeader(region, i, ctx, true);
+    return { ...plain, created: plain.created || created, deleted: plain.deleted || deleted, lines: [...lines, ...plain.lines] };
+  }
+  // No hunks (a mode change, or an empty file created or deleted): the name is in the `diff --git` line.
+  const path = gitLinePath(first, ctx);
+  return { path, created, deleted, lines, next: i };
+}
+
+/** The path of `diff --git a/<p> b/<p>` (both names equal, since renames are not supported). */
+function gitLinePath(l: MailLine, ctx: PatchContext): string {
+  const rest = l.text.slice("diff --git ".length).trimEnd();
+  for (let k = rest.indexOf(" b/"); k >= 0; k = rest.indexOf(" b/", k + 1)) {
+    const a = rest.slice(0, k);
+    const b = rest.slice(k + 1);
+    if (a.startsWith("a/") && a.slice(2) === b.slice(2)) return checkPath(a.slice(2), l, ctx);
+  }
+  fail("patch-unsupported", `cannot read the file name of '${l.text}' (a rename or a quoted name?)`, at(ctx, l));
+}
+
+/** `--- old` / `+++ new`; names stripped of one leading directory (git's `-p1`), timestamps dropped. */
+function readPlainHeader(region: readonly MailLine[], i: number, ctx: PatchContext, git = false): FileHeader {
+  const minus = region[i]!;
+  const plus = region[i + 1]!;
+  const oldName = headerName(minus.text.slice(4));
+  const newName = headerName(plus.text.slice(4));
+  if (oldName === null && newName === null) {
+    fail("patch-unsupported", "both sides of the file header are /dev/null", at(ctx, minus));
+  }
+  const strip = (name: string, prefix: string): string => {
+    if (git) {
+      if (!name.startsWith(prefix)) fail("patch-unsupported", `expected '${prefix}' before the file name '${name}'`, at(ctx, name === oldName ? minus : plus));
+      return name.slice(prefix.length);
+    }
+    const slash = name.indexOf("/");
+    return slash >= 0 ? name.slice(slash + 1) : name;
+  };
+  const oldPath = oldName === null ? null : strip(oldName, "a/");
+  const newPath = newName === null ? null : strip(newName, "b/");
+  if (git && oldPath !== null && newPath !== null && oldPath !== newPath) {
+    fail("patch-unsupported", `renames are not supported ('${oldPath}' → '${newPath}')`, at(ctx, plus));
+  }
+  const path = checkPath((newPath ?? oldPath)!, newPath !== null ? plus : minus, ctx);
+  return { path, created: oldPath === null, deleted: newPath === null, lines: [minus, plus], next: i + 2 };
+}
+
+/** The file name of a `---`/`+++` line: null for /dev/null; a tab starts a timestamp. */
+function headerName(s: string): string | null {
+  const name = s.split("\t")[0]!.trimEnd();
+  return name === "/dev/null" ? null : name;
+}
+
+/** Refuses names that would leave the tree when written: absolute, `..`, empty segments, quoted. */
+function checkPath(p: string, l: MailLine, ctx: PatchContext): string {
+  if (p.startsWith('"')) fail("patch-unsupported", `quoted file names are not supported (${p})`, at(ctx, l));
+  const segments = p.split("/");
+  if (p === "" || p.startsWith("/") || p.includes("\\") || p.includes("\0") || segments.some((s) => s === "" || s === "." || s === "..")) {
+    fail("path-unsafe", `refusing the file name '${p}': it must be a relative path inside the tree`, at(ctx, l));
+  }
+  return p;
+}
+
+/** Reads and places the hunks of one file; returns the index after the last one. */
+function readHunks(region: readonly MailLine[], i: number, fp: FilePatch, ctx: PatchContext): number {
+  const headerMail = fp.headerLines[0]!;
+  let base: BaseFile | null = null;
+  if (fp.created) {
+    if (ctx.base.lines(fp.path) !== undefined) {
+      fail("new-file-exists", `the patch creates '${fp.path}', which already exists in the base tree`, at(ctx, headerMail));
+    }
+  } else {
+    if (!ctx.base.hasTree) {
+      fail("base-required", `the patch changes '${fp.path}', so it needs the base tree it was made against`, at(ctx, headerMail), {
+        hint: "pass --base <tree>",
+      });
+    }
+    const lines = ctx.base.lines(fp.path);
+    if (lines === undefined) {
+      fail("base-file-missing", `the patch changes '${fp.path}', which is not in the base tree`, at(ctx, headerMail));
+    }
+    base = { path: fp.path, lines };
+  }
+
+  let minPosition = 0;
+  let carriedOffset = 0;
+  while (i < region.length && region[i]!.quoted && region[i]!.text.startsWith("@@ ")) {
+    const l = region[i]!;
+    const header = parseHunkHeader(l);
+    if (!header) fail("hunk-header-malformed", `malformed hunk header '${l.text}'`, at(ctx, l), { hint: "expected '@@ -a,b +c,d @@'" });
+    if (fp.created && (header.oldStart !== 0 || header.oldCount !== 0)) {
+      fail("hunk-header-malformed", `'${fp.path}' is created by the patch, so its hunk must start '@@ -0,0'`, at(ctx, l));
+    }
+    if (fp.deleted && header.newCount !== 0) {
+      fail("hunk-header-malformed", `'${fp.path}' is deleted by the patch, so its hunk must end '+0,0 @@'`, at(ctx, l));
+    }
+    const placed = placeHunk(region, i + 1, header, {
+      mailFile: ctx.mailFile,
+      hunkNumber: fp.hunks.length + 1,
+      base,
+      minPosition,
+      carriedOffset,
+      wrapWidth: ctx.wrapWidth,
+      budget: ctx.budget,
+      diagnostics: ctx.diagnostics,
+    });
+    const previous = fp.hunks[fp.hunks.length - 1];
+    if (previous && placed.position < previous.position + previous.header.oldCount) {
+      fail("hunk-out-of-order", `hunk #${fp.hunks.length + 1} of '${fp.path}' overlaps or precedes the hunk before it`, at(ctx, l));
+    }
+    fp.hunks.push(placed);
+    minPosition = placed.position + header.oldCount;
+    carriedOffset = placed.offset;
+    i = placed.reading.end;
+  }
+  return i;
+}
