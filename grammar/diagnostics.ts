@@ -2,7 +2,8 @@
  * Printing of {@link Diagnostic}s, shared by every command that reports findings (apply, parse, lint).
  *
  * The text form is the one compilers use, so editors and CI annotators can jump to the position:
- * `file:line:col: severity: message [code]`, and a second indented line for the hint when there is one.
+ * `file:line:col: severity: message [code]`, then indented lines for the hint and, when the input was a mail, the
+ * line of the mail that carried the position.
  *
  * @module
  */
@@ -16,6 +17,8 @@ export function formatDiagnostic(d: Diagnostic): string {
   const { file, line, column } = d.source;
   let text = `${file}:${line}:${column}: ${d.severity}: ${d.message} [${d.code}]`;
   if (d.hint !== undefined && d.hint !== "") text += `\n  hint: ${d.hint}`;
+  // Spec authors fix the mail they sent, not the post-patch tree: say where in the mail the line is.
+  if (d.source.mail) text += `\n  mail: ${d.source.mail.file}:${d.source.mail.line}`;
   return text;
 }
 

@@ -16,6 +16,10 @@ export interface TreeFile {
   text: string;
   /** index = line - 1 → line of the mail that carried this line. */
   mailLines?: (number | undefined)[];
+  /** 1-based lines the patch added. */
+  addedLines?: number[];
+  /** Set of addedLines, built on first use. */
+  addedSet?: Set<number>;
 }
 
 export interface Tree {
@@ -129,8 +133,15 @@ function spanOf(file: TreeFile, loc: { line: number; column: number; endLine?: n
     endColumn: loc.endColumn ?? loc.column,
   };
   const mailLine = file.mailLines?.[loc.line - 1];
-  if (mailFile && mailLine !== undefined) span.mail = { file: mailFile, line: mailLine };
+  if (mailFile && mailLine !== undefined) span.mail = { file: mailFile, line: mailLine, added: isAdded(file, loc.line) };
   return span;
+}
+
+/** Whether the patch added this line of the file (as opposed to quoting it as context). */
+export function isAdded(file: TreeFile, line: number): boolean {
+  if (!file.addedLines) return false;
+  file.addedSet ??= new Set(file.addedLines);
+  return file.addedSet.has(line);
 }
 
 /** Collapse LaTeX whitespace: runs of spaces/newlines become one space. */

@@ -124,6 +124,16 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
       out.push({ severity: "error", code: "duplicate-label", message: `label '${l.label}' is already defined at ${prev.file}:${prev.line}:${prev.column}`, source: l.span });
     } else firstLabel.set(l.label, l.span);
   }
+  // Section labels follow the spec's "prefix:Path / To / Section" convention; one without a prefix cannot be
+  // told apart from the rest and breaks tools that select on the prefix.
+  const sectionLabels = doc.sections.filter((s) => s.label !== undefined && !s.normative);
+  const prefixed = sectionLabels.filter((s) => s.label!.includes(":")).length;
+  if (prefixed > sectionLabels.length / 2) {
+    for (const s of sectionLabels) {
+      if (s.label!.includes(":")) continue;
+      out.push({ severity: "warning", code: "label-prefix", message: `label '${s.label}' of section '${s.title}' has no prefix (the spec's section labels start with 'sec:')`, source: s.labelSpan ?? s.span, hint: `write \\label{sec:${s.label}}` });
+    }
+  }
   for (const r of doc.refs) {
     if (firstLabel.has(r.label)) continue;
     const hint = closestLabel(r.label, firstLabel.keys());

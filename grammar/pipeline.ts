@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { buildDocument, type Document } from "./document.js";
+import { buildDocument, isAdded, type Document } from "./document.js";
 import { loadInput, type LoadedInput } from "./ingest/index.js";
 import { buildIR } from "./ir/build.js";
 import type { Diagnostic, SourceSpan, SpecIR } from "./ir/types.js";
@@ -12,7 +12,7 @@ export interface FrontEnd {
   loaded: LoadedInput;
   doc: Document;
   ir: SpecIR;
-  /** Lines the patch brought (file → 1-based lines): lint's default scope for a mail or patch. */
+  /** Lines the patch added (file → 1-based lines): lint's default scope for a mail or patch. */
   patchScope?: Map<string, Set<number>>;
 }
 
@@ -36,11 +36,14 @@ export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontE
   }
   const { tree } = loaded;
   const mailFile = loaded.input.kind === "mail" || loaded.input.kind === "patch" ? loaded.input.path : undefined;
-  const doc = buildDocument({ files: tree.files, entry: tree.entry, mailFile });
+  // Document's TreeFile caches a Set of added lines; keep ingest's objects untouched.
+  const files = new Map([...tree.files].map(([k, f]) => [k, { ...f }] as const));
+  const doc = buildDocument({ files, entry: tree.entry, mailFile });
   if (doc.fatal) throw new InputError([doc.fatal]);
   const mailLine = (file: string, line: number): SourceSpan["mail"] => {
-    const l = tree.files.get(file)?.mailLines?.[line - 1];
-    return mailFile && l !== undefined ? { file: mailFile, line: l } : undefined;
+    const f = files.get(file);
+    const l = f?.mailLines?.[line - 1];
+    return mailFile && f && l !== undefined ? { file: mailFile, line: l, added: isAdded(f, line) } : undefined;
   };
   const ir = buildIR(doc, loaded.input, { mailLine });
   ir.diagnostics.unshift(...loaded.diagnostics);
@@ -48,12 +51,8 @@ export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontE
   if (mailFile) {
     patchScope = new Map();
     for (const [path, f] of tree.files) {
-      if (!f.mailLines) continue;
-      const lines = new Set<number>();
-      f.mailLines.forEach((m, i) => {
-        if (m !== undefined) lines.add(i + 1);
-      });
-      if (lines.size) patchScope.set(path, lines);
+      // Lint looks at what the proposal brings: the lines the patch added, not its context lines.
+      if (f.addedLines?.length) patchScope.set(path, new Set(f.addedLines));
     }
   }
   return { loaded, doc, ir, patchScope };

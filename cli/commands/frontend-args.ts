@@ -15,7 +15,7 @@ export interface InputArgs {
 }
 
 /** Parses `<input> [--base <tree>] [--json]` plus extra boolean flags. Returns an error message on bad usage. */
-export function parseInputArgs(argv: string[], usage: string, extraFlags: string[] = []): InputArgs | string {
+export function parseInputArgs(argv: string[], usage: string, extraFlags: string[] = [], extraStrings: string[] = []): InputArgs | string {
   let parsed;
   try {
     parsed = parseArgs({
@@ -25,6 +25,7 @@ export function parseInputArgs(argv: string[], usage: string, extraFlags: string
         base: { type: "string" },
         json: { type: "boolean", default: false },
         ...Object.fromEntries(extraFlags.map((f) => [f, { type: "boolean" as const, default: false }])),
+        ...Object.fromEntries(extraStrings.map((f) => [f, { type: "string" as const }])),
       },
     });
   } catch (err) {

@@ -13,6 +13,8 @@ export interface AppliedFile {
   text: string | null;
   /** Per post-patch line (index = line - 1): the 1-based mail line that carried it, for context and added lines. */
   mailLines: (number | undefined)[];
+  /** 1-based post-patch lines the patch added (not context): what the proposal itself brings. */
+  addedLines: number[];
   insertions: number;
   deletions: number;
 }
@@ -26,6 +28,7 @@ export function applyFilePatch(baseText: string | null, fp: FilePatch, mailFile:
   const base = baseText === null ? { lines: [] as string[], finalNewline: true } : splitLines(baseText);
   const out: string[] = [];
   const mailLines: (number | undefined)[] = [];
+  const addedLines: number[] = [];
   let finalNewline = base.finalNewline;
   let cursor = 0;
   let insertions = 0;
@@ -41,7 +44,10 @@ export function applyFilePatch(baseText: string | null, fp: FilePatch, mailFile:
         deletions++;
         continue;
       }
-      if (l.kind === "add") insertions++;
+      if (l.kind === "add") {
+        insertions++;
+        addedLines.push(out.length + 1);
+      }
       // A context line is the base's line (equal by placement); an added one is the mail's.
       out.push(l.text);
       mailLines.push(l.mail.line);
@@ -66,9 +72,9 @@ export function applyFilePatch(baseText: string | null, fp: FilePatch, mailFile:
         pointSpan(mailFile, first.line, first.column),
       );
     }
-    return { text: null, mailLines: [], insertions, deletions };
+    return { text: null, mailLines: [], addedLines: [], insertions, deletions };
   }
-  return { text: joinLines(out, finalNewline), mailLines, insertions, deletions };
+  return { text: joinLines(out, finalNewline), mailLines, addedLines, insertions, deletions };
 }
 
 /**

@@ -196,7 +196,7 @@ function loadPatchInputUnsafe(path: string, opts: LoadOptions, diagnostics: Diag
   for (const fp of patches) {
     const applied = applyFilePatch(fp.created ? null : (baseText(fp.path) ?? ""), fp, path);
     if (applied.text === null) files.delete(fp.path);
-    else files.set(fp.path, { path: fp.path, text: applied.text, mailLines: applied.mailLines });
+    else files.set(fp.path, { path: fp.path, text: applied.text, mailLines: applied.mailLines, addedLines: applied.addedLines });
     counts.push({ path: fp.path, insertions: applied.insertions, deletions: applied.deletions });
     const joins = fp.hunks.flatMap((h) => h.reading.joins);
     if (joins.length > 0) {

@@ -21,6 +21,8 @@ export interface SpecFile {
   text: string;
   /** For a file a patch changed: index = line - 1 → the 1-based mail line that carried that line (context and added lines). */
   mailLines?: (number | undefined)[];
+  /** For a file a patch changed: the 1-based lines the patch added (its own content, not context). */
+  addedLines?: number[];
 }
 
 /** Limits of a tree walk (a spec tree has well under a hundred files). */

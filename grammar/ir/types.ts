@@ -22,8 +22,11 @@ export interface SourceSpan {
   column: number;
   endLine: number;
   endColumn: number;
-  /** Where the input was a mail or patch: the 1-based line of the mail that carried this line. */
-  mail?: { file: string; line: number };
+  /**
+   * Where the input was a mail or patch: the 1-based line of the mail that carried this line, and whether the
+   * patch added it (true) or only quoted it as context (false).
+   */
+  mail?: { file: string; line: number; added: boolean };
 }
 
 export type Severity = "error" | "warning" | "note";

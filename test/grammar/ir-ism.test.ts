@@ -143,7 +143,7 @@ describe("virtio-ism v3 IR", () => {
     const r = ir.requirements.find((x) => x.text === "chunk_size MUST be a power of two.")!;
     expect(r.source).toMatchObject({ file: "virtio-ism.tex", line: 117, column: 1 });
     // virtio-ism.tex line n comes from mail line n + 136 (its hunk header "@@ -0,0 +1,573 @@" is mail line 136).
-    expect(r.source.mail).toEqual({ file: "spec/seeds/virtio-ism-v3.mail.txt", line: 117 + 136 });
+    expect(r.source.mail).toEqual({ file: "spec/seeds/virtio-ism-v3.mail.txt", line: 117 + 136, added: true });
   });
 
   it("resolves every ref of the ISM conformance lists", () => {

@@ -3,7 +3,7 @@
  * small inputs, and the CLI's exit codes. Regenerate the goldens with UPDATE_GOLDEN=1 after reviewing a change.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -118,5 +118,19 @@ describe("virtiokit lint/parse on unusable input", () => {
     const rows = out.split("\n").map((l) => JSON.parse(l));
     expect(rows.length).toBeGreaterThan(5);
     expect(rows[0]).toHaveProperty("source.file");
+  });
+});
+
+describe("lint --against a newer base", () => {
+  const V14 = "../shared/virtio-spec/v1.4";
+  it.skipIf(!existsSync(V14))("reports what vhost-pci-net would collide with in virtio 1.4", () => {
+    const r = spawnSync(process.execPath, [CLI, "lint", "spec/seeds/vhost-pci-net.mail.txt", "--base", "spec/base-be7a82c", "--against", V14], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    const rebase = r.stdout.split("\n").filter((l) => /\[rebase-/.test(l));
+    // Only what the patch adds is compared: its context lines (VIRTIO_F_RING_INDIRECT_DESC, queue_avail) are not.
+    expect(rebase).toHaveLength(5);
+    expect(rebase[0]).toMatch(/^content\.tex:5979:3: error: VIRTIO_F_PV_INTERRUPT\(33\) collides with VIRTIO_F_ACCESS_PLATFORM\(33\)/);
+    expect(r.stdout).toMatch(/virtio_pci_common_cfg\.peer_connection \(offset 56, 2 bytes\) overlaps queue_notif_config_data \(offset 56, 2 bytes\)/);
+    expect(r.stdout).toMatch(/hint: free device-independent bits in .*v1\.4: /);
   });
 });
