@@ -14,6 +14,8 @@ export interface FrontEnd {
   ir: SpecIR;
   /** Lines the patch added (file → 1-based lines): lint's default scope for a mail or patch. */
   patchScope?: Map<string, Set<number>>;
+  /** Wall time of each stage in milliseconds (ingest, document = LaTeX parse + walk, ir). */
+  timings: { ingest: number; document: number; ir: number };
 }
 
 /** The input cannot be used: one or more fatal diagnostics (unreadable, does not apply, not LaTeX). */
@@ -27,6 +29,7 @@ export class InputError extends Error {
 /** Reads an input and builds its IR. Throws {@link InputError} when the input is unusable. */
 export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontEnd {
   let loaded: LoadedInput;
+  const t0 = performance.now();
   try {
     loaded = loadInput(input, opts);
   } catch (err) {
@@ -34,12 +37,14 @@ export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontE
     if (Array.isArray(diags) && diags.length) throw new InputError(diags);
     throw err;
   }
+  const t1 = performance.now();
   const { tree } = loaded;
   const mailFile = loaded.input.kind === "mail" || loaded.input.kind === "patch" ? loaded.input.path : undefined;
   // Document's TreeFile caches a Set of added lines; keep ingest's objects untouched.
   const files = new Map([...tree.files].map(([k, f]) => [k, { ...f }] as const));
   const doc = buildDocument({ files, entry: tree.entry, mailFile });
   if (doc.fatal) throw new InputError([doc.fatal]);
+  const t2 = performance.now();
   const mailLine = (file: string, line: number): SourceSpan["mail"] => {
     const f = files.get(file);
     const l = f?.mailLines?.[line - 1];
@@ -47,6 +52,7 @@ export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontE
   };
   const ir = buildIR(doc, loaded.input, { mailLine });
   ir.diagnostics.unshift(...loaded.diagnostics);
+  const t3 = performance.now();
   let patchScope: Map<string, Set<number>> | undefined;
   if (mailFile) {
     patchScope = new Map();
@@ -55,5 +61,5 @@ export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontE
       if (f.addedLines?.length) patchScope.set(path, new Set(f.addedLines));
     }
   }
-  return { loaded, doc, ir, patchScope };
+  return { loaded, doc, ir, patchScope, timings: { ingest: t1 - t0, document: t2 - t1, ir: t3 - t2 } };
 }

@@ -7,10 +7,10 @@ import type { SpecIR } from "../../grammar/ir/types.js";
 import { frontEndOrReport, parseInputArgs } from "./frontend-args.js";
 
 export const summary = "print the IR of a spec";
-const USAGE = "usage: virtiokit parse <mail|patch|file.tex|tree> [--base <tree>] [--json]";
+const USAGE = "usage: virtiokit parse <mail|patch|file.tex|tree> [--base <tree>] [--json] [--timing]";
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseInputArgs(argv, USAGE);
+  const args = parseInputArgs(argv, USAGE, ["timing"]);
   if (typeof args === "string") {
     process.stderr.write(args + "\n");
     return 2;
@@ -19,6 +19,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!fe) return 2;
   if (args.json) process.stdout.write(JSON.stringify(fe.ir, null, 2) + "\n");
   else process.stdout.write(summarise(fe.ir));
+  if (args.values.timing) {
+    const t = fe.timings;
+    process.stderr.write(`timing: ingest ${t.ingest.toFixed(0)} ms, LaTeX + document ${t.document.toFixed(0)} ms, IR ${t.ir.toFixed(0)} ms\n`);
+  }
   return 0;
 }
 
