@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    // generated/<spec>/conformance.test.ts: one case per spec requirement (check or todo).
+    include: ["test/**/*.test.ts", "generated/**/*.test.ts"],
     benchmark: { include: ["test/bench/**/*.bench.ts"] },
     testTimeout: 60_000,
     hookTimeout: 60_000,

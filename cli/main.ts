@@ -8,6 +8,9 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   apply: () => import("./commands/apply.js"),
   parse: () => import("./commands/parse.js"),
   lint: () => import("./commands/lint.js"),
+  generate: () => import("./commands/generate.js"),
+  conformance: () => import("./commands/conformance.js"),
+  demo: () => import("./commands/demo.js"),
 };
 
 function usage(): string {
@@ -18,6 +21,10 @@ function usage(): string {
     "  apply <mail|patch> --base <tree> --out <dir>   apply a mailed patch onto a base tree",
     "  parse <input> [--base <tree>] [--json]         print the IR of a spec",
     "  lint <input> [--base <tree>] [--json]          report defects in a spec",
+    "  generate <input> [--base <tree>] --out <dir> --devices <a,b>   generate TypeScript from a spec",
+    "  generate --manifest <specs.json>               regenerate every spec of a manifest",
+    "  conformance [--spec <name>] [--json|--markdown] run the conformance checks, print coverage",
+    "  demo [ism|vhost-pci-net] [options]             run a device model with guests on worker threads",
   ].join("\n");
 }
 

@@ -29,6 +29,7 @@ export interface SourceSpan {
   mail?: { file: string; line: number; added: boolean };
 }
 
+/** How bad a finding is: `error` makes lint exit 1, `warning` and `note` do not. */
 export type Severity = "error" | "warning" | "note";
 
 /** A compiler-style finding about the spec text (not about virtiokit). */
@@ -74,6 +75,7 @@ export type PrimitiveName =
   | "be16" | "be32" | "be64"
   | "char";
 
+/** The type of a struct field as the listing writes it, resolved against the spec's primitive types and structs. */
 export type TypeRef =
   | { kind: "primitive"; name: PrimitiveName; size: number; endian: "le" | "be" | "none" }
   /** `void *` or any `T *` in a wire struct: a 64-bit little-endian guest address. */
@@ -83,6 +85,7 @@ export type TypeRef =
   /** A type name the spec never defines (diagnosed). */
   | { kind: "unknown"; name: string };
 
+/** Whether a field is an array, and how its length is known. */
 export type ArrayKind =
   | { kind: "none" }
   | { kind: "fixed"; length: number }
@@ -100,6 +103,7 @@ export interface Presence {
   text: string;
 }
 
+/** One member of a wire struct, laid out by the no-padding rule. */
 export interface Field {
   name: string;
   type: TypeRef;
@@ -122,6 +126,7 @@ export interface Field {
   source: SourceSpan;
 }
 
+/** A C struct or union from an `lstlisting`, with its no-padding layout. */
 export interface Struct {
   name: string;
   kind: "struct" | "union";
@@ -139,6 +144,7 @@ export interface Struct {
   source: SourceSpan;
 }
 
+/** One member of a C enum with its evaluated value. */
 export interface EnumMember {
   name: string;
   value: number | null;
@@ -146,6 +152,7 @@ export interface EnumMember {
   source: SourceSpan;
 }
 
+/** A C enum from an `lstlisting`. */
 export interface Enum {
   name: string;
   members: EnumMember[];
@@ -154,6 +161,7 @@ export interface Enum {
   source: SourceSpan;
 }
 
+/** A `#define` from an `lstlisting`, evaluated where it is an integer constant expression. */
 export interface Constant {
   name: string;
   /** Evaluated value; null when the expression cannot be evaluated. Safe integers only. */
@@ -175,6 +183,7 @@ export interface Constant {
 export type ConstantGroupKind =
   | "ack" | "class" | "command" | "request" | "permission" | "event" | "shm-id" | "status" | "flags" | "generic";
 
+/** Constants the spec writes together (one listing, or one heading comment), with the role the text gives them. */
 export interface ConstantGroup {
   id: string;
   /** Human name: the preceding comment (e.g. `ack values`) or the section title. */
@@ -186,6 +195,7 @@ export interface ConstantGroup {
   source: SourceSpan;
 }
 
+/** A feature bit from a "Feature bits" description list: `NAME (bit)`. */
 export interface FeatureBit {
   name: string;
   bit: number;
@@ -198,6 +208,7 @@ export interface FeatureBit {
   source: SourceSpan;
 }
 
+/** One entry of a device's "Virtqueues" list. */
 export interface Virtqueue {
   /** Index as written (`0`, `2(N-1)`, …) and its numeric value when it is a literal. */
   indexText: string;
@@ -206,6 +217,7 @@ export interface Virtqueue {
   source: SourceSpan;
 }
 
+/** A device type: a section with a "Device ID" subsection. */
 export interface Device {
   /** Section title, e.g. `ISM Device`. */
   name: string;
@@ -253,6 +265,7 @@ export interface EventType {
   source: SourceSpan;
 }
 
+/** RFC 2119 keywords as the spec writes them (upper case). */
 export type RequirementLevel = "MUST" | "MUST NOT" | "SHOULD" | "SHOULD NOT" | "MAY" | "RECOMMENDED" | "REQUIRED" | "OPTIONAL" | "SHALL" | "SHALL NOT";
 
 /** One normative sentence. */
@@ -275,6 +288,7 @@ export interface Requirement {
   source: SourceSpan;
 }
 
+/** A `\devicenormative` or `\drivernormative` block and the requirements read from it. */
 export interface NormativeSection {
   label: string;
   role: "device" | "driver";
@@ -284,6 +298,7 @@ export interface NormativeSection {
   source: SourceSpan;
 }
 
+/** One `\ref` in a conformance list, and whether its label exists in the tree. */
 export interface ConformanceRef {
   label: string;
   resolved: boolean;
@@ -299,6 +314,7 @@ export interface ConformanceList {
   source: SourceSpan;
 }
 
+/** The IR of one spec tree: everything downstream stages need, as plain JSON. */
 export interface SpecIR {
   irVersion: string;
   input: InputInfo;

@@ -1,0 +1,185 @@
+/**
+ * `virtiokit conformance [--spec <name>] [--json | --markdown] [--manifest <path>] [--checks <dir>]
+ * [--timeout <ms>]`: runs every registered conformance check of each manifest spec and prints coverage per
+ * device and role+level. `--checks` names a folder of compiled `<spec>.checks.js` files to use instead of
+ * virtiokit's own (they must import virtiokit's `dist/test/conformance/registry.js`).
+ *
+ * Exit codes: 0 every check passed; 1 a check failed or is stale (names no requirement in scope); 2 the
+ * manifest, a spec input or a check file cannot be used, or bad usage.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
+import { describeInput } from "../../generator/conformance/header.js";
+import { readManifest, type ManifestSpec } from "../../generator/manifest.js";
+import { GeneratorError } from "../../generator/plan/context.js";
+import { runChecks } from "../../generator/conformance/run-checks.js";
+import { ConformanceScopeError, groupRequirements, selectRequirements } from "../../generator/conformance/scope.js";
+import { buildReportModel, type ReportModel } from "../../generator/report/model.js";
+
+/** One-line description for the command table. */
+export const summary = "run the registered conformance checks and print coverage";
+
+const USAGE =
+  "usage: virtiokit conformance [--spec <name>] [--json | --markdown] [--manifest <specs.json>] [--checks <dir>] [--timeout <ms>]";
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Runs the command; see the module documentation for exit codes. */
+export async function run(argv: string[]): Promise<number> {
+  const opts = parseOptions(argv);
+  if (typeof opts === "string") {
+    process.stderr.write(opts + "\n");
+    return 2;
+  }
+  let specs: ManifestSpec[];
+  try {
+    specs = readManifest(opts.manifest);
+  } catch (err) {
+    if (err instanceof GeneratorError) return fail(err.message);
+    throw err;
+  }
+  if (opts.spec !== undefined) {
+    specs = specs.filter((s) => s.name === opts.spec);
+    if (!specs.length) return fail(`no spec named ${JSON.stringify(opts.spec)} in ${opts.manifest}`);
+  }
+  const reports: ReportModel[] = [];
+  for (const spec of specs) {
+    const report = await checkSpec(spec, opts);
+    if (typeof report === "number") return report;
+    reports.push(report);
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ specs: reports }, null, 2) + "\n");
+  } else {
+    // Loaded lazily: handlebars is only needed for text output.
+    const { renderConformanceReport, renderCoverageText } = await import("../../generator/report/render.js");
+    if (opts.markdown) {
+      process.stdout.write(reports.map((r) => renderConformanceReport(r, reportHeader(r))).join("\n"));
+    } else {
+      process.stdout.write(renderCoverageText(reports));
+    }
+  }
+  const broken = reports.some((r) => r.failing > 0 || r.stale.length > 0);
+  return broken ? 1 : 0;
+}
+
+interface Options {
+  spec?: string;
+  json: boolean;
+  markdown: boolean;
+  manifest: string;
+  checks?: string;
+  timeoutMs: number;
+}
+
+function parseOptions(argv: string[]): Options | string {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        spec: { type: "string" },
+        json: { type: "boolean", default: false },
+        markdown: { type: "boolean", default: false },
+        manifest: { type: "string" },
+        checks: { type: "string" },
+        timeout: { type: "string" },
+      },
+    });
+  } catch (err) {
+    return `${(err as Error).message}\n${USAGE}`;
+  }
+  const v = parsed.values;
+  if (v.json && v.markdown) return `--json and --markdown exclude each other\n${USAGE}`;
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (v.timeout !== undefined) {
+    timeoutMs = Number(v.timeout);
+    if (!/^\d+$/.test(v.timeout) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
+      return `--timeout must be a whole number of milliseconds between 1 and 2147483647\n${USAGE}`;
+    }
+  }
+  const manifest = v.manifest ?? defaultManifest();
+  if (!manifest) return `no spec manifest found next to virtiokit; pass --manifest\n${USAGE}`;
+  const opts: Options = { json: v.json ?? false, markdown: v.markdown ?? false, manifest, timeoutMs };
+  if (v.spec !== undefined) opts.spec = v.spec;
+  if (v.checks !== undefined) opts.checks = resolve(v.checks);
+  return opts;
+}
+
+/** Builds the IR of one spec, loads and runs its checks; an exit code when something cannot be used. */
+async function checkSpec(spec: ManifestSpec, opts: Options): Promise<ReportModel | number> {
+  let ir;
+  try {
+    ir = runFrontEnd(spec.mail, spec.base !== undefined ? { base: spec.base } : {}).ir;
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(formatDiagnostics(err.diagnostics));
+      return fail(`spec ${spec.name}: its input cannot be used`);
+    }
+    throw err;
+  }
+  let scoped;
+  try {
+    scoped = selectRequirements(ir, spec.conformance);
+  } catch (err) {
+    if (err instanceof ConformanceScopeError) return fail(`spec ${spec.name}: ${err.message}`);
+    throw err;
+  }
+  // The registry is test code compiled to dist/test/conformance (the same relative path from the sources).
+  const { loadSpecChecks, CheckRegistryError } = await import("../../test/conformance/registry.js");
+  let registry;
+  try {
+    registry = await loadSpecChecks(spec.name, opts.checks !== undefined ? { directory: opts.checks } : {});
+  } catch (err) {
+    if (err instanceof CheckRegistryError) return fail(err.message);
+    throw err;
+  }
+  const inScope = scoped.map((s) => s.requirement.id);
+  const inIr = new Set(ir.requirements.map((r) => r.id));
+  const checks = await runChecks(registry, inScope, inIr, { timeoutMs: opts.timeoutMs });
+  const input = inputOf(spec, opts.manifest);
+  return buildReportModel(
+    { name: spec.name, title: spec.title ?? spec.name, input, sha256: ir.input.sha256, devices: spec.conformance },
+    groupRequirements(ir, spec.conformance, scoped),
+    checks,
+  );
+}
+
+/** The input as generated-file headers name it: paths relative to the repository (the manifest's parent). */
+function inputOf(spec: ManifestSpec, manifestPath: string): string {
+  const root = dirname(dirname(resolve(manifestPath)));
+  const rel = (p: string): string => relative(root, p).split(sep).join("/");
+  return describeInput({ input: rel(spec.mail), base: spec.base !== undefined ? rel(spec.base) : undefined });
+}
+
+/** Header of a report printed with check results: not a generated file, and it says so. */
+function reportHeader(r: ReportModel): string[] {
+  return [
+    `Printed by virtiokit conformance --markdown from ${r.spec.input}`,
+    `input sha256: ${r.spec.sha256}`,
+    "Check statuses are those of the run that printed this report.",
+  ];
+}
+
+/** The manifest shipped with virtiokit: `spec/specs.json` at the package root (found by walking up). */
+function defaultManifest(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "spec", "specs.json");
+    if (existsSync(join(dir, "package.json")) && existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function fail(message: string): number {
+  process.stderr.write(`virtiokit conformance: ${message}\n`);
+  return 2;
+}

@@ -1,0 +1,141 @@
+/**
+ * `virtiokit generate <input> [--base <tree>] --out <dir> [--devices a,b] [--structs x,y]` and
+ * `virtiokit generate --manifest spec/specs.json`: generate TypeScript from a spec.
+ *
+ * Paths in the generated headers are relative to the current directory (run it from the repository root,
+ * as `npm run generate` does), so output does not depend on where the checkout lives.
+ *
+ * @module
+ */
+import { relative, resolve, sep } from "node:path";
+import { parseArgs } from "node:util";
+import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
+import type { GenerateOptions } from "../../generator/generate.js";
+
+/** One-line description for the CLI's usage. */
+export const summary = "generate TypeScript (codecs, constants, control, device skeletons) from a spec";
+
+const USAGE = [
+  "usage: virtiokit generate <mail|patch|file.tex|tree> [--base <tree>] --out <dir> --devices <slug,...> [--structs <name,...>]",
+  "       virtiokit generate --manifest <specs.json> [--only <name>]",
+].join("\n");
+
+function rel(p: string): string {
+  return relative(process.cwd(), resolve(p)).split(sep).join("/");
+}
+
+interface Job {
+  name: string;
+  input: string;
+  base?: string | undefined;
+  out: string;
+  select: GenerateOptions;
+  /** Manifest specs also get their conformance suite and report (generator/conformance). */
+  conformance?: { name: string; devices: string[]; title?: string | undefined };
+}
+
+/** Runs the command; returns the exit code (0 ok, 2 unusable input or usage). */
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        base: { type: "string" },
+        out: { type: "string" },
+        devices: { type: "string" },
+        structs: { type: "string" },
+        manifest: { type: "string" },
+        only: { type: "string" },
+        quiet: { type: "boolean", default: false },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { GENERATED_FILE_NAMES, GeneratorError, generateFolder, readManifest, writeFolder } = await import("../../generator/index.js");
+  const jobs: Job[] = [];
+  const list = (v: unknown): string[] => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : []);
+  try {
+    if (typeof values.manifest === "string") {
+      if (positionals.length) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      for (const s of readManifest(values.manifest)) {
+        if (typeof values.only === "string" && s.name !== values.only) continue;
+        jobs.push({
+          name: s.name, input: rel(s.mail), base: s.base ? rel(s.base) : undefined, out: s.out, select: { devices: s.devices, structs: s.structs },
+          conformance: { name: s.name, devices: s.conformance, title: s.title },
+        });
+      }
+    } else {
+      const [input, ...rest] = positionals;
+      const devices = list(values.devices);
+      if (!input || rest.length || typeof values.out !== "string" || !devices.length) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      jobs.push({ name: input, input: rel(input), base: typeof values.base === "string" ? rel(values.base) : undefined, out: values.out, select: { devices, structs: list(values.structs) } });
+    }
+  } catch (err) {
+    if (err instanceof GeneratorError) {
+      process.stderr.write(`virtiokit generate: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  for (const job of jobs) {
+    const t0 = performance.now();
+    let ir;
+    try {
+      ir = runFrontEnd(job.input, { base: job.base }).ir;
+    } catch (err) {
+      if (err instanceof InputError) {
+        process.stderr.write(formatDiagnostics(err.diagnostics));
+        return 2;
+      }
+      throw err;
+    }
+    const t1 = performance.now();
+    let result;
+    try {
+      result = await generateFolder(ir, { ...job.select, input: job.input, base: job.base });
+    } catch (err) {
+      if (err instanceof GeneratorError) {
+        process.stderr.write(`virtiokit generate: ${job.name}: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const files = [...result.files];
+    const owned = [...GENERATED_FILE_NAMES];
+    if (job.conformance) {
+      const conformance = await import("../../generator/conformance/index.js");
+      try {
+        files.push(...conformance.generateConformance(ir, { ...job.conformance, input: job.input, base: job.base }));
+      } catch (err) {
+        if (err instanceof conformance.ConformanceScopeError) {
+          process.stderr.write(`virtiokit generate: ${job.name}: ${err.message}\n`);
+          return 2;
+        }
+        throw err;
+      }
+      owned.push(conformance.CONFORMANCE_TEST_FILE, conformance.CONFORMANCE_REPORT_FILE);
+    }
+    const t2 = performance.now();
+    const report = writeFolder(job.out, files, owned);
+    for (const w of result.warnings) process.stderr.write(`virtiokit generate: ${job.name}: warning: ${w}\n`);
+    if (!values.quiet) {
+      process.stdout.write(
+        `${job.name} → ${rel(job.out)}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed ` +
+          `(front end ${(t1 - t0).toFixed(0)} ms, generate ${(t2 - t1).toFixed(0)} ms)\n`,
+      );
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,81 @@
+/**
+ * The plan of one generated folder: which IR elements belong to it and how each is generated.
+ *
+ * Selection: the structs, enums, constant groups, commands and events whose IR `device` is one of the
+ * requested slugs, plus extra structs by name, plus every struct they reference (planned on demand).
+ *
+ * @module
+ */
+import type { Device, SpecIR } from "../../grammar/ir/types.js";
+import { NameRegistry } from "../names.js";
+import { planConstants, type ConstantsPlan } from "./constants.js";
+import { GeneratorError, PlanContext } from "./context.js";
+import { planControl, type ControlPlan } from "./control.js";
+import { planEvents, type EventsPlan } from "./events.js";
+import { StructPlanner, type PlannedStruct, type StructPlan } from "./structs.js";
+
+/** What to generate from an IR. */
+export interface SelectOptions {
+  /** Device slugs (IR `devices[].slug`). */
+  devices: readonly string[];
+  /** Extra structs by IR name (e.g. transport structs with no device). */
+  structs?: readonly string[];
+}
+
+/** The plan of one folder. */
+export interface SpecPlan {
+  ir: SpecIR;
+  devices: Device[];
+  constants: ConstantsPlan;
+  /** Planned structs, nested ones before their users (uncodable ones included, for the report). */
+  structs: PlannedStruct[];
+  controls: ControlPlan[];
+  events: EventsPlan[];
+  /** What the generator degraded. */
+  warnings: string[];
+}
+
+/** Plans a folder. Throws {@link GeneratorError} for unknown devices or structs. */
+export function planSpec(ir: SpecIR, options: SelectOptions): SpecPlan {
+  const devices = options.devices.map((slug) => {
+    const d = ir.devices.find((x) => x.slug === slug);
+    if (!d) throw new GeneratorError("unknown-device", `no device '${slug}' in the spec (known: ${ir.devices.map((x) => x.slug).join(", ")})`);
+    return d;
+  });
+  const ctx = new PlanContext(ir, options.devices);
+  for (const name of options.structs ?? []) {
+    if (!ctx.struct(name)) throw new GeneratorError("unknown-struct", `no struct '${name}' in the spec`);
+  }
+  const names = new NameRegistry();
+  const constants = planConstants(ctx, devices, names);
+  const planner = new StructPlanner(ctx);
+  const slugs = new Set(options.devices);
+  const extra = new Set(options.structs ?? []);
+  for (const s of ir.structs) {
+    if ((s.device !== undefined && slugs.has(s.device)) || extra.has(s.name)) planner.plan(s.name);
+  }
+  const controls = devices.map((d) => planControl(ctx, d, planner, constants.groups)).filter((c): c is ControlPlan => c !== undefined);
+  const events = devices.map((d) => planEvents(ctx, d, planner)).filter((e): e is EventsPlan => e !== undefined);
+  // Emit only what the selection reaches: planning an uncodable struct may have planned some of its
+  // members (e.g. virtq_desc for virtq), which nothing generated uses.
+  const roots = new Set<string>([...ir.structs.filter((s) => (s.device !== undefined && slugs.has(s.device)) || extra.has(s.name)).map((s) => s.name)]);
+  for (const c of controls) for (const cmd of c.commands) for (const x of [cmd.request, cmd.reply]) if (x) roots.add(x.struct.name);
+  for (const e of events) for (const m of e.members) roots.add(m.struct.struct.name);
+  const reached = new Set<string>();
+  const visit = (p: StructPlan): void => {
+    if (reached.has(p.struct.name)) return;
+    reached.add(p.struct.name);
+    for (const f of p.fields) if (f.nested) visit(f.nested);
+  };
+  const all = planner.planned();
+  for (const s of all) {
+    if (!roots.has(s.kind === "framing" ? s.framing.struct.name : s.kind === "codec" ? s.plan.struct.name : s.struct.name)) continue;
+    if (s.kind === "codec") visit(s.plan);
+    else if (s.kind === "framing") {
+      reached.add(s.framing.struct.name);
+      for (const part of [s.framing.driver, s.framing.device]) for (const f of part.fields) if (f.nested) visit(f.nested);
+    }
+  }
+  const structs = all.filter((s) => s.kind === "uncodable" || reached.has(s.kind === "framing" ? s.framing.struct.name : s.plan.struct.name));
+  return { ir, devices, constants, structs, controls, events, warnings: ctx.warnings };
+}
