@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, bench, describe } from "vitest";
 import { loadInput } from "../../grammar/ingest/index.js";
-import { ISM_BASE, ISM_MAIL, VHOST_BASE, VHOST_MAIL } from "./helpers.js";
+import { ISM_BASE, ISM_MAIL, VHOST_BASE, VHOST_MAIL } from "../ingest/helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vk-ingest-bench-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
