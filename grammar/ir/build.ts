@@ -288,6 +288,8 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
       enums.push(en);
     }
   }
+  const definesOfStruct = new Map<PlacedItem, typeof defineItems>();
+  for (const d of defineItems) if (d.p.item.kind === "struct") (definesOfStruct.get(d.p) ?? definesOfStruct.set(d.p, []).get(d.p)!).push(d);
   const defineOfPlace = new Map(defineItems.filter((d) => d.p.item.kind === "define").map((d) => [d.p, d]));
   const rawValue = new Map<string, string>();
   for (const d of defineItems) if (!rawValue.has(d.name)) rawValue.set(d.name, d.valueText);
@@ -348,7 +350,7 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
       } else if (p.item.kind === "struct") {
         cur = undefined;
         // Defines written inside a struct body describe the values of the member that follows them.
-        const inner = defineItems.filter((x) => x.p === p);
+        const inner = definesOfStruct.get(p) ?? [];
         if (inner.length) {
           const field = followingField(p.item.members, inner[0]!.name);
           pendingGroups.push({ title: field ? `${p.item.name ?? "struct"} ${field} values` : `${p.item.name} constants`, items: inner, section: p.section, field });
@@ -385,6 +387,8 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
   // value of. Used to name the role of groups (ack values, event types) without knowing the device.
   const valueOfField = new Map<string, string>();
   for (const sent of sentences) {
+    // Cheap filters first: the regex below is tried at every word, and there are ~10^4 sentences.
+    if (sent.prose.fields.length === 0 || !/[A-Z]_[A-Z]/.test(sent.text)) continue;
     for (const m of sent.text.matchAll(/\b([a-z_][a-z0-9_]*)\s+(?:to|is|=|equals?)\s+([A-Z][A-Z0-9_]+)/g)) {
       if (sent.prose.fields.some((f) => f.name === m[1]) && !valueOfField.has(m[2]!)) valueOfField.set(m[2]!, m[1]!);
     }
@@ -476,6 +480,7 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
   for (const d of defineItems) if (!placeOfConstant.has(d.name)) placeOfConstant.set(d.name, d.p);
   const corresponds = new Map<string, string>();
   for (const sent of sentences) {
+    if (!sent.text.includes("corresponds to")) continue;
     for (const m of sent.text.matchAll(/\b([A-Z][A-Z0-9_]+)\s+corresponds to\s+(?:struct\s+)?([a-z_][a-z0-9_]*)/g)) corresponds.set(m[1]!, m[2]!);
   }
   // Commands of one section share its structs; see linkSection.
@@ -572,10 +577,14 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
 
   // ---- Field facts from prose: count fields and presence conditions --------------------------------------
   // The prose a struct's fields are discussed in: its device's sections, or its own section outside devices.
+  const deviceSentences = new Map<string, Sentence[]>();
   const scopeSentences = (st: Struct): Sentence[] => {
     const sec = structPlace.get(st.name)!.section;
     const dev = deviceOf(sec);
-    return dev ? sentences.filter((x) => sectionDevice[x.section] === dev) : (sentencesBySection.get(sec) ?? []);
+    if (!dev) return sentencesBySection.get(sec) ?? [];
+    let list = deviceSentences.get(dev);
+    if (!list) deviceSentences.set(dev, (list = sentences.filter((x) => sectionDevice[x.section] === dev)));
+    return list;
   };
   for (const st of structs) {
     st.fields.forEach((f, i) => {
@@ -590,6 +599,7 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
       }
       // Rule 2: a sentence "\field{N} is the number of … <array>".
       for (const s of scopeSentences(st)) {
+        if (!s.text.includes("number of")) continue;
         const m = /\b([a-z_][a-z0-9_]*)\s+is the number of (?:the )?([a-z_][a-z0-9_ ]*)/i.exec(s.text);
         if (!m) continue;
         const counter = before.find((x) => x.name === m[1]);
@@ -612,6 +622,7 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
   // Presence from prose: "\field{x} … only … if FEATURE is (not) negotiated" applies to the fields of that name
   // in the structs discussed in the same scope.
   for (const sent of sentences) {
+    if (!sent.text.includes("negotiated") || sent.prose.fields.length === 0) continue;
     const m = PRESENCE_PROSE_RE.exec(sent.text);
     if (!m) continue;
     for (const fld of sent.prose.fields) {
