@@ -8,3 +8,4 @@ export * from "./shm/index.js";
 export * from "./notify/index.js";
 export * from "./memory/index.js";
 export * from "./virtqueue/index.js";
+export * from "./codec/index.js";
