@@ -138,7 +138,12 @@ function positionMismatches(parsed: Parsed[], fileText: (file: string) => string
 }
 
 describe.skipIf(root === null)("clisting on the real inputs (../shared)", () => {
-  const shared = root as string;
+  // vitest still runs a skipped suite's body to collect its tests: load nothing without the inputs.
+  if (root === null) {
+    it.skip("needs ../shared/virtio-spec and ../shared/seeds (or $VIRTIOKIT_SHARED)", () => {});
+    return;
+  }
+  const shared = root;
   const parsedTrees = new Map<string, Parsed[]>();
   const parsedTree = (tree: (typeof TREES)[number]): Parsed[] => {
     let parsed = parsedTrees.get(tree);
