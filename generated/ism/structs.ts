@@ -9,6 +9,19 @@
 
 import { CodecError, arrayError, bytesError, bytesOf, countBytes, countMismatch, lengthError, spanError, valueError, viewOf, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../runtime/codec/index.js";
 
+/** Scratch for 64-bit writes: a bigint stored here is read back as two 32-bit halves (no BigInt arithmetic). */
+const u64Scratch = new BigUint64Array(1);
+const u64Halves = new Uint32Array(u64Scratch.buffer);
+/** Index of the low half of `u64Scratch` in `u64Halves` (0 on little-endian hosts). */
+const U64_LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+/** Writes `0 <= v < 2^64` little-endian at `at` (faster than `DataView.setBigUint64` on V8). */
+function setLe64(d: DataView, at: number, v: bigint): void {
+  u64Scratch[0] = v;
+  d.setUint32(at, u64Halves[U64_LO]!, true);
+  d.setUint32(at + 4, u64Halves[U64_LO ^ 1]!, true);
+}
+
 /**
  * `struct virtio_ism_config`: 40 bytes.
  *
@@ -146,17 +159,17 @@ export function encodeVirtioIsmConfig(value: VirtioIsmConfig, bytes: Uint8Array,
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cdid;
   if (typeof v0 !== "bigint" || BigInt.asUintN(128, v0) !== v0) throw valueError(VirtioIsmConfigSchema, "cdid", o, v0, "le128");
-  d.setBigUint64(o, v0 & 0xffffffffffffffffn, true);
-  d.setBigUint64(o + 8, v0 >> 64n, true);
+  setLe64(d, o, v0 & 0xffffffffffffffffn);
+  setLe64(d, o + 8, v0 >> 64n);
   const v1 = value.devid;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmConfigSchema, "devid", o + 16, v1, "le64");
-  d.setBigUint64(o + 16, v1, true);
+  setLe64(d, o + 16, v1);
   const v2 = value.chunk_size;
   if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioIsmConfigSchema, "chunk_size", o + 24, v2, "le64");
-  d.setBigUint64(o + 24, v2, true);
+  setLe64(d, o + 24, v2);
   const v3 = value.notify_size;
   if (typeof v3 !== "bigint" || BigInt.asUintN(64, v3) !== v3) throw valueError(VirtioIsmConfigSchema, "notify_size", o + 32, v3, "le64");
-  d.setBigUint64(o + 32, v3, true);
+  setLe64(d, o + 32, v3);
   return 40;
 }
 
@@ -273,8 +286,8 @@ export class VirtioIsmConfigView {
    */
   set cdid(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(128, v) !== v) throw valueError(VirtioIsmConfigSchema, "cdid", this.#offset, v, "le128");
-    this.#view.setBigUint64(this.#offset, v & 0xffffffffffffffffn, true);
-    this.#view.setBigUint64(this.#offset + 8, v >> 64n, true);
+    setLe64(this.#view, this.#offset, v & 0xffffffffffffffffn);
+    setLe64(this.#view, this.#offset + 8, v >> 64n);
   }
 
   /**
@@ -293,7 +306,7 @@ export class VirtioIsmConfigView {
    */
   set devid(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmConfigSchema, "devid", this.#offset + 16, v, "le64");
-    this.#view.setBigUint64(this.#offset + 16, v, true);
+    setLe64(this.#view, this.#offset + 16, v);
   }
 
   /**
@@ -312,7 +325,7 @@ export class VirtioIsmConfigView {
    */
   set chunk_size(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmConfigSchema, "chunk_size", this.#offset + 24, v, "le64");
-    this.#view.setBigUint64(this.#offset + 24, v, true);
+    setLe64(this.#view, this.#offset + 24, v);
   }
 
   /**
@@ -331,7 +344,7 @@ export class VirtioIsmConfigView {
    */
   set notify_size(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmConfigSchema, "notify_size", this.#offset + 32, v, "le64");
-    this.#view.setBigUint64(this.#offset + 32, v, true);
+    setLe64(this.#view, this.#offset + 32, v);
   }
 }
 
@@ -456,13 +469,13 @@ export function encodeVirtioIsmEventUpdate(value: VirtioIsmEventUpdate, bytes: U
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ev_type;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmEventUpdateSchema, "ev_type", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.offset;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmEventUpdateSchema, "offset", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   const v2 = value.devid;
   if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioIsmEventUpdateSchema, "devid", o + 16, v2, "le64");
-  d.setBigUint64(o + 16, v2, true);
+  setLe64(d, o + 16, v2);
   return 24;
 }
 
@@ -574,7 +587,7 @@ export class VirtioIsmEventUpdateView {
    */
   set ev_type(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventUpdateSchema, "ev_type", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -593,7 +606,7 @@ export class VirtioIsmEventUpdateView {
    */
   set offset(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventUpdateSchema, "offset", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 
   /**
@@ -612,7 +625,7 @@ export class VirtioIsmEventUpdateView {
    */
   set devid(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventUpdateSchema, "devid", this.#offset + 16, v, "le64");
-    this.#view.setBigUint64(this.#offset + 16, v, true);
+    setLe64(this.#view, this.#offset + 16, v);
   }
 }
 
@@ -748,16 +761,16 @@ export function encodeVirtioIsmEventAttachDetach(value: VirtioIsmEventAttachDeta
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ev_type;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmEventAttachDetachSchema, "ev_type", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.offset;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmEventAttachDetachSchema, "offset", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   const v2 = value.devid;
   if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioIsmEventAttachDetachSchema, "devid", o + 16, v2, "le64");
-  d.setBigUint64(o + 16, v2, true);
+  setLe64(d, o + 16, v2);
   const v3 = value.peers;
   if (typeof v3 !== "bigint" || BigInt.asUintN(64, v3) !== v3) throw valueError(VirtioIsmEventAttachDetachSchema, "peers", o + 24, v3, "le64");
-  d.setBigUint64(o + 24, v3, true);
+  setLe64(d, o + 24, v3);
   return 32;
 }
 
@@ -869,7 +882,7 @@ export class VirtioIsmEventAttachDetachView {
    */
   set ev_type(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventAttachDetachSchema, "ev_type", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -888,7 +901,7 @@ export class VirtioIsmEventAttachDetachView {
    */
   set offset(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventAttachDetachSchema, "offset", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 
   /**
@@ -907,7 +920,7 @@ export class VirtioIsmEventAttachDetachView {
    */
   set devid(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventAttachDetachSchema, "devid", this.#offset + 16, v, "le64");
-    this.#view.setBigUint64(this.#offset + 16, v, true);
+    setLe64(this.#view, this.#offset + 16, v);
   }
 
   /**
@@ -926,7 +939,7 @@ export class VirtioIsmEventAttachDetachView {
    */
   set peers(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventAttachDetachSchema, "peers", this.#offset + 24, v, "le64");
-    this.#view.setBigUint64(this.#offset + 24, v, true);
+    setLe64(this.#view, this.#offset + 24, v);
   }
 }
 
@@ -1042,10 +1055,10 @@ export function encodeVirtioIsmEventBufferFree(value: VirtioIsmEventBufferFree, 
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ev_type;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmEventBufferFreeSchema, "ev_type", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.buffer;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmEventBufferFreeSchema, "buffer", o + 8, v1, "void *");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   return 16;
 }
 
@@ -1157,7 +1170,7 @@ export class VirtioIsmEventBufferFreeView {
    */
   set ev_type(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventBufferFreeSchema, "ev_type", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -1176,7 +1189,7 @@ export class VirtioIsmEventBufferFreeView {
    */
   set buffer(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmEventBufferFreeSchema, "buffer", this.#offset + 8, v, "void *");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 }
 
@@ -1871,12 +1884,12 @@ export function encodeVirtioIsmCtrlAlloc(value: VirtioIsmCtrlAlloc, bytes: Uint8
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.size;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlAllocSchema, "size", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   let p = o + 8;
   const v1 = value.buffer;
   if ((features & 0x1n) === 0n) {
     if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlAllocSchema, "buffer", p, v1, "void *");
-    d.setBigUint64(p, v1, true);
+    setLe64(d, p, v1);
   } else if (v1 !== undefined) {
     throw new CodecError("invalid-value", { struct: VirtioIsmCtrlAllocSchema.name, field: "buffer", offset: p }, `virtio_ism_ctrl_alloc.buffer: given, but not on the wire unless VIRTIO_ISM_F_DEV_MEM is not negotiated`);
   }
@@ -1998,7 +2011,7 @@ export class VirtioIsmCtrlAllocView {
    */
   set size(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAllocSchema, "size", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -2021,7 +2034,7 @@ export class VirtioIsmCtrlAllocView {
   set buffer(v: bigint) {
     if (!this.#has_buffer) throw new CodecError("invalid-value", { struct: VirtioIsmCtrlAllocSchema.name, field: "buffer", offset: this.#offset + 8 }, "virtio_ism_ctrl_alloc.buffer is not on the wire under these features");
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAllocSchema, "buffer", this.#offset + 8, v, "void *");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 }
 
@@ -2172,18 +2185,18 @@ export function encodeVirtioIsmCtrlAllocReply(value: VirtioIsmCtrlAllocReplyInpu
   const chunksValue = value.chunks;
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlAllocReplySchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = BigInt(chunksValue.length);
   const v1Given = value.num;
   if (v1Given !== undefined && v1Given !== v1) throw countMismatch(VirtioIsmCtrlAllocReplySchema, "num", o + 8, v1Given, chunksValue.length);
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlAllocReplySchema, "num", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   let p = o + 16;
   const v2 = chunksValue;
   for (let i = 0; i < v2.length; i++) {
     const e = v2[i]!;
     if (typeof e !== "bigint" || BigInt.asUintN(64, e) !== e) throw valueError(VirtioIsmCtrlAllocReplySchema, "chunks", p + i * 8, e, "le64");
-    d.setBigUint64(p + i * 8, e, true);
+    setLe64(d, p + i * 8, e);
   }
   return n;
 }
@@ -2300,7 +2313,7 @@ export class VirtioIsmCtrlAllocReplyView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAllocReplySchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -2321,7 +2334,7 @@ export class VirtioIsmCtrlAllocReplyView {
    */
   set num(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAllocReplySchema, "num", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 
   /**
@@ -2360,7 +2373,7 @@ export class VirtioIsmCtrlAllocReplyView {
   setChunksAt(index: number, v: bigint): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.chunksLength) throw new CodecError("out-of-range", { struct: VirtioIsmCtrlAllocReplySchema.name, field: "chunks", offset: this.#offset + 16 }, `virtio_ism_ctrl_alloc_reply.chunks: index ${index} out of range`);
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAllocReplySchema, "chunks", this.#offset + 16 + index * 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 16 + index * 8, v, true);
+    setLe64(this.#view, this.#offset + 16 + index * 8, v);
   }
 }
 
@@ -2471,7 +2484,7 @@ export function encodeVirtioIsmCtrlQuery(value: VirtioIsmCtrlQuery, bytes: Uint8
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlQuerySchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   return 8;
 }
 
@@ -2588,7 +2601,7 @@ export class VirtioIsmCtrlQueryView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlQuerySchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 }
 
@@ -2710,10 +2723,10 @@ export function encodeVirtioIsmCtrlQueryReply(value: VirtioIsmCtrlQueryReply, by
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.size;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlQueryReplySchema, "size", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.permissions;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlQueryReplySchema, "permissions", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   return 16;
 }
 
@@ -2830,7 +2843,7 @@ export class VirtioIsmCtrlQueryReplyView {
    */
   set size(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlQueryReplySchema, "size", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -2849,7 +2862,7 @@ export class VirtioIsmCtrlQueryReplyView {
    */
   set permissions(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlQueryReplySchema, "permissions", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 }
 
@@ -2990,15 +3003,15 @@ export function encodeVirtioIsmCtrlAttach(value: VirtioIsmCtrlAttach, bytes: Uin
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlAttachSchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.rw_perm;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlAttachSchema, "rw_perm", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   let p = o + 16;
   const v2 = value.buffer;
   if ((features & 0x1n) === 0n) {
     if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioIsmCtrlAttachSchema, "buffer", p, v2, "void *");
-    d.setBigUint64(p, v2, true);
+    setLe64(d, p, v2);
   } else if (v2 !== undefined) {
     throw new CodecError("invalid-value", { struct: VirtioIsmCtrlAttachSchema.name, field: "buffer", offset: p }, `virtio_ism_ctrl_attach.buffer: given, but not on the wire unless VIRTIO_ISM_F_DEV_MEM is not negotiated`);
   }
@@ -3120,7 +3133,7 @@ export class VirtioIsmCtrlAttachView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAttachSchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -3139,7 +3152,7 @@ export class VirtioIsmCtrlAttachView {
    */
   set rw_perm(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAttachSchema, "rw_perm", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 
   /**
@@ -3162,7 +3175,7 @@ export class VirtioIsmCtrlAttachView {
   set buffer(v: bigint) {
     if (!this.#has_buffer) throw new CodecError("invalid-value", { struct: VirtioIsmCtrlAttachSchema.name, field: "buffer", offset: this.#offset + 16 }, "virtio_ism_ctrl_attach.buffer is not on the wire under these features");
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAttachSchema, "buffer", this.#offset + 16, v, "void *");
-    this.#view.setBigUint64(this.#offset + 16, v, true);
+    setLe64(this.#view, this.#offset + 16, v);
   }
 }
 
@@ -3313,18 +3326,18 @@ export function encodeVirtioIsmCtrlAttachReply(value: VirtioIsmCtrlAttachReplyIn
   const chunksValue = value.chunks;
   const v0 = value.size;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlAttachReplySchema, "size", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = BigInt(chunksValue.length);
   const v1Given = value.num;
   if (v1Given !== undefined && v1Given !== v1) throw countMismatch(VirtioIsmCtrlAttachReplySchema, "num", o + 8, v1Given, chunksValue.length);
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlAttachReplySchema, "num", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   let p = o + 16;
   const v2 = chunksValue;
   for (let i = 0; i < v2.length; i++) {
     const e = v2[i]!;
     if (typeof e !== "bigint" || BigInt.asUintN(64, e) !== e) throw valueError(VirtioIsmCtrlAttachReplySchema, "chunks", p + i * 8, e, "le64");
-    d.setBigUint64(p + i * 8, e, true);
+    setLe64(d, p + i * 8, e);
   }
   return n;
 }
@@ -3441,7 +3454,7 @@ export class VirtioIsmCtrlAttachReplyView {
    */
   set size(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAttachReplySchema, "size", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -3462,7 +3475,7 @@ export class VirtioIsmCtrlAttachReplyView {
    */
   set num(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAttachReplySchema, "num", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 
   /**
@@ -3501,7 +3514,7 @@ export class VirtioIsmCtrlAttachReplyView {
   setChunksAt(index: number, v: bigint): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.chunksLength) throw new CodecError("out-of-range", { struct: VirtioIsmCtrlAttachReplySchema.name, field: "chunks", offset: this.#offset + 16 }, `virtio_ism_ctrl_attach_reply.chunks: index ${index} out of range`);
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlAttachReplySchema, "chunks", this.#offset + 16 + index * 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 16 + index * 8, v, true);
+    setLe64(this.#view, this.#offset + 16 + index * 8, v);
   }
 }
 
@@ -3612,7 +3625,7 @@ export function encodeVirtioIsmCtrlDetach(value: VirtioIsmCtrlDetach, bytes: Uin
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlDetachSchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   return 8;
 }
 
@@ -3729,7 +3742,7 @@ export class VirtioIsmCtrlDetachView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlDetachSchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 }
 
@@ -3851,10 +3864,10 @@ export function encodeVirtioIsmCtrlGrantDefault(value: VirtioIsmCtrlGrantDefault
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlGrantDefaultSchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.permissions;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlGrantDefaultSchema, "permissions", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   return 16;
 }
 
@@ -3971,7 +3984,7 @@ export class VirtioIsmCtrlGrantDefaultView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlGrantDefaultSchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -3990,7 +4003,7 @@ export class VirtioIsmCtrlGrantDefaultView {
    */
   set permissions(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlGrantDefaultSchema, "permissions", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 }
 
@@ -4121,13 +4134,13 @@ export function encodeVirtioIsmCtrlGrantDev(value: VirtioIsmCtrlGrantDev, bytes:
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlGrantDevSchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.permissions;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlGrantDevSchema, "permissions", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   const v2 = value.peer_devid;
   if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioIsmCtrlGrantDevSchema, "peer_devid", o + 16, v2, "le64");
-  d.setBigUint64(o + 16, v2, true);
+  setLe64(d, o + 16, v2);
   return 24;
 }
 
@@ -4244,7 +4257,7 @@ export class VirtioIsmCtrlGrantDevView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlGrantDevSchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -4263,7 +4276,7 @@ export class VirtioIsmCtrlGrantDevView {
    */
   set permissions(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlGrantDevSchema, "permissions", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 
   /**
@@ -4282,7 +4295,7 @@ export class VirtioIsmCtrlGrantDevView {
    */
   set peer_devid(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlGrantDevSchema, "peer_devid", this.#offset + 16, v, "le64");
-    this.#view.setBigUint64(this.#offset + 16, v, true);
+    setLe64(this.#view, this.#offset + 16, v);
   }
 }
 
@@ -4403,10 +4416,10 @@ export function encodeVirtioIsmCtrlIrqVector(value: VirtioIsmCtrlIrqVector, byte
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
   if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIsmCtrlIrqVectorSchema, "token", o, v0, "le64");
-  d.setBigUint64(o, v0, true);
+  setLe64(d, o, v0);
   const v1 = value.vector;
   if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlIrqVectorSchema, "vector", o + 8, v1, "le64");
-  d.setBigUint64(o + 8, v1, true);
+  setLe64(d, o + 8, v1);
   return 16;
 }
 
@@ -4523,7 +4536,7 @@ export class VirtioIsmCtrlIrqVectorView {
    */
   set token(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlIrqVectorSchema, "token", this.#offset, v, "le64");
-    this.#view.setBigUint64(this.#offset, v, true);
+    setLe64(this.#view, this.#offset, v);
   }
 
   /**
@@ -4542,7 +4555,7 @@ export class VirtioIsmCtrlIrqVectorView {
    */
   set vector(v: bigint) {
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIsmCtrlIrqVectorSchema, "vector", this.#offset + 8, v, "le64");
-    this.#view.setBigUint64(this.#offset + 8, v, true);
+    setLe64(this.#view, this.#offset + 8, v);
   }
 }
 

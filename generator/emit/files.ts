@@ -10,6 +10,7 @@ import { controlNames, writeControl } from "./control.js";
 import { writeDevice } from "./device.js";
 import { writeEvents } from "./events.js";
 import { codecPlans, runtimeImports, structNames, writeFramingType, writeRegistry, writeStructPlan } from "./structs.js";
+import { wideWriteHelpers } from "./wire-expr.js";
 
 /** Where the input came from, for the file header (paths relative to the repository). */
 export interface Provenance {
@@ -69,6 +70,11 @@ export function folderFiles(plan: SpecPlan, provenance: Provenance): FileSpec[] 
       w.blankLine();
       const imports = runtimeImports(plans);
       importLine(w, imports.values, imports.types, RUNTIME);
+      const helpers = wideWriteHelpers(plans.flatMap((p) => p.fields.map((f) => f.wire)));
+      if (helpers.length) {
+        w.blankLine();
+        for (const l of helpers) w.writeLine(l);
+      }
       for (const s of plan.structs) {
         if (s.kind === "codec") {
           w.blankLine();

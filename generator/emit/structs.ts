@@ -392,7 +392,7 @@ function writeEncode(w: CodeBlockWriter, p: StructPlan): void {
     const total = variable ? "n" : String(p.size);
     if (variable) w.writeLine(`const n = ${n.lengthOf}(value, options, o);`);
     w.writeLine(`if (!(${inBounds("o", total, "b.length")})) throw spanError(${n.schema}, o, ${total}, b.length);`);
-    // Multi-byte fields go through a DataView: DataView.setBigUint64 beats splitting a bigint (measured).
+    // Multi-byte fields go through a DataView (64-bit ones through the module's setLe64: see wideWriteHelpers).
     if (p.fields.some((f) => f.wire !== "u8" && f.wire !== "bytes" && f.wire !== "struct")) w.writeLine(DATAVIEW);
     // Arrays measured by lengthOf are re-read into locals so count fields can be filled from them.
     for (const f of p.fields) {
