@@ -24,7 +24,7 @@
  * matters is their distribution (p50/p99), which vitest bench cannot give.
  *
  * Run after building:
- *   npm run build && node test/bench/ism-bench.mjs [--rounds 20000] [--warmup 2000] [--mib 1024] [--repeat 5] [--spin 50000]
+ *   npm run build && node test/bench/ism-bench.mjs [--rounds 20000] [--warmup 20000] [--mib 1024] [--repeat 5] [--spin 50000]
  *     [--ring-kib 1024] [--chunk-kib 128] [--verbose]
  */
 import { spawn } from "node:child_process";
@@ -45,7 +45,7 @@ function arg(name, fallback, min = 0) {
 }
 
 const measured = arg("rounds", 20_000, 1);
-const warmup = arg("warmup", 2_000);
+const warmup = arg("warmup", 20_000);
 const rounds = measured + warmup;
 const streamBytes = arg("mib", 1024, 1) * 1024 * 1024;
 const repeat = arg("repeat", 5, 1);

@@ -57,6 +57,31 @@ describe("Mailbox", () => {
     expect(reasonOf(() => b2.receive(inbox))).toBe("timeout");
   });
 
+  it("sends a prefix of a buffer, and keeps message boundaries when lengths change between messages", () => {
+    const memory = shared(mailboxBytes(64));
+    const signals = new Int32Array(new SharedArrayBuffer(128));
+    const a = new Mailbox(memory, 0, 0, 64, rawSignal(signals, 0), NO_WAIT);
+    const b = new Mailbox(memory, 0, 1, 64, rawSignal(signals, 1), NO_WAIT);
+    const buffer = Uint8Array.from({ length: 100 }, (_, i) => i + 1);
+    const inbox = new Uint8Array(64);
+    const got: number[][] = [];
+    // Lengths repeat and change: the views reused for a repeated length must not leak into the next one.
+    for (const n of [5, 5, 3, 64, 5, 0]) {
+      buffer[0] = n;
+      a.send(buffer, n);
+      const length = b.receive(inbox);
+      got.push([...inbox.subarray(0, length)]);
+      b.send(inbox, length);
+      expect(a.receive(new Uint8Array(64))).toBe(length);
+    }
+    expect(got.map((m) => m.length)).toEqual([5, 5, 3, 64, 5, 0]);
+    expect(got[2]).toEqual([3, 2, 3]);
+    expect(got[3]).toEqual([64, ...buffer.subarray(1, 64)]);
+    expect(reasonOf(() => a.send(buffer, 101))).toBe("invalid-argument");
+    expect(reasonOf(() => a.send(buffer, -1))).toBe("invalid-argument");
+    expect(reasonOf(() => a.send(buffer, 65))).toBe("invalid-argument");
+  });
+
   it("refuses a length the peer posted beyond the maximum", () => {
     const memory = shared(mailboxBytes(64));
     const signals = new Int32Array(new SharedArrayBuffer(128));

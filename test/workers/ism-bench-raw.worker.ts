@@ -62,7 +62,7 @@ if (task.kind === "pingpong") {
   const message = new Uint8Array(task.messageBytes);
   const inbox = new Uint8Array(1024);
   if (task.role === "responder") {
-    for (let i = 0; i < task.rounds; i++) mailbox.send(inbox.subarray(0, mailbox.receive(inbox)));
+    for (let i = 0; i < task.rounds; i++) mailbox.send(inbox, mailbox.receive(inbox));
     port.postMessage({ rounds: task.rounds, ...waitCounters });
   } else {
     const samples = new Float64Array(task.rounds);

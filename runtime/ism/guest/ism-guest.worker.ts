@@ -193,7 +193,7 @@ function pingpong(region: IsmRegionHandle, args: GuestCommands["pingpong"]): Pin
     let rounds = 0;
     while (rounds < args.rounds) {
       const n = mailbox.receive(inbox);
-      mailbox.send(inbox.subarray(0, n));
+      mailbox.send(inbox, n);
       rounds++;
       if (n >= 2 && inbox[1] === LAST_ROUND) break;
     }

@@ -116,7 +116,9 @@ export class SpinWaiter {
         value = Atomics.load(words, index);
         if (value !== seen) {
           waitCounters.napped++;
-          this.#sleptLast = false;
+          // A nap, like a sleep, means the peer now answers about one nap slice late: spin the recovery
+          // budget next time so that both sides return to spinning instead of napping every round.
+          this.#sleptLast = true;
           return value;
         }
       }
