@@ -127,6 +127,11 @@ export class VhostPciNetDriver {
   readonly refusals = new RefusalLog();
   /** Data-path counters. */
   readonly stats: VhostPciNetDriverStats = { copiedFromPeer: 0, delivered: 0, sentToPeer: 0, dropped: 0, interruptsToPeer: 0 };
+
+  /** Whether a frame taken from the source still waits for a peer receive buffer (not yet in `sentToPeer`). */
+  get hasStagedFrame(): boolean {
+    return this.#txStaged !== 0;
+  }
   /** Dirty-page logging state (read by tests through {@link dirtyLog}). */
   readonly logging = new DirtyLogging();
   /**

@@ -172,8 +172,9 @@ class GuestWorker {
     }
     if (this.#trafficReported) return;
     const heard = received.received + received.corrupted + received.duplicated + received.lost;
-    // Guest A is done sending when its peer returned every chain; guest B when its frames are in A's rings.
-    const flushed = this.#guest instanceof GuestA ? this.#guest.driver.stats.completed === this.#guest.driver.stats.sent : true;
+    // Guest A is done sending when its peer returned every chain; guest B when its frames are in A's rings,
+    // including the last one its source produced (staged until A posts a receive buffer for it).
+    const flushed = this.#guest instanceof GuestA ? this.#guest.driver.stats.completed === this.#guest.driver.stats.sent : !this.#guest.driver.hasStagedFrame;
     if (t.expect >= 0 && this.#source.done && flushed && heard >= t.expect) {
       this.#trafficEnd = performance.now();
       this.#trafficReported = true;
