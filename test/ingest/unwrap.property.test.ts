@@ -199,8 +199,10 @@ describe("unwrapping property", () => {
       }),
       { numRuns: 200 },
     );
-    // Not vacuous: most generated mails were wrapped, and most of those were rebuilt.
-    expect(outcomes.wrapped).toBeGreaterThan(120);
+    // Not vacuous: many generated mails were wrapped, and most of those were rebuilt. About 60–65% of the
+    // 200 runs wrap (seen: 114 to 132); 80 is far enough below (~6 standard deviations of the binomial)
+    // that a random seed does not fail the check, and still fails a generator that stopped wrapping.
+    expect(outcomes.wrapped).toBeGreaterThan(80);
     expect(outcomes.exactWrapped).toBeGreaterThan(outcomes.refused * 3);
   });
 });
