@@ -107,7 +107,8 @@ export async function runVhostPciNetDemo(argv: string[]): Promise<number> {
 /** Both ways at once, every frame checksummed; prints and returns whether everything arrived intact. */
 async function integrity(pair: PeerPair, frames: number, out: (line: string) => void): Promise<boolean> {
   const sizes = [64, 1514, 128, 1000, 60, 576];
-  for (const role of ["a", "b"] as const) pair.send(role, { cmd: "traffic", count: frames, sizes, mode: "full", expect: frames });
+  const plan = { count: frames, sizes, mode: "full", expect: frames } as const;
+  await pair.traffic({ a: plan, b: plan });
   const [a, b] = await Promise.all([pair.waitFor("a", "traffic-done", 120_000), pair.waitFor("b", "traffic-done", 120_000)]);
   const line = (who: string, r: GuestReport): string =>
     `${who} received ${r.received.received} (lost ${r.received.lost}, duplicated ${r.received.duplicated}, corrupted ${r.received.corrupted})`;
@@ -127,8 +128,7 @@ interface Rate {
 
 /** One throughput run from `from` to `to`; null when the stream arrived damaged. */
 async function measure(pair: PeerPair, from: GuestRole, to: GuestRole, size: number, durationMs: number): Promise<Rate | null> {
-  pair.send(to, { cmd: "traffic", count: 0, sizes: [size], mode: "light", expect: -1 });
-  pair.send(from, { cmd: "traffic", count: -1, sizes: [size], mode: "light", expect: -1 });
+  await pair.traffic({ [to]: { count: 0, sizes: [size], mode: "light", expect: -1 }, [from]: { count: -1, sizes: [size], mode: "light", expect: -1 } });
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   pair.send(from, { cmd: "stop-traffic" });
   const sender = await pair.report(from);

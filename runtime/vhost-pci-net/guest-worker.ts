@@ -16,7 +16,7 @@ import { TestFrameSink, TestFrameSource } from "../virtio-net/test-traffic.js";
 import { DirtyPageLog } from "./dirty-log.js";
 import { GuestB } from "./guest-b.js";
 import { GuestInterrupts } from "./interrupts.js";
-import type { GuestCommand, GuestEvent, GuestReport, GuestWorkerData, TrafficCommand } from "./pair-protocol.js";
+import type { GuestCommand, GuestEvent, GuestReport, GuestWorkerData } from "./pair-protocol.js";
 import { PortPeerLink } from "./peer-link.js";
 
 /** Idle polls in a row after which a `report` considers the guest drained. */
@@ -49,7 +49,8 @@ class GuestWorker {
   readonly #control: MessagePort;
   #source: TestFrameSource | null = null;
   #sink = new TestFrameSink();
-  #traffic: TrafficCommand | null = null;
+  /** Frames to receive before `traffic-done` (null: no `receive` command yet; -1: never). */
+  #expect: number | null = null;
   #trafficStart = 0;
   #trafficEnd = 0;
   #trafficReported = false;
@@ -119,18 +120,25 @@ class GuestWorker {
   #onCommand(c: GuestCommand): boolean {
     const guest = this.#guest;
     switch (c.cmd) {
-      case "traffic":
-        this.#traffic = c;
-        // Guest A sends stream 1 and receives stream 2; guest B the other way round.
+      case "receive":
+        // Guest A receives stream 2 and guest B stream 1. The pair waits for `receiving` before any guest
+        // sends, so the first frame already meets this sink (a sink replaced mid-stream reads as lost frames).
         this.#sink = new TestFrameSink({ stream: this.#data.role === "a" ? 2 : 1, mode: c.mode });
         guest.driver.sink = this.#sink.sink;
-        this.#source = new TestFrameSource({ count: c.count < 0 ? Infinity : c.count, sizes: c.sizes, stream: this.#data.role === "a" ? 1 : 2, mode: c.mode });
-        guest.driver.source = this.#source;
+        this.#expect = c.expect;
+        this.#source = null;
+        guest.driver.source = null;
         this.#trafficStart = performance.now();
         this.#trafficEnd = 0;
         this.#trafficReported = false;
         this.#rxFirst = { ms: 0, count: 0, bytes: 0 };
         this.#rxLast = { ms: 0, count: 0, bytes: 0 };
+        this.#post({ ev: "receiving" });
+        return true;
+      case "send":
+        this.#source = new TestFrameSource({ count: c.count < 0 ? Infinity : c.count, sizes: c.sizes, stream: this.#data.role === "a" ? 1 : 2, mode: c.mode });
+        guest.driver.source = this.#source;
+        this.#trafficStart = performance.now();
         return true;
       case "stop-traffic":
         this.#source?.stop();
@@ -161,8 +169,8 @@ class GuestWorker {
       }
       this.#post({ ev: connected ? "connected" : "disconnected" });
     }
-    const t = this.#traffic;
-    if (t === null || this.#source === null) return;
+    const expect = this.#expect;
+    if (expect === null) return;
     const received = this.#sink.checker.stats;
     if (received.received !== this.#rxLast.count) {
       // Sampled once per loop turn (a batch), not per frame: the clock read stays off the per-frame path.
@@ -175,7 +183,8 @@ class GuestWorker {
     // Guest A is done sending when its peer returned every chain; guest B when its frames are in A's rings,
     // including the last one its source produced (staged until A posts a receive buffer for it).
     const flushed = this.#guest instanceof GuestA ? this.#guest.driver.stats.completed === this.#guest.driver.stats.sent : !this.#guest.driver.hasStagedFrame;
-    if (t.expect >= 0 && this.#source.done && flushed && heard >= t.expect) {
+    const sent = this.#source === null || this.#source.done;
+    if (expect >= 0 && sent && flushed && heard >= expect) {
       this.#trafficEnd = performance.now();
       this.#trafficReported = true;
       this.#post({ ev: "traffic-done", report: this.#report() });

@@ -40,7 +40,7 @@ export { DirtyLogging, MirroredQueue, scatterLogged } from "./mirrored-queue.js"
 export type { MirrorDirection, MirroredQueueSpec } from "./mirrored-queue.js";
 export { PeerPair } from "./pair.js";
 export type { GuestRole, PeerPairOptions } from "./pair.js";
-export type { GuestAConfig, GuestBConfig, GuestCommand, GuestEvent, GuestReport, GuestWorkerData, TrafficCommand } from "./pair-protocol.js";
+export type { GuestAConfig, GuestBConfig, GuestCommand, GuestEvent, GuestReport, GuestWorkerData, ReceiveCommand, SendCommand, TrafficPlanOptions } from "./pair-protocol.js";
 export { VirtioPciCapType, virtioPciCapabilities } from "./pci-capabilities.js";
 export type { VirtioPciCapability } from "./pci-capabilities.js";
 export { MAX_PEER_QUEUES, PortPeerLink, createLoopbackLink, parsePeerLinkMessage } from "./peer-link.js";

@@ -59,10 +59,12 @@ export interface GuestWorkerData {
   readonly idleTimeoutMs: number;
 }
 
-/** What a guest sends, as the demo and tests describe it. */
-export interface TrafficCommand {
-  readonly cmd: "traffic";
-  /** Frames to send (-1: until `stop-traffic`). */
+/**
+ * One guest's part of a traffic run, as the demo and tests describe it ({@link PeerPair.traffic} turns it into a
+ * `receive` and a `send` command, in that order for both guests, so no frame reaches a guest before its sink).
+ */
+export interface TrafficPlanOptions {
+  /** Frames to send (-1: until `stop-traffic`; 0: receive only). */
   readonly count: number;
   /** Frame sizes, used in turn. */
   readonly sizes: readonly number[];
@@ -72,9 +74,30 @@ export interface TrafficCommand {
   readonly expect: number;
 }
 
+/** Installs a fresh frame sink (checker) for stream `mode`; the guest answers with `receiving`. */
+export interface ReceiveCommand {
+  readonly cmd: "receive";
+  /** Integrity data the frames carry. */
+  readonly mode: "full" | "light";
+  /** Frames to receive before reporting `traffic-done` (-1: never). */
+  readonly expect: number;
+}
+
+/** Starts the guest's frame source. */
+export interface SendCommand {
+  readonly cmd: "send";
+  /** Frames to send (-1: until `stop-traffic`). */
+  readonly count: number;
+  /** Frame sizes, used in turn. */
+  readonly sizes: readonly number[];
+  /** Integrity data per frame. */
+  readonly mode: "full" | "light";
+}
+
 /** A command from the management thread. */
 export type GuestCommand =
-  | TrafficCommand
+  | ReceiveCommand
+  | SendCommand
   | { readonly cmd: "stop-traffic" }
   | { readonly cmd: "disconnect" }
   | { readonly cmd: "dirty-logging"; readonly on: boolean }
@@ -122,6 +145,7 @@ export interface GuestReport {
 export type GuestEvent =
   | { readonly ev: "ready" }
   | { readonly ev: "connected" }
+  | { readonly ev: "receiving" }
   | { readonly ev: "disconnected" }
   | { readonly ev: "traffic-done"; readonly report: GuestReport }
   | { readonly ev: "report"; readonly report: GuestReport }

@@ -14,7 +14,7 @@ import type { MessagePort } from "node:worker_threads";
 import { DirtyPageLog } from "./dirty-log.js";
 import { VhostPciNetError } from "./errors.js";
 import { GuestInterrupts } from "./interrupts.js";
-import type { GuestAConfig, GuestBConfig, GuestCommand, GuestEvent, GuestReport, GuestWorkerData } from "./pair-protocol.js";
+import type { GuestAConfig, GuestBConfig, GuestCommand, GuestEvent, GuestReport, GuestWorkerData, TrafficPlanOptions } from "./pair-protocol.js";
 
 /** Which guest. */
 export type GuestRole = "a" | "b";
@@ -160,6 +160,24 @@ export class PeerPair {
   async report(role: GuestRole, timeoutMs = 30_000): Promise<GuestReport> {
     this.send(role, { cmd: "report" });
     return (await this.waitFor(role, "report", timeoutMs)).report;
+  }
+
+  /**
+   * Starts a traffic run: each planned guest first gets a fresh sink (`receive`, acknowledged with
+   * `receiving`), and only then do the guests start sending (`send`), so no frame reaches a guest before the
+   * sink that checks it. A guest without a plan keeps its sink and source.
+   */
+  async traffic(plans: Partial<Record<GuestRole, TrafficPlanOptions>>, timeoutMs = 10_000): Promise<void> {
+    const roles = (["a", "b"] as const).filter((r) => plans[r] !== undefined);
+    for (const role of roles) {
+      const p = plans[role]!;
+      this.send(role, { cmd: "receive", mode: p.mode, expect: p.expect });
+    }
+    await Promise.all(roles.map((role) => this.waitFor(role, "receiving", timeoutMs)));
+    for (const role of roles) {
+      const p = plans[role]!;
+      if (p.count !== 0) this.send(role, { cmd: "send", count: p.count, sizes: p.sizes, mode: p.mode });
+    }
   }
 
   /** Stops both workers. */

@@ -53,7 +53,8 @@ afterEach(async () => {
 describe("vhost-pci pair on worker_threads", () => {
   it(`moves ${FRAMES} frames each way with no loss, duplication or corruption`, { timeout: 40_000 }, async () => {
     const p = await start();
-    for (const role of ["a", "b"] as const) p.send(role, { cmd: "traffic", count: FRAMES, sizes: [64, 128, 60, 96], mode: "full", expect: FRAMES });
+    const plan = { count: FRAMES, sizes: [64, 128, 60, 96], mode: "full", expect: FRAMES } as const;
+    await p.traffic({ a: plan, b: plan });
     const [a, b] = await Promise.all([p.waitFor("a", "traffic-done", 35_000), p.waitFor("b", "traffic-done", 35_000)]);
     for (const r of [a.report, b.report]) {
       expect(r.received).toMatchObject({ received: FRAMES, corrupted: 0, duplicated: 0, lost: 0 });
@@ -70,7 +71,8 @@ describe("vhost-pci pair on worker_threads", () => {
 
   it("loses no frame whose chain was marked used when B's driver disconnects while traffic flows", { timeout: 20_000 }, async () => {
     const p = await start();
-    for (const role of ["a", "b"] as const) p.send(role, { cmd: "traffic", count: -1, sizes: [64, 1514, 300], mode: "full", expect: -1 });
+    const plan = { count: -1, sizes: [64, 1514, 300], mode: "full", expect: -1 } as const;
+    await p.traffic({ a: plan, b: plan });
     await new Promise((resolve) => setTimeout(resolve, 400));
     p.send("b", { cmd: "disconnect" });
     await Promise.all([p.waitFor("a", "disconnected", 5000), p.waitFor("b", "disconnected", 5000)]);
@@ -93,8 +95,7 @@ describe("vhost-pci pair on worker_threads", () => {
     p.send("b", { cmd: "dirty-logging", on: true });
     await p.report("b");
     p.dirtyLog.clear();
-    p.send("b", { cmd: "traffic", count: 2000, sizes: [1514], mode: "full", expect: 0 });
-    p.send("a", { cmd: "traffic", count: 0, sizes: [64], mode: "full", expect: 2000 });
+    await p.traffic({ b: { count: 2000, sizes: [1514], mode: "full", expect: 0 }, a: { count: 0, sizes: [64], mode: "full", expect: 2000 } });
     const done = await p.waitFor("a", "traffic-done", 10_000);
     expect(done.report.received).toMatchObject({ received: 2000, corrupted: 0, lost: 0 });
     const pages = p.dirtyLog.dirtyPages();
@@ -104,16 +105,14 @@ describe("vhost-pci pair on worker_threads", () => {
     p.send("b", { cmd: "dirty-logging", on: false });
     await p.report("b");
     p.dirtyLog.clear();
-    p.send("b", { cmd: "traffic", count: 2000, sizes: [1514], mode: "full", expect: 0 });
-    p.send("a", { cmd: "traffic", count: 0, sizes: [64], mode: "full", expect: 2000 });
+    await p.traffic({ b: { count: 2000, sizes: [1514], mode: "full", expect: 0 }, a: { count: 0, sizes: [64], mode: "full", expect: 2000 } });
     await p.waitFor("a", "traffic-done", 10_000);
     expect(p.dirtyLog.dirtyPages()).toEqual([]);
   });
 
   it("keeps guest B running when guest A publishes a looping descriptor chain", { timeout: 20_000 }, async () => {
     const p = await start({ workers: { a: dist("test/workers/vpn-hostile-a.worker.js"), b: WORKERS.b } });
-    p.send("b", { cmd: "traffic", count: 5000, sizes: [64], mode: "full", expect: 0 });
-    p.send("a", { cmd: "traffic", count: 0, sizes: [64], mode: "full", expect: 5000 });
+    await p.traffic({ b: { count: 5000, sizes: [64], mode: "full", expect: 0 }, a: { count: 0, sizes: [64], mode: "full", expect: 5000 } });
     const a = await p.waitFor("a", "traffic-done", 10_000);
     expect(a.report.received).toMatchObject({ received: 5000, corrupted: 0, lost: 0 });
     const b = await p.report("b");
