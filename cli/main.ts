@@ -4,6 +4,11 @@
  * `run(argv: string[]): Promise<number>` returning the process exit code:
  * 0 success, 1 the spec has errors (lint) / a check failed, 2 the input cannot be read or used.
  */
+import { tuneTieringForBatchJob } from "./tiering.js";
+
+/** Commands that process a spec once and exit: they run with the batch tier-up budget (see tiering.ts). */
+const BATCH_COMMANDS = new Set(["apply", "parse", "lint", "generate", "conformance"]);
+
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; summary: string }>> = {
   apply: () => import("./commands/apply.js"),
   parse: () => import("./commands/parse.js"),
@@ -39,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`virtiokit: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
+  if (BATCH_COMMANDS.has(name)) tuneTieringForBatchJob();
   const mod = await load();
   return mod.run(rest);
 }
