@@ -9,7 +9,10 @@
  *   ISM: the region's mailbox, wake-ups by kicks (notify address → host → UPDATE on a bound vector).
  *   Raw: the same mailbox code on a plain SharedArrayBuffer with raw Atomics.wait/notify wake-ups.
  *   TCP: this process ↔ a child process echo server on 127.0.0.1 (Nagle off).
- * - Throughput: one-way stream in 128 KiB writes, measured at the receiver; median of --repeat runs.
+ * - Throughput: one-way stream in 128 KiB writes, measured at the receiver; median of --repeat runs, after
+ *   --warm-rounds untimed rounds of every kind, TCP included (the first round after the stream workers start runs
+ *   while V8 still compiles and collects for them in background threads, on the same two cores: measured, it is
+ *   nearly always the slowest run of every ring row, with the most naps and sleeps; TCP's first run is not).
  *   ISM: the region's byte ring (1 MiB); raw: the same ring on a SharedArrayBuffer (both sides of each kept for
  *   all runs, and each run after 64 MiB of untimed warm-up, so that compiled code is measured); TCP:
  *   this process → a child process sink. Two consumers for the rings: one copies each piece out (what a socket
@@ -24,7 +27,7 @@
  * matters is their distribution (p50/p99), which vitest bench cannot give.
  *
  * Run after building:
- *   npm run build && node test/bench/ism-bench.mjs [--rounds 20000] [--warmup 20000] [--mib 1024] [--repeat 5] [--spin 50000]
+ *   npm run build && node test/bench/ism-bench.mjs [--rounds 20000] [--warmup 20000] [--mib 1024] [--repeat 5] [--warm-rounds 1] [--spin 50000]
  *     [--ring-kib 1024] [--chunk-kib 128] [--verbose]
  */
 import { spawn } from "node:child_process";
@@ -49,6 +52,7 @@ const warmup = arg("warmup", 20_000);
 const rounds = measured + warmup;
 const streamBytes = arg("mib", 1024, 1) * 1024 * 1024;
 const repeat = arg("repeat", 5, 1);
+const warmRounds = arg("warm-rounds", 1);
 const spin = arg("spin", 50_000);
 const verbose = process.argv.includes("--verbose");
 const MESSAGE = 64;
@@ -103,13 +107,21 @@ async function ismPingPong() {
   });
 }
 
+/** @typedef {{ spun: number, napped: number, slept: number }} Waits */
+
+/** Per-run wait counters of both sides (--verbose): how often each side spun, napped or slept for the other. */
+const waitLog = { ismCopy: [], ismInPlace: [], rawCopy: [], rawInPlace: [] };
+/** @param {Waits} c @param {Waits} p */
+const waitsText = (c, p) => `consumer ${c.spun}/${c.napped}/${c.slept} producer ${p.spun}/${p.napped}/${p.slept}`;
+
 /** One ISM stream run on an existing host; @returns bytes per second at the consumer */
 async function ismStreamOnce(a, b, token, consume) {
   const common = { token, bytes: streamBytes, warmupBytes: WARMUP_BYTES, chunkBytes: CHUNK, spinNanoseconds: spin, timeoutMs: 30_000 };
   const consumer = b.call("stream", { ...common, role: "consumer", consume });
-  await a.call("stream", { ...common, role: "producer" });
-  const r = /** @type {{ bytes: number, seconds: number, mismatches: number }} */ (await consumer);
+  const p = /** @type {Waits} */ (await a.call("stream", { ...common, role: "producer" }));
+  const r = /** @type {{ bytes: number, seconds: number, mismatches: number } & Waits} */ (await consumer);
   if (r.mismatches !== 0) throw new Error(`ISM stream corrupted (${r.mismatches} mismatches)`);
+  waitLog[consume === "copy" ? "ismCopy" : "ismInPlace"].push(waitsText(r, p));
   return r.bytes / r.seconds;
 }
 
@@ -141,20 +153,29 @@ async function rawPingPong() {
 function rawStreamer(consume) {
   const memory = new SharedArrayBuffer(RING_HEADER_BYTES + RING);
   const signals = new SharedArrayBuffer(128);
-  const common = { kind: "stream", memory, signals, capacity: RING, bytes: streamBytes, warmupBytes: WARMUP_BYTES, chunkBytes: CHUNK, spinNanoseconds: spin, runs: repeat, consume };
+  const common = { kind: "stream", memory, signals, capacity: RING, bytes: streamBytes, warmupBytes: WARMUP_BYTES, chunkBytes: CHUNK, spinNanoseconds: spin, runs: warmRounds + repeat, consume };
   const [consumer, producer] = ["consumer", "producer"].map((role) => new Worker(RAW, { workerData: { ...common, role } }));
   const next = (w) =>
     new Promise((resolve, reject) => {
-      w.once("message", resolve);
-      w.once("error", reject);
+      const fail = (/** @type {Error} */ error) => reject(error);
+      w.once("message", (m) => {
+        w.off("error", fail);
+        resolve(m);
+      });
+      w.once("error", fail);
     });
+  // The workers report their thread's wait counters since they started: keep the last totals for the deltas.
+  let before = { c: { spun: 0, napped: 0, slept: 0 }, p: { spun: 0, napped: 0, slept: 0 } };
+  const delta = (/** @type {Waits} */ now, /** @type {Waits} */ then) => ({ spun: now.spun - then.spun, napped: now.napped - then.napped, slept: now.slept - then.slept });
   return {
     async run() {
       const results = [next(consumer), next(producer)];
       consumer.postMessage("go");
       producer.postMessage("go");
-      const [r] = /** @type {Array<{ bytes: number, seconds: number, mismatches: number }>} */ (await Promise.all(results));
+      const [r, p] = /** @type {Array<{ bytes: number, seconds: number, mismatches: number } & Waits>} */ (await Promise.all(results));
       if (r.mismatches !== 0) throw new Error(`raw stream corrupted (${r.mismatches} mismatches)`);
+      waitLog[consume === "copy" ? "rawCopy" : "rawInPlace"].push(waitsText(delta(r, before.c), delta(p, before.p)));
+      before = { c: r, p };
       return r.bytes / r.seconds;
     },
     close: () => Promise.all([consumer.terminate(), producer.terminate()]),
@@ -234,15 +255,16 @@ async function tcpStreamOnce() {
 }
 
 /**
- * Every stream kind once per repeat, interleaved, so that a change in the machine's load during the run hits
- * all rows alike (this 2-core machine is shared); @returns the median of each kind
+ * Every stream kind once per round, interleaved, so that a change in the machine's load during the run hits
+ * all rows alike (this 2-core machine is shared): --warm-rounds untimed rounds, then --repeat timed ones;
+ * @returns the median of each kind over the timed rounds
  */
 async function streams() {
   const runs = { ismCopy: [], ismInPlace: [], rawCopy: [], rawInPlace: [], tcp: [] };
   const rawCopy = rawStreamer("copy");
   const rawInPlace = rawStreamer("in-place");
   await withIsm(async (a, b, token) => {
-    for (let i = 0; i < repeat; i++) {
+    for (let i = 0; i < warmRounds + repeat; i++) {
       runs.ismCopy.push(await ismStreamOnce(a, b, token, "copy"));
       runs.ismInPlace.push(await ismStreamOnce(a, b, token, "in-place"));
       runs.rawCopy.push(await rawCopy.run());
@@ -252,12 +274,17 @@ async function streams() {
   });
   await rawCopy.close();
   await rawInPlace.close();
-  if (verbose) for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((x) => (x / 1e6).toFixed(0)).join(" ")} MB/s`);
-  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+  if (verbose) {
+    const label = (/** @type {number} */ i) => (i < warmRounds ? `warm-up ${i + 1}` : `#${i - warmRounds + 1}`);
+    for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((x, i) => `${(x / 1e6).toFixed(0)}${i < warmRounds ? " (warm-up)" : ""}`).join(" ")} MB/s`);
+    console.log("  waits per run (spun/napped/slept):");
+    for (const [k, v] of Object.entries(waitLog)) for (const [i, text] of v.entries()) console.log(`    ${k} ${label(i)}: ${text}`);
+  }
+  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v.slice(warmRounds))]));
 }
 
 // ---- run and print ------------------------------------------------------------------------------------------
-console.log(`ISM benchmark: ${MESSAGE}-byte ping-pong, ${measured} rounds after ${warmup} warm-up; ${streamBytes / 2 ** 20} MiB streams in ${CHUNK / 1024} KiB writes through a ${RING / 1024} KiB ring, median of ${repeat}; spin ${spin} ns`);
+console.log(`ISM benchmark: ${MESSAGE}-byte ping-pong, ${measured} rounds after ${warmup} warm-up; ${streamBytes / 2 ** 20} MiB streams in ${CHUNK / 1024} KiB writes through a ${RING / 1024} KiB ring, median of ${repeat} after ${warmRounds} untimed round(s); spin ${spin} ns`);
 const lat = {
   ism: await ismPingPong(),
   raw: await rawPingPong(),

@@ -4,14 +4,20 @@
  * mailbox, the stream pattern — in one thread, then across two worker threads.
  */
 import fc from "fast-check";
+import { Buffer } from "node:buffer";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { IsmDriverError } from "../../runtime/ism/driver/index.js";
 import {
   ByteRing,
+  DEFAULT_RECOVERY_SPIN_NANOSECONDS,
+  MAX_RECOVERY_SPIN_MS,
   Mailbox,
+  NATIVE_COPY_MIN_BYTES,
   PATTERN_PERIOD,
   RING_HEADER_BYTES,
+  SpinWaiter,
+  copyBytes,
   mailboxBytes,
   patternByte,
   patternMismatches,
@@ -131,6 +137,35 @@ describe("ByteRing", () => {
     );
   });
 
+  it("large pieces (copied natively) across wrap-around deliver the stream intact", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 40_000 }), fc.integer({ min: 1, max: 40_000 })), { minLength: 1, maxLength: 30 }), (steps) => {
+        const capacity = 32 * 1024;
+        const memory = shared(RING_HEADER_BYTES + capacity);
+        const signals = new Int32Array(new SharedArrayBuffer(128));
+        const producer = new ByteRing(memory, 0, capacity, "producer", rawSignal(signals, 0), NO_WAIT);
+        const consumer = new ByteRing(memory, 0, capacity, "consumer", rawSignal(signals, 1), NO_WAIT);
+        const source = patternSource(capacity);
+        let written = 0;
+        let read = 0;
+        for (const [w, r] of steps) {
+          const n = Math.min(w, capacity - (written - read));
+          producer.write(patternSlice(source, written, n));
+          written += n;
+          if (written === read) continue;
+          const target = new Uint8Array(r);
+          const got = consumer.read(target);
+          expect(got).toBe(Math.min(r, written - read));
+          let wrong = 0;
+          for (let i = 0; i < got; i++) if (target[i] !== patternByte(read + i)) wrong++;
+          expect(wrong).toBe(0);
+          read += got;
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it("refuses a peer's impossible fill level instead of reading past the ring", () => {
     const memory = shared(RING_HEADER_BYTES + 64);
     const signals = new Int32Array(new SharedArrayBuffer(128));
@@ -152,6 +187,54 @@ describe("ByteRing", () => {
     expect(() => new ByteRing(memory, 0, 256, "producer", rawSignal(signals, 0), NO_WAIT)).toThrow(IsmDriverError);
     expect(ringCapacityFor(RING_HEADER_BYTES + 1000)).toBe(512);
     expect(ringCapacityFor(RING_HEADER_BYTES + 10)).toBe(0);
+  });
+});
+
+describe("copyBytes", () => {
+  const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+
+  it("copies like set, into and out of shared memory, natively or not", () => {
+    const ring = new Uint8Array(new SharedArrayBuffer(64 * 1024));
+    for (const n of [1, 100, NATIVE_COPY_MIN_BYTES - 1, NATIVE_COPY_MIN_BYTES, 20_000]) {
+      for (const offset of [0, 3, 8, ring.length - n]) {
+        const source = Uint8Array.from({ length: n + 5 }, (_, i) => (i * 7 + n) & 0xff).subarray(5);
+        ring.fill(0xaa);
+        copyBytes(ring, source, offset);
+        expect(same(ring.subarray(offset, offset + n), source)).toBe(true);
+        if (offset > 0) expect(ring[offset - 1]).toBe(0xaa);
+        if (offset + n < ring.length) expect(ring[offset + n]).toBe(0xaa);
+        const target = new Uint8Array(n + 2).fill(0x55);
+        copyBytes(target, ring.subarray(offset, offset + n), 1);
+        expect(same(target.subarray(1, n + 1), source)).toBe(true);
+        expect([target[0], target[n + 1]]).toEqual([0x55, 0x55]);
+      }
+    }
+  });
+
+  it("handles overlapping views of one buffer like set, and refuses a copy that does not fit", () => {
+    const bytes = Uint8Array.from({ length: 3 * NATIVE_COPY_MIN_BYTES }, (_, i) => i & 0xff);
+    const expected = bytes.slice();
+    expected.set(expected.slice(0, 2 * NATIVE_COPY_MIN_BYTES), 100);
+    copyBytes(bytes, bytes.subarray(0, 2 * NATIVE_COPY_MIN_BYTES), 100);
+    expect(same(bytes, expected)).toBe(true);
+    const target = new Uint8Array(new SharedArrayBuffer(NATIVE_COPY_MIN_BYTES * 2));
+    expect(() => copyBytes(target, new Uint8Array(NATIVE_COPY_MIN_BYTES * 2), 1)).toThrow(RangeError);
+    expect(() => copyBytes(target, new Uint8Array(NATIVE_COPY_MIN_BYTES), -1)).toThrow(RangeError);
+    expect(target.every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe("SpinWaiter", () => {
+  it("stretches its recovery spin to the nap slices it measured, within bounds", () => {
+    const words = new Int32Array(new SharedArrayBuffer(256));
+    const signals = new Int32Array(new SharedArrayBuffer(128));
+    const waiter = new SpinWaiter({ spinNanoseconds: 10_000, napNanoseconds: 3_000_000, timeoutMs: 4 });
+    expect(waiter.recoverySpinMs).toBe(DEFAULT_RECOVERY_SPIN_NANOSECONDS / 1e6);
+    // Nobody publishes: the wait spins, naps for 3 ms (measuring its slices), sleeps and times out.
+    expect(reasonOf(() => waiter.wait(words, 0, 0, 16, rawSignal(signals, 0)))).toBe("timeout");
+    expect(waiter.recoverySpinMs).toBeGreaterThanOrEqual(DEFAULT_RECOVERY_SPIN_NANOSECONDS / 1e6);
+    expect(waiter.recoverySpinMs).toBeLessThanOrEqual(Math.max(DEFAULT_RECOVERY_SPIN_NANOSECONDS / 1e6, MAX_RECOVERY_SPIN_MS));
+    expect(new SpinWaiter({ spinNanoseconds: 0 }).recoverySpinMs).toBe(0);
   });
 });
 

@@ -9,8 +9,8 @@
  * - `+256` data, `capacity` bytes (a power of two, so positions wrap with a mask)
  *
  * `HEAD - TAIL` (unsigned) is the fill level and never exceeds `capacity`. Data is copied with plain stores
- * (`Uint8Array.set`, i.e. memcpy) and published by the Atomics store of HEAD; space is returned by the Atomics
- * store of TAIL. Only the four control words are touched with Atomics.
+ * (`memcpy`, see copy.ts) and published by the Atomics store of HEAD; space is returned by the Atomics store of
+ * TAIL. Only the four control words are touched with Atomics.
  *
  * Wake-up hysteresis: a producer that found the ring full and went to sleep (after spinning and napping, see
  * spin.ts) is woken only once a quarter of the ring is free. Waking it for every chunk freed would make both
@@ -25,6 +25,7 @@
  * @module
  */
 import { IsmDriverError } from "../../driver/index.js";
+import { copyBytes } from "./copy.js";
 import type { PeerSignal } from "./signal.js";
 import { SpinWaiter } from "./spin.js";
 import type { WaitBudget } from "./spin.js";
@@ -117,8 +118,8 @@ export class ByteRing {
       const n = Math.min(capacity - used, source.length - done);
       const at = this.#position & this.#mask;
       const first = Math.min(n, capacity - at);
-      this.#bytes.set(source.subarray(done, done + first), this.#data + at);
-      if (n > first) this.#bytes.set(source.subarray(done + first, done + n), this.#data);
+      copyBytes(this.#bytes, source.subarray(done, done + first), this.#data + at);
+      if (n > first) copyBytes(this.#bytes, source.subarray(done + first, done + n), this.#data);
       done += n;
       this.#position = (this.#position + n) >>> 0;
       Atomics.store(words, base + HEAD, this.#position | 0);
@@ -161,8 +162,8 @@ export class ByteRing {
     const n = this.#awaitData(target.length);
     const at = this.#position & this.#mask;
     const first = Math.min(n, this.capacity - at);
-    target.set(this.#bytes.subarray(this.#data + at, this.#data + at + first));
-    if (n > first) target.set(this.#bytes.subarray(this.#data, this.#data + n - first), first);
+    copyBytes(target, this.#bytes.subarray(this.#data + at, this.#data + at + first));
+    if (n > first) copyBytes(target, this.#bytes.subarray(this.#data, this.#data + n - first), first);
     this.#release(n);
     return n;
   }

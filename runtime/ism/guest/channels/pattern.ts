@@ -6,7 +6,8 @@
  * misplaced or repeated block shows up; the period 4088 = 8 × 511 is a multiple of 8, so that a slice of the
  * precomputed source starting at stream position `p` sits at the same offset modulo 8 as the ring position it is
  * copied to — V8 copies to and from SharedArrayBuffers word by word only when both sides are equally aligned,
- * and byte by byte (8x slower, measured) otherwise.
+ * and byte by byte (8x slower, measured) otherwise. (The ring's bulk copies go through `memcpy`, see copy.ts,
+ * which cares less; its short copies still use `set`.)
  *
  * @module
  */
