@@ -109,10 +109,13 @@ describe("Mailbox", () => {
 });
 
 describe("ByteRing", () => {
-  it("random write and read sizes across wrap-around deliver the stream intact", () => {
+  /**
+   * Random write and read sizes (up to `maxPiece`) through a ring of `capacity` bytes, one thread: every byte read
+   * is the stream pattern at its position. `piece(written, n)` makes the next piece to write.
+   */
+  const checkStreamThroughRing = (capacity: number, maxPiece: number, numRuns: number, piece: (written: number, n: number) => Uint8Array): void => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 300 })), { minLength: 1, maxLength: 60 }), (steps) => {
-        const capacity = 256;
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: maxPiece }), fc.integer({ min: 1, max: maxPiece })), { minLength: 1, maxLength: 60 }), (steps) => {
         const memory = shared(RING_HEADER_BYTES + capacity);
         const signals = new Int32Array(new SharedArrayBuffer(128));
         const producer = new ByteRing(memory, 0, capacity, "producer", rawSignal(signals, 0), NO_WAIT);
@@ -121,7 +124,7 @@ describe("ByteRing", () => {
         let read = 0;
         for (const [w, r] of steps) {
           const n = Math.min(w, capacity - (written - read));
-          producer.write(Uint8Array.from({ length: n }, (_, i) => patternByte(written + i)));
+          producer.write(piece(written, n));
           written += n;
           if (written === read) continue;
           const target = new Uint8Array(r);
@@ -133,37 +136,18 @@ describe("ByteRing", () => {
           read += got;
         }
       }),
-      { numRuns: 100 },
+      { numRuns },
     );
+  };
+
+  it("random write and read sizes across wrap-around deliver the stream intact", () => {
+    checkStreamThroughRing(256, 300, 100, (written, n) => Uint8Array.from({ length: n }, (_, i) => patternByte(written + i)));
   });
 
   it("large pieces (copied natively) across wrap-around deliver the stream intact", () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 40_000 }), fc.integer({ min: 1, max: 40_000 })), { minLength: 1, maxLength: 30 }), (steps) => {
-        const capacity = 32 * 1024;
-        const memory = shared(RING_HEADER_BYTES + capacity);
-        const signals = new Int32Array(new SharedArrayBuffer(128));
-        const producer = new ByteRing(memory, 0, capacity, "producer", rawSignal(signals, 0), NO_WAIT);
-        const consumer = new ByteRing(memory, 0, capacity, "consumer", rawSignal(signals, 1), NO_WAIT);
-        const source = patternSource(capacity);
-        let written = 0;
-        let read = 0;
-        for (const [w, r] of steps) {
-          const n = Math.min(w, capacity - (written - read));
-          producer.write(patternSlice(source, written, n));
-          written += n;
-          if (written === read) continue;
-          const target = new Uint8Array(r);
-          const got = consumer.read(target);
-          expect(got).toBe(Math.min(r, written - read));
-          let wrong = 0;
-          for (let i = 0; i < got; i++) if (target[i] !== patternByte(read + i)) wrong++;
-          expect(wrong).toBe(0);
-          read += got;
-        }
-      }),
-      { numRuns: 50 },
-    );
+    const capacity = 32 * 1024;
+    const source = patternSource(capacity);
+    checkStreamThroughRing(capacity, 40_000, 50, (written, n) => patternSlice(source, written, n));
   });
 
   it("refuses a peer's impossible fill level instead of reading past the ring", () => {
