@@ -1,6 +1,7 @@
 /**
  * The published package, as another project sees it: `npm pack` the checkout (dist/ must be built: the
- * pretest step does it), install the tarball offline into a fresh `type: module` project, and use
+ * pretest step does it), install the tarball into a fresh `type: module` project (from npm's cache where it can:
+ * `--prefer-offline`), and use
  * `virtiokit/ism`, `virtiokit/vhost-pci-net`, `virtiokit/runtime` and `virtiokit/ir` from plain Node ESM and
  * from TypeScript (NodeNext), plus the installed `virtiokit` command.
  */
@@ -43,8 +44,8 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 
 /**
  * Pins the consumer's install to the dependency versions of our lockfile (npm `overrides`): what CI verified
- * and what the offline npm cache holds. Without it npm resolves ranges against cached registry metadata and
- * may pick a newer version whose tarball is not cached. Names locked at two versions are left alone.
+ * and whose tarballs `npm ci` just put in npm's cache. Without it npm could pick a newer version than the one
+ * tested. Names locked at two versions are left alone.
  */
 function lockedRuntimeVersions(): Record<string, string> {
   const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; dev?: boolean }> };
@@ -68,7 +69,9 @@ beforeAll(() => {
   consumer = join(tmp, "consumer");
   mkdirSync(consumer);
   writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", overrides: lockedRuntimeVersions() }, null, 2));
-  ok(run(NPM, ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], consumer), "npm install");
+  // Not --offline: `npm ci` caches the tarballs of the lockfile but not the registry metadata that resolving a
+  // dependency of the tarball needs, so on a fresh machine (CI) a cache-only install fails with ENOTCACHED.
+  ok(run(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], consumer), "npm install");
 }, 180_000);
 
 afterAll(() => {
