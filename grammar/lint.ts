@@ -10,7 +10,7 @@
  * @module
  */
 import type { Document } from "./document.js";
-import { cmpSpan } from "./ir/build.js";
+import { cmpSpan, compareCodeUnits } from "./ir/build.js";
 import { CONSTANT_NAME_RE } from "./ir/text.js";
 import type { Diagnostic, Field, SourceSpan, SpecIR } from "./ir/types.js";
 
@@ -315,7 +315,7 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
     seen.add(k);
     return true;
   });
-  return unique.sort((a, b) => cmpSpan(a.source, b.source) || a.code.localeCompare(b.code));
+  return unique.sort((a, b) => cmpSpan(a.source, b.source) || compareCodeUnits(a.code, b.code));
 }
 
 /** The known macro a misspelling meant: within edit distance 2, the nearest, then the most used in the document. */
