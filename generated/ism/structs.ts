@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CodecError, arrayError, bytesError, bytesOf, countBytes, countMismatch, lengthError, spanError, valueError, viewOf, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../runtime/codec/index.js";
+import { CodecError, arrayError, bytesError, bytesOf, countBytes, countMismatch, lengthError, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../runtime/codec/index.js";
 
 /** Scratch for 64-bit writes: a bigint stored here is read back as two 32-bit halves (no BigInt arithmetic). */
 const u64Scratch = new BigUint64Array(1);
@@ -267,7 +267,7 @@ export class VirtioIsmConfigView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmConfigView {
-    return new VirtioIsmConfigView(viewOf(bytes), offset, options);
+    return new VirtioIsmConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -568,7 +568,7 @@ export class VirtioIsmEventUpdateView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmEventUpdateView {
-    return new VirtioIsmEventUpdateView(viewOf(bytes), offset, options);
+    return new VirtioIsmEventUpdateView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -863,7 +863,7 @@ export class VirtioIsmEventAttachDetachView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmEventAttachDetachView {
-    return new VirtioIsmEventAttachDetachView(viewOf(bytes), offset, options);
+    return new VirtioIsmEventAttachDetachView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1151,7 +1151,7 @@ export class VirtioIsmEventBufferFreeView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmEventBufferFreeView {
-    return new VirtioIsmEventBufferFreeView(viewOf(bytes), offset, options);
+    return new VirtioIsmEventBufferFreeView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1426,7 +1426,7 @@ export class VirtioIsmCtrlDriverPartView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlDriverPartView {
-    return new VirtioIsmCtrlDriverPartView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlDriverPartView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1706,7 +1706,7 @@ export class VirtioIsmCtrlDevicePartView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlDevicePartView {
-    return new VirtioIsmCtrlDevicePartView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlDevicePartView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1992,7 +1992,7 @@ export class VirtioIsmCtrlAllocView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlAllocView {
-    return new VirtioIsmCtrlAllocView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlAllocView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2294,7 +2294,7 @@ export class VirtioIsmCtrlAllocReplyView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlAllocReplyView {
-    return new VirtioIsmCtrlAllocReplyView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlAllocReplyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2582,7 +2582,7 @@ export class VirtioIsmCtrlQueryView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlQueryView {
-    return new VirtioIsmCtrlQueryView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlQueryView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2824,7 +2824,7 @@ export class VirtioIsmCtrlQueryReplyView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlQueryReplyView {
-    return new VirtioIsmCtrlQueryReplyView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlQueryReplyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3114,7 +3114,7 @@ export class VirtioIsmCtrlAttachView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlAttachView {
-    return new VirtioIsmCtrlAttachView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlAttachView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3435,7 +3435,7 @@ export class VirtioIsmCtrlAttachReplyView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlAttachReplyView {
-    return new VirtioIsmCtrlAttachReplyView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlAttachReplyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3723,7 +3723,7 @@ export class VirtioIsmCtrlDetachView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlDetachView {
-    return new VirtioIsmCtrlDetachView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlDetachView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3965,7 +3965,7 @@ export class VirtioIsmCtrlGrantDefaultView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlGrantDefaultView {
-    return new VirtioIsmCtrlGrantDefaultView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlGrantDefaultView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -4238,7 +4238,7 @@ export class VirtioIsmCtrlGrantDevView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlGrantDevView {
-    return new VirtioIsmCtrlGrantDevView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlGrantDevView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -4517,7 +4517,7 @@ export class VirtioIsmCtrlIrqVectorView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIsmCtrlIrqVectorView {
-    return new VirtioIsmCtrlIrqVectorView(viewOf(bytes), offset, options);
+    return new VirtioIsmCtrlIrqVectorView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CodecError, bytesError, bytesOf, countBytes, countMismatch, lengthError, spanError, valueError, viewOf, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../runtime/codec/index.js";
+import { CodecError, bytesError, bytesOf, countBytes, countMismatch, lengthError, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../runtime/codec/index.js";
 
 /** Scratch for 64-bit writes: a bigint stored here is read back as two 32-bit halves (no BigInt arithmetic). */
 const u64Scratch = new BigUint64Array(1);
@@ -521,7 +521,7 @@ export class VirtioPciCommonCfgView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioPciCommonCfgView {
-    return new VirtioPciCommonCfgView(viewOf(bytes), offset, options);
+    return new VirtioPciCommonCfgView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1170,7 +1170,7 @@ export class VirtioNetConfigView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetConfigView {
-    return new VirtioNetConfigView(viewOf(bytes), offset, options);
+    return new VirtioNetConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1486,7 +1486,7 @@ export class VirtioNetHdrView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrView {
-    return new VirtioNetHdrView(viewOf(bytes), offset, options);
+    return new VirtioNetHdrView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1831,7 +1831,7 @@ export class VirtioNetCtrlDriverPartView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlDriverPartView {
-    return new VirtioNetCtrlDriverPartView(viewOf(bytes), offset, options);
+    return new VirtioNetCtrlDriverPartView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2083,7 +2083,7 @@ export class VirtioNetCtrlDevicePartView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlDevicePartView {
-    return new VirtioNetCtrlDevicePartView(viewOf(bytes), offset, options);
+    return new VirtioNetCtrlDevicePartView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2349,7 +2349,7 @@ export class VirtioNetCtrlMacView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlMacView {
-    return new VirtioNetCtrlMacView(viewOf(bytes), offset, options);
+    return new VirtioNetCtrlMacView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2610,7 +2610,7 @@ export class VirtioNetCtrlMqView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlMqView {
-    return new VirtioNetCtrlMqView(viewOf(bytes), offset, options);
+    return new VirtioNetCtrlMqView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2868,7 +2868,7 @@ export class VhostPciCtrlView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VhostPciCtrlView {
-    return new VhostPciCtrlView(viewOf(bytes), offset, options);
+    return new VhostPciCtrlView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3140,7 +3140,7 @@ export class VhostPciCtrlDriverFeatureBitsView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VhostPciCtrlDriverFeatureBitsView {
-    return new VhostPciCtrlDriverFeatureBitsView(viewOf(bytes), offset, options);
+    return new VhostPciCtrlDriverFeatureBitsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3401,7 +3401,7 @@ export class VhostPciCtrlPeerMemInfoView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VhostPciCtrlPeerMemInfoView {
-    return new VhostPciCtrlPeerMemInfoView(viewOf(bytes), offset, options);
+    return new VhostPciCtrlPeerMemInfoView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3701,7 +3701,7 @@ export class VhostPciCtrlPeerVirtqInfoView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VhostPciCtrlPeerVirtqInfoView {
-    return new VhostPciCtrlPeerVirtqInfoView(viewOf(bytes), offset, options);
+    return new VhostPciCtrlPeerVirtqInfoView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -3965,7 +3965,7 @@ export class VhostPciCtrlDirtyPageLoggingView {
    * @param options - as for the constructor
    */
   static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VhostPciCtrlDirtyPageLoggingView {
-    return new VhostPciCtrlDirtyPageLoggingView(viewOf(bytes), offset, options);
+    return new VhostPciCtrlDirtyPageLoggingView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**

@@ -112,6 +112,8 @@ const view = ism.VirtioIsmEventUpdateView.over(updateBytes);
 same({ ev_type: view.ev_type, offset: view.offset, devid: view.devid }, update, "view read");
 
 let sink: unknown;
+let sink2: unknown;
+let sink3: unknown;
 const opts = { time: 800, warmupTime: 500 };
 /** Operations per timed call: one op takes well under a microsecond, below the timer's resolution. */
 const REPS = 100;
@@ -124,8 +126,11 @@ describe("decode virtio_ism_event_update (24 bytes)", () => {
   }, opts);
   bench("generated view (3 getters)", () => {
     for (let i = 0; i < REPS; i++) {
+      // The three values kept, as the decoders keep them (adding them would time two bigint additions too).
       const v = ism.VirtioIsmEventUpdateView.over(updateBytes);
-      sink = v.ev_type + v.offset + v.devid;
+      sink = v.ev_type;
+      sink2 = v.offset;
+      sink3 = v.devid;
     }
   }, opts);
   bench("hand-written DataView", () => {
@@ -212,4 +217,4 @@ describe("encode virtio_ism_ctrl_alloc_reply (16 chunks)", () => {
   }, opts);
 });
 
-export { sink };
+export { sink, sink2, sink3 };
