@@ -70,6 +70,8 @@ describe("disconnect while traffic flows", () => {
     // Every A TX chain B returned as used was copied and reached B's stack, in order, intact.
     expect(pair.a.driver.stats.completed).toBe(copied + pair.b.driver.stats.dropped);
     expect(pair.b.driver.stats.dropped).toBe(0);
+    // The close caught A's TX chains in flight (published, never marked used): the case the rule is about.
+    expect(pair.a.driver.stats.sent).toBeGreaterThan(pair.a.driver.stats.completed);
     expect(bSink.checker.stats).toMatchObject({ received: copied, corrupted: 0, lost: 0, duplicated: 0 });
     // Every A RX chain B filled and marked used reached A's stack, in order, intact.
     expect(aSink.checker.stats).toMatchObject({ received: sentToA, corrupted: 0, lost: 0, duplicated: 0 });

@@ -80,9 +80,11 @@ describe("vhost-pci pair on worker_threads", () => {
     const b = await p.report("b");
     expect(a.connected).toBe(false);
     expect(b.connected).toBe(false);
-    // The close happened mid-stream, not before or after the traffic.
+    // The close happened mid-stream (the traffic never ends by itself), not before it. Whether A had TX chains in
+    // flight at that instant is up to the scheduler (it had none once in ~10 CI runs: sent = completed = 26399);
+    // disconnect.test.ts checks that case deterministically, in one thread.
     expect(b.counters.copiedFromPeer!).toBeGreaterThan(1000);
-    expect(a.counters.sent!).toBeGreaterThan(a.counters.completed!);
+    expect(a.counters.sent!).toBeGreaterThanOrEqual(a.counters.completed!);
     // A → B: every TX chain A got back as used was copied into B and reached B's stack, intact and in order.
     expect(a.counters.completed).toBe(b.counters.copiedFromPeer);
     expect(b.received).toMatchObject({ received: b.counters.copiedFromPeer, corrupted: 0, duplicated: 0, lost: 0 });
