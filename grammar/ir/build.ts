@@ -692,28 +692,26 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
     const dev = deviceOf(s.index);
     if (dev) ns.device = dev;
     let n = 0;
-    for (const prose of prosesOf(s.blocks)) {
-      for (const sent of splitSentences(prose.text)) {
-        const keywords = keywordsOf(sent.text);
-        const level = levelOf(keywords);
-        if (!level) continue;
-        n++;
-        const text = squash(sent.text);
-        const r: Requirement = {
-          id: `${label}#${n}`,
-          role: s.normative,
-          level,
-          keywords,
-          text,
-          section: label,
-          sectionTitle: s.title,
-          textHash: createHash("sha256").update(text).digest("hex").slice(0, 16),
-          source: spanAt(prose, sent.offset),
-        };
-        if (dev) r.device = dev;
-        requirements.push(r);
-        ns.requirements.push(r.id);
-      }
+    for (const sent of sentencesBySection.get(s.index) ?? []) {
+      const keywords = keywordsOf(sent.text);
+      const level = levelOf(keywords);
+      if (!level) continue;
+      n++;
+      const text = squash(sent.text);
+      const r: Requirement = {
+        id: `${label}#${n}`,
+        role: s.normative,
+        level,
+        keywords,
+        text,
+        section: label,
+        sectionTitle: s.title,
+        textHash: createHash("sha256").update(text).digest("hex").slice(0, 16),
+        source: spanAt(sent.prose, sent.offset),
+      };
+      if (dev) r.device = dev;
+      requirements.push(r);
+      ns.requirements.push(r.id);
     }
     if (ns.requirements.length === 0) {
       diagnostics.push({ severity: "warning", code: "normative-without-requirement", message: `${s.title}: normative section holds no MUST/SHOULD/MAY sentence`, source: s.span });
