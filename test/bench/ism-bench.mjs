@@ -169,12 +169,11 @@ function rawStreamer(consume) {
   const [consumer, producer] = ["consumer", "producer"].map((role) => new Worker(RAW, { workerData: { ...common, role } }));
   const next = (w) =>
     new Promise((resolve, reject) => {
-      const fail = (/** @type {Error} */ error) => reject(error);
       w.once("message", (m) => {
-        w.off("error", fail);
+        w.off("error", reject);
         resolve(m);
       });
-      w.once("error", fail);
+      w.once("error", reject);
     });
   // The workers report their thread's wait counters since they started: keep the last totals for the deltas.
   let before = { c: { spun: 0, napped: 0, slept: 0 }, p: { spun: 0, napped: 0, slept: 0 } };
