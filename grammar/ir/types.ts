@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { DiagnosticCode } from "../diagnostic-codes.js";
+
 /** Bumped on any change a consumer of the JSON could notice (major: breaking, minor: additive). */
 export const IR_VERSION = "1.0.0";
 
@@ -36,7 +38,7 @@ export type Severity = "error" | "warning" | "note";
 export interface Diagnostic {
   severity: Severity;
   /** Stable kebab-case class of defect, e.g. `undefined-identifier`, `unknown-macro`, `duplicate-label`. */
-  code: string;
+  code: DiagnosticCode;
   message: string;
   source: SourceSpan;
   /** A likely fix, e.g. the intended name of a misspelled identifier. */
