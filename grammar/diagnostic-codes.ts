@@ -43,6 +43,7 @@ export const DIAGNOSTIC_CODES = {
   "unknown-wire-type": { severities: ["error"], stage: "ir", meaning: "a field's type is outside the spec's type vocabulary (le128, void *)" },
   // lint (grammar/lint.ts)
   "unknown-macro": { severities: ["error"], stage: "lint", meaning: "a macro that is neither LaTeX's, a loaded package's, nor defined in the tree" },
+  "macro-from-missing-input": { severities: ["note"], stage: "lint", meaning: "a macro defined nowhere in the tree, taken to come from a file the build generates (a \\input the tree lacks)" },
   "duplicate-label": { severities: ["error"], stage: "lint", meaning: "a \\label defined twice" },
   "label-prefix": { severities: ["warning"], stage: "lint", meaning: "a section label without the spec's 'sec:' prefix" },
   "dangling-ref": { severities: ["error"], stage: "lint", meaning: "a \\ref to a label nobody defines" },

@@ -541,6 +541,11 @@ function walkNodes(st: WalkState, file: TreeFile, nodes: TexNode[]): void {
           const section = st.current !== undefined ? st.doc.sections[st.current]! : ensureRoot(st);
           const rl = n.rawLoc ?? n.loc;
           section.blocks.push({ kind: "listing", body: n.raw ?? "", bodyLine: rl.line, bodyColumn: rl.column, file: file.path, span: spanOf(file, n.loc, st.tree.mailFile) });
+          // `\begin{lstlisting}[label={lst:…}]` defines a label that \ref can point at, as \label does.
+          for (const a of n.args) {
+            const m = /(?:^|,)\s*label\s*=\s*(?:\{([^}]*)\}|([^,\]]+))/.exec(a.raw);
+            if (m) st.doc.labels.push({ label: squash(m[1] ?? m[2] ?? ""), span: spanOf(file, n.loc, st.tree.mailFile) });
+          }
         } else if (LIST_ENVS.has(n.name)) {
           walkList(st, file, n);
         } else if (TABLE_ENVS.has(n.name)) {

@@ -98,13 +98,29 @@ export function closestName(name: string, candidates: Iterable<string>): string 
 export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [...ir.diagnostics];
   const definedMacros = new Set([...KNOWN_MACROS, ...doc.definedMacros]);
+  // `\urldef\x\url{…}`, `\def\x…`, `\let\x…` define the macro that follows them (its use is its definition).
+  doc.macroUses.forEach((u, i) => {
+    const next = doc.macroUses[i + 1];
+    if (!DEFINING_PRIMITIVES.has(u.name) || !next || next.span.file !== u.span.file || next.span.line !== u.span.line) return;
+    definedMacros.add(next.name);
+  });
+  const fromMissingInput = buildGeneratedMacros(doc, definedMacros);
 
   const macroCount = new Map<string, number>();
   for (const u of doc.macroUses) macroCount.set(u.name, (macroCount.get(u.name) ?? 0) + 1);
   // Unknown macros: not LaTeX's, not a package's the spec loads, not defined in the tree.
+  const notedGenerated = new Set<string>();
   for (const use of doc.macroUses) {
     const name = use.name;
     if (!/^[a-zA-Z]+$/.test(name) || definedMacros.has(name)) continue;
+    const missing = fromMissingInput(name);
+    if (missing) {
+      if (!notedGenerated.has(name)) {
+        notedGenerated.add(name);
+        out.push({ severity: "note", code: "macro-from-missing-input", message: `\\${name} is defined nowhere in the tree; taken to come from the file the build generates, \\input{${missing}}`, source: use.span });
+      }
+      continue;
+    }
     const hint = closestMacro(name, definedMacros, macroCount);
     out.push({
       severity: "error",
@@ -150,16 +166,16 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
   // e.g. VIRTIO_ISM_*) are checked, so ordinary capitalised words and acronyms are not flagged.
   const defined = new Set<string>([
     ...ir.constants.map((c) => c.name),
-    ...ir.enums.flatMap((e) => e.members.map((m) => m.name)),
+    ...ir.enums.flatMap((e) => [e.name, ...e.members.map((m) => m.name)]),
     ...ir.devices.flatMap((d) => d.features.map((f) => f.name)),
     ...ir.featureBits.map((f) => f.name),
   ]);
   // A description item "NAME (n)" defines a bit or value; a bare "\item[NAME]" only describes a name defined
   // elsewhere (the ISM draft's VIRTIO_ISM_PERM_DENY_DEFAULT is described but never #defined).
-  for (const s of doc.sections) for (const b of s.blocks) if (b.kind === "list") for (const it of b.items) {
-    const m = /^([A-Z][A-Z0-9_]+)\s*\(\s*(?:0x[0-9a-fA-F]+|\d+)\s*\)/.exec(it.label);
-    if (m) defined.add(m[1]!);
-  }
+  for (const name of definedInText(doc)) defined.add(name);
+  // Tables also list names the spec cites but does not define (V4L2's VIDIOC_* ioctls in the media device):
+  // they count as defined, but do not make their family one the spec owns.
+  const tableNames = namesInTables(doc);
   const families = new Map<string, string[]>();
   for (const n of defined) {
     const fam = family(n);
@@ -167,6 +183,7 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
   }
   const prefixes = new Set<string>();
   for (const n of defined) for (let i = n.indexOf("_"); i > 0; i = n.indexOf("_", i + 1)) prefixes.add(n.slice(0, i));
+  for (const n of tableNames) defined.add(n);
   const reported = new Set<string>();
   const mentioned = new Set<string>();
   for (const s of doc.sections) {
@@ -178,6 +195,8 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
         if (defined.has(name)) continue;
         // A prefix of defined names ("the VHOST_PCI_CTRL format") names the family, not a missing constant.
         if (prefixes.has(name)) continue;
+        // "VIRTIO_NET_HASH_TYPE_XXX" stands for every name of the family, as the spec's placeholder.
+        if (/(^|_)X{3,}(_|$)/.test(name)) continue;
         const fam = family(name);
         if (!fam || !families.has(fam)) continue;
         const span = p.segments.length ? spanOfOffset(p, m.index!) : p.span;
@@ -390,5 +409,76 @@ function similarDeviceNames(a: string, b: string): boolean {
   const norm = (s: string) => s.toLowerCase().replace(/\bdevice\b/g, "").replace(/[^a-z0-9]/g, "");
   const x = norm(a);
   const y = norm(b);
-  return x === y || x.includes(y) || y.includes(x);
+  if (x === y || x.includes(y) || y.includes(x)) return true;
+  // The same words in another order or inflection: "memory ballooning (traditional)" is the
+  // "Traditional Memory Balloon Device".
+  const stems = (s: string) => new Set(s.toLowerCase().replace(/\bdevice\b/g, "").split(/[^a-z0-9]+/).filter(Boolean).map((w) => w.replace(/(?:ing|s)$/, "")));
+  const p = stems(a);
+  const q = stems(b);
+  return p.size > 0 && p.size === q.size && [...p].every((w) => q.has(w));
+}
+
+/** TeX primitives that define the control sequence written right after them. */
+const DEFINING_PRIMITIVES = new Set(["urldef", "def", "edef", "gdef", "xdef", "let"]);
+
+/**
+ * Macros the spec's build defines in a file it generates: the tree `\input`s a file it does not have (the spec's
+ * setup-generated.tex, written by its make scripts with the revision and stage), and the macro belongs to the
+ * family of the macros the tree defines (shares their leading name, e.g. `virtio`, of at least 6 letters).
+ * Returns, for such a macro, the missing file's name.
+ */
+function buildGeneratedMacros(doc: Document, defined: Set<string>): (name: string) => string | undefined {
+  const missing = doc.diagnostics.filter((d) => d.code === "missing-input").map((d) => /\\input\{([^}]*)\}/.exec(d.message)?.[1]).filter((f): f is string => !!f);
+  if (missing.length === 0) return () => undefined;
+  const own = [...doc.definedMacros, ...defined].filter((m) => !KNOWN_MACROS.has(m));
+  return (name) => {
+    for (const m of own) {
+      let k = 0;
+      while (k < m.length && k < name.length && m[k] === name[k]) k++;
+      if (k >= 6) return missing[0];
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Names the spec defines outside listings, by the forms it writes definitions in:
+ * - a description item "NAME (n)" (`\item[NAME (n)]`, or `\item NAME (n) …` without brackets);
+ * - a list item that is only the name (the admin command lists: `\item VIRTIO_ADMIN_CMD_DRIVER_CAP_SET`);
+ * - "For the command NAME, \field{opcode} is set to 0x9": a sentence that gives the name its value.
+ * A bare `\item[NAME]` with a description only describes a name defined elsewhere (the ISM draft's
+ * VIRTIO_ISM_PERM_DENY_DEFAULT is described but never defined), and stays checked.
+ */
+export function definedInText(doc: Document): Set<string> {
+  const out = new Set<string>();
+  const NAME = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
+  for (const s of doc.sections) for (const b of s.blocks) {
+    if (b.kind === "list") {
+      for (const it of b.items) {
+        const m = /^([A-Z][A-Z0-9_]+)\s*\(\s*(?:0x[0-9a-fA-F]+|\d+)\s*\)/.exec(it.label) ?? (it.label === "" ? /^\[?\s*([A-Z][A-Z0-9_]+)\s*\(\s*(?:0x[0-9a-fA-F]+|\d+)\s*\)/.exec(it.body.text.trim()) : null);
+        if (m) out.add(m[1]!);
+        const bare = it.body.text.trim().replace(/[.,;]$/, "");
+        if (it.label === "" && NAME.test(bare)) out.add(bare);
+      }
+    } else if (b.kind === "prose") {
+      const t = b.prose.text;
+      if (!t.includes("set to")) continue;
+      for (const m of t.matchAll(/\b(?:For|for) (?:the )?(?:command )?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?: command)?,\s*[a-z_][a-z0-9_]* is set to (?:0x[0-9a-fA-F]+|\d+)\b/g)) out.add(m[1]!);
+    }
+  }
+  return out;
+}
+
+/** Table cells that are only a name (`0x0001 & VIRTIO_ADMIN_CMD_LIST_USE & …`, the device parts table). */
+export function namesInTables(doc: Document): Set<string> {
+  const out = new Set<string>();
+  const NAME = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
+  for (const s of doc.sections) for (const b of s.blocks) {
+    if (b.kind !== "table") continue;
+    for (const row of b.rows) for (const cell of row) {
+      const c = cell.trim();
+      if (NAME.test(c)) out.add(c);
+    }
+  }
+  return out;
 }
