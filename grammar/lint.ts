@@ -312,7 +312,7 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
   }
 
   // Device IDs against the spec's device ID table and each other.
-  const idTable = deviceIdTable(doc);
+  const idTable = new Map((ir.deviceIds ?? []).map((e) => [e.id, e.name]));
   const ids = new Map<number, string>();
   for (const d of ir.devices) {
     if (d.deviceId === null) continue;
@@ -388,21 +388,6 @@ function independentRange(ir: SpecIR): [number, number] {
   const bits = ir.featureBits.map((f) => f.bit);
   if (bits.length === 0) return [24, 37];
   return [Math.min(24, ...bits), Math.max(...bits)];
-}
-
-/** Rows of the "Device ID | Virtio Device" table: id → device name. */
-function deviceIdTable(doc: Document): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const s of doc.sections) for (const b of s.blocks) {
-    if (b.kind !== "table") continue;
-    const header = b.rows[0]?.map((c) => c.toLowerCase()) ?? [];
-    if (!header.some((c) => c.includes("device id"))) continue;
-    for (const row of b.rows.slice(1)) {
-      const id = Number(row[0]);
-      if (Number.isInteger(id) && row[1]) out.set(id, row[1]);
-    }
-  }
-  return out;
 }
 
 function similarDeviceNames(a: string, b: string): boolean {

@@ -18,7 +18,8 @@
  * | commands | `commands.ts` | which constants are commands, which struct each command sends and receives |
  * | events | `events.ts` | which struct each event type announces |
  * | field facts | `field-facts.ts` | count fields of arrays, presence of fields under features |
- * | features | `features.ts` | feature bits of each device and of the reserved range |
+ * | features | `features.ts` | feature bits of each device and of the reserved range, legacy bits marked |
+ * | device IDs | `device-ids.ts` | every row of the device ID table, with its device chapter |
  * | requirements | `requirements.ts` | MUST/SHOULD/MAY sentences of normative sections |
  * | conformance | `conformance.ts` | conformance lists and their references |
  *
@@ -36,6 +37,7 @@ import { commandsPass, framingsPass } from "./passes/commands.js";
 import { eventLinksPass, eventsPass } from "./passes/events.js";
 import { fieldFactsPass } from "./passes/field-facts.js";
 import { featuresPass } from "./passes/features.js";
+import { deviceIdsPass } from "./passes/device-ids.js";
 import { requirementsPass } from "./passes/requirements.js";
 import { conformancePass } from "./passes/conformance.js";
 
@@ -70,6 +72,7 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
   fieldFactsPass(st, secs, devs, diagnostics);
   completeDevicesPass({ doc, secs, devs, placed, structs: st.structs, enums: defs.enums, groups: consts.groups });
   const featureBits = featuresPass(doc, secs, devs);
+  const deviceIds = deviceIdsPass(doc, devs.devices);
   const { requirements, normativeSections } = requirementsPass(doc, secs, devs, diagnostics);
   const conformance = conformancePass(doc, secs);
 
@@ -81,6 +84,7 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
     sections: secs.sections,
     devices: devs.devices,
     featureBits,
+    deviceIds,
     structs: st.structs,
     enums: defs.enums,
     constants: consts.constants,

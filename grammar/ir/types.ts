@@ -14,7 +14,7 @@
 import type { DiagnosticCode } from "../diagnostic-codes.js";
 
 /** Bumped on any change a consumer of the JSON could notice (major: breaking, minor: additive). */
-export const IR_VERSION = "1.0.0";
+export const IR_VERSION = "1.1.0";
 
 /** Where a node came from: a 1-based position in a file of the post-patch tree. */
 export interface SourceSpan {
@@ -206,7 +206,21 @@ export interface FeatureBit {
   device?: string;
   /** Sub-group from the document, e.g. `Device feature bits`, `Peer feature bits`. */
   group?: string;
+  /** Listed under a "Legacy Interface" heading: offered by transitional devices only. */
+  legacy?: true;
+  /** A bit the spec holds back rather than defines (written `UNUSED (30)`, `RESERVED (n)`). */
+  reserved?: true;
   section: string;
+  source: SourceSpan;
+}
+
+/** One row of the spec's device ID table. */
+export interface DeviceIdEntry {
+  id: number;
+  /** The table's name for the device, e.g. `network card`. */
+  name: string;
+  /** Slug of the device chapter with this ID, when the spec has one. */
+  device?: string;
   source: SourceSpan;
 }
 
@@ -326,6 +340,8 @@ export interface SpecIR {
   devices: Device[];
   /** Device-independent feature bits (the Reserved Feature Bits chapter). */
   featureBits: FeatureBit[];
+  /** Every row of the device ID table, with or without a device chapter. */
+  deviceIds?: DeviceIdEntry[];
   structs: Struct[];
   enums: Enum[];
   constants: Constant[];

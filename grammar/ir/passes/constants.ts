@@ -37,6 +37,7 @@ export interface DefinitionsOutput {
 
 export function definitionsPass(doc: Document, placed: PlacedItem[], secs: Pick<SectionsOutput, "sectionLabel">, devs: Pick<DevicesOutput, "deviceOf">, mailFor: MailFor): DefinitionsOutput {
   const enums: Enum[] = [];
+  const enumNames = new Set<string>();
   const enumValues = new Map<string, number>();
   // All #define names first, so expressions may refer forward.
   const defineItems: DefineItem[] = [];
@@ -55,7 +56,8 @@ export function definitionsPass(doc: Document, placed: PlacedItem[], secs: Pick<
         }
         return { name: m.name, value: v, valueText: m.valueText ?? String(v), source: toSpan(p.span.file, m.pos, doc, mailFor) };
       });
-      const en: Enum = { name: p.item.name ?? `anon_enum_${p.span.line}`, members, section: secs.sectionLabel(p.section), source: p.span };
+      const en: Enum = { name: p.item.name ?? anonymousEnumName(members.map((m) => m.name), enumNames), members, section: secs.sectionLabel(p.section), source: p.span };
+      enumNames.add(en.name);
       const dev = devs.deviceOf(p.section);
       if (dev) en.device = dev;
       enums.push(en);
@@ -263,4 +265,27 @@ function collectStructDefines(members: Member[], p: PlacedItem, structName: stri
       collectStructDefines(m.members, p, structName, out, doc, mailFor);
     }
   }
+}
+
+/**
+ * A stable name for an enum without a tag, from what it contains: the `_`-separated words its members share
+ * (VIRTIO_SND_D_OUTPUT, VIRTIO_SND_D_INPUT → `virtio_snd_d`), lower case. A single member gives its name
+ * without the last word; a name already taken gets the first member's next word, then a number. Never a line
+ * number: adding a line above must not rename it.
+ */
+export function anonymousEnumName(members: string[], taken: ReadonlySet<string>): string {
+  if (members.length === 0) return uniqueName("anon_enum", taken);
+  const words = members.map((m) => m.toLowerCase().split("_"));
+  let n = 0;
+  while (words.every((w) => n < w.length - 1 && w[n] === words[0]![n])) n++;
+  if (members.length === 1) n = Math.max(1, words[0]!.length - 1);
+  const base = n > 0 ? words[0]!.slice(0, n).join("_") : "anon_enum";
+  if (!taken.has(base)) return base;
+  const longer = words[0]!.slice(0, n + 1).join("_");
+  return uniqueName(longer, taken);
+}
+
+function uniqueName(base: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(base)) return base;
+  for (let k = 2; ; k++) if (!taken.has(`${base}_${k}`)) return `${base}_${k}`;
 }

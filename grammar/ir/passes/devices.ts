@@ -89,11 +89,34 @@ export function completeDevicesPass(input: DeviceItemsInput): void {
     }
     const cfg = sub.find((s) => /configuration layout/i.test(s.title) && !s.normative);
     if (cfg) {
-      const st = placed.find((p) => p.section === cfg.index && p.item.kind === "struct" && p.item.name);
-      if (st && st.item.kind === "struct" && st.item.name) dev.configStruct = st.item.name;
+      const config = configStructOf(placed.filter((p) => p.section === cfg.index), input.structs);
+      if (config) dev.configStruct = config;
     }
     dev.structs = input.structs.filter((s) => s.device === dev.slug).map((s) => s.name);
     dev.enums = input.enums.filter((e) => e.device === dev.slug).map((e) => e.name);
     dev.constantGroups = input.groups.filter((g) => g.device === dev.slug).map((g) => g.id);
   }
+}
+
+/**
+ * The configuration struct of a "Device configuration layout" section: of the structs defined there, the one no
+ * other of them contains (the input device defines virtio_input_absinfo and virtio_input_devids, then
+ * virtio_input_config holding both in a union). When several are uncontained, the first.
+ */
+export function configStructOf(items: PlacedItem[], structs: Struct[]): string | undefined {
+  const names = items.flatMap((p) => (p.item.kind === "struct" && p.item.name ? [p.item.name] : []));
+  if (names.length <= 1) return names[0];
+  const byName = new Map(structs.map((s) => [s.name, s]));
+  const contained = new Set<string>();
+  const walk = (fields: Struct["fields"]) => {
+    for (const f of fields) {
+      if (f.type.kind === "struct") contained.add(f.type.name);
+      if (f.members) walk(f.members);
+    }
+  };
+  for (const n of names) {
+    const st = byName.get(n);
+    if (st) walk(st.fields);
+  }
+  return names.find((n) => !contained.has(n)) ?? names[0];
 }
