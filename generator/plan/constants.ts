@@ -174,6 +174,8 @@ function planEnum(ctx: PlanContext, e: Enum, names: NameRegistry): GroupPlan {
 function planFeatures(ctx: PlanContext, bits: readonly FeatureBit[], stem: string, device: string | undefined, names: NameRegistry): FeatureGroupPlan[] {
   const byGroup = new Map<string, FeatureBit[]>();
   for (const b of bits) {
+    // A bit the spec holds back (UNUSED (30)) is not a feature anyone negotiates: no constant for it.
+    if (b.reserved) continue;
     const list = byGroup.get(b.group ?? "") ?? [];
     list.push(b);
     byGroup.set(b.group ?? "", list);
