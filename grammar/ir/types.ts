@@ -12,6 +12,8 @@
  */
 
 import type { DiagnosticCode } from "../diagnostic-codes.js";
+export { DIAGNOSTIC_CODES, type DiagnosticCode, type DiagnosticCodeInfo, type SpecDiagnosticCode } from "../diagnostic-codes.js";
+export type { IngestErrorCode, IngestNoteCode } from "../ingest/errors.js";
 
 /** Bumped on any change a consumer of the JSON could notice (major: breaking, minor: additive). */
 export const IR_VERSION = "1.1.0";
