@@ -14,7 +14,7 @@
  */
 import CodeBlockWriter from "code-block-writer";
 import type { SpecIR } from "../grammar/ir/types.js";
-import { folderFiles, type Provenance } from "./emit/files.js";
+import { folderFiles, RUNTIME_IMPORT, type FolderImports, type Provenance } from "./emit/files.js";
 import { planSpec, type SelectOptions, type SpecPlan } from "./plan/index.js";
 
 /** One generated file. */
@@ -40,6 +40,8 @@ export interface GenerateOptions extends SelectOptions {
   base?: string | undefined;
   /** Parse every file with ts-morph and throw when one has a syntax error (slow: loads TypeScript). */
   verify?: boolean;
+  /** Where the files import the runtime from (default: a folder at `generated/<spec>/`). */
+  imports?: FolderImports;
 }
 
 /** Generated code that does not parse: a generator bug, never an input problem. */
@@ -65,7 +67,7 @@ export class GeneratedSyntaxError extends Error {
 export async function generateFolder(ir: SpecIR, options: GenerateOptions): Promise<GenerateResult> {
   const plan = planSpec(ir, options);
   const provenance: Provenance = { input: options.input ?? ir.input.path, base: options.base ?? ir.input.base, sha256: ir.input.sha256 };
-  const files = folderFiles(plan, provenance).map((spec) => {
+  const files = folderFiles(plan, provenance, options.imports ?? { runtime: RUNTIME_IMPORT }).map((spec) => {
     const w = new CodeBlockWriter({ indentNumberOfSpaces: 2, useTabs: false, newLine: "\n", useSingleQuote: false });
     spec.write(w);
     let text = w.toString();

@@ -15,3 +15,4 @@ export type { FieldPlan, FramingPlan, PlannedStruct, StructPlan } from "./plan/s
 export type { RequirementMatch } from "./plan/requirements.js";
 export { writeFolder, type WriteReport } from "./write.js";
 export { GENERATED_FILE_NAMES } from "./emit/files.js";
+export { COMMON_FOLDER, generateTree, type TreeFolder, type TreeOptions } from "./tree.js";

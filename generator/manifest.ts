@@ -24,6 +24,11 @@ export interface ManifestSpec {
   structs: string[];
   /** Absolute path of the output folder. */
   out: string;
+  /**
+   * `devices`: generate the whole spec as a split tree, one folder per device under `out` plus a common one
+   * (generator/tree.ts); `devices` and `structs` are then not given (every device and struct is generated).
+   */
+  split?: "devices";
 }
 
 /** Reads and checks a manifest. Throws {@link GeneratorError} (`bad-manifest`) when it is not usable. */
@@ -51,7 +56,13 @@ export function readManifest(path: string): ManifestSpec[] {
       }
       return v as string[];
     };
-    const spec: ManifestSpec = { name: str("name"), mail: resolve(dir, str("mail")), devices: list("devices", true), conformance: [], structs: list("structs", false), out: resolve(dir, str("out")) };
+    if (e.split !== undefined && e.split !== "devices") throw new GeneratorError("bad-manifest", `${path}: specs[${i}].split must be "devices"`);
+    const split = e.split === "devices";
+    if (split && (e.devices !== undefined || e.structs !== undefined || e.conformance !== undefined)) {
+      throw new GeneratorError("bad-manifest", `${path}: specs[${i}]: a split spec generates every device; give no devices, structs or conformance`);
+    }
+    const spec: ManifestSpec = { name: str("name"), mail: resolve(dir, str("mail")), devices: split ? [] : list("devices", true), conformance: [], structs: list("structs", false), out: resolve(dir, str("out")) };
+    if (split) spec.split = "devices";
     spec.conformance = e.conformance === undefined ? spec.devices : list("conformance", true);
     if (typeof e.title === "string") spec.title = e.title;
     if (e.base !== undefined) spec.base = resolve(dir, str("base"));

@@ -33,6 +33,8 @@ interface Job {
   select: GenerateOptions;
   /** Manifest specs also get their conformance suite and report (generator/conformance). */
   conformance?: { name: string; devices: string[]; title?: string | undefined };
+  /** A split tree: one folder per device plus a common one (generator/tree.ts). */
+  split?: boolean;
 }
 
 /** Runs the command; returns the exit code (0 ok, 2 unusable input or usage). */
@@ -71,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
         jobs.push({
           name: s.name, input: rel(s.mail), base: s.base ? rel(s.base) : undefined, out: s.out, select: { devices: s.devices, structs: s.structs },
           conformance: { name: s.name, devices: s.conformance, title: s.title },
+          split: s.split === "devices",
         });
       }
     } else {
@@ -102,6 +105,11 @@ export async function run(argv: string[]): Promise<number> {
       throw err;
     }
     const t1 = performance.now();
+    if (job.split) {
+      const code = await runTree(job, ir, t0, t1, values.quiet === true);
+      if (code !== 0) return code;
+      continue;
+    }
     let result;
     try {
       result = await generateFolder(ir, { ...job.select, input: job.input, base: job.base });
@@ -136,6 +144,59 @@ export async function run(argv: string[]): Promise<number> {
           `(front end ${(t1 - t0).toFixed(0)} ms, generate ${(t2 - t1).toFixed(0)} ms)\n`,
       );
     }
+  }
+  return 0;
+}
+
+/** A conformance name for one device of a split tree: the spec's name and the slug, as one lower-case slug. */
+function treeConformanceName(spec: string, slug: string): string {
+  return `${spec}-${slug}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+async function runTree(job: Job, ir: Parameters<typeof import("../../generator/tree.js").generateTree>[0], t0: number, t1: number, quiet: boolean): Promise<number> {
+  const { GENERATED_FILE_NAMES, generateTree, writeFolder } = await import("../../generator/index.js");
+  const conformance = await import("../../generator/conformance/index.js");
+  const folders = await generateTree(ir, { input: job.input, base: job.base });
+  const owned = [...GENERATED_FILE_NAMES, conformance.CONFORMANCE_TEST_FILE, conformance.CONFORMANCE_REPORT_FILE];
+  const files: { dir: string; files: { path: string; text: string }[] }[] = [];
+  for (const f of folders) {
+    const out = [...f.files];
+    if (f.device !== undefined) {
+      const title = ir.devices.find((d) => d.slug === f.device)?.name;
+      try {
+        out.push(
+          ...conformance.generateConformance(ir, {
+            name: treeConformanceName(job.name, f.device), devices: [f.device], title: title ? `${job.name}: ${title}` : undefined,
+            input: job.input, base: job.base, suiteImport: "../../../test/conformance/suite.js",
+          }),
+        );
+      } catch (err) {
+        if (err instanceof conformance.ConformanceScopeError) {
+          process.stderr.write(`virtiokit generate: ${job.name}/${f.device}: ${err.message}\n`);
+          return 2;
+        }
+        throw err;
+      }
+    }
+    files.push({ dir: f.dir, files: out });
+  }
+  const t2 = performance.now();
+  let written = 0;
+  let unchanged = 0;
+  let removed = 0;
+  for (const f of files) {
+    const report = writeFolder(resolve(job.out, f.dir), f.files, owned);
+    written += report.written.length;
+    unchanged += report.unchanged.length;
+    removed += report.removed.length;
+  }
+  const warnings = new Set(folders.flatMap((f) => f.warnings.map((w) => `${f.dir}: ${w}`)));
+  for (const w of warnings) process.stderr.write(`virtiokit generate: ${job.name}: warning: ${w}\n`);
+  if (!quiet) {
+    process.stdout.write(
+      `${job.name} → ${rel(job.out)}/{${folders.map((f) => f.dir).join(",")}}: ${written} written, ${unchanged} unchanged, ${removed} removed ` +
+        `(front end ${(t1 - t0).toFixed(0)} ms, generate ${(t2 - t1).toFixed(0)} ms)\n`,
+    );
   }
   return 0;
 }

@@ -300,7 +300,7 @@ function ismCommandOf(cls: number, code: number): IsmCommandName | undefined {
  * @param options - `features`, for requests with feature-conditional fields
  */
 export function ismRequestLength<K extends IsmCommandName>(command: K, request: IsmRequestInputs[K], options?: CodecOptions): number {
-  const codec = ismRequestCodecs[command];
+  const codec = Object.hasOwn(ismRequestCodecs, command) ? ismRequestCodecs[command] : undefined;
   if (codec === undefined) throw new CodecError("unknown-command", { struct: "virtio_ism_ctrl", offset: 0 }, `unknown ism command ${String(command)}`);
   return 2 + codec.encodedLength(request, options);
 }
@@ -322,7 +322,7 @@ export function ismRequestLength<K extends IsmCommandName>(command: K, request: 
  * @param options - `features`, for requests with feature-conditional fields
  */
 export function encodeIsmRequestInto<K extends IsmCommandName>(command: K, request: IsmRequestInputs[K], bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const entry = ismCommands[command];
+  const entry = Object.hasOwn(ismCommands, command) ? ismCommands[command] : undefined;
   if (entry === undefined) throw new CodecError("unknown-command", { struct: "virtio_ism_ctrl", offset }, `unknown ism command ${String(command)}`);
   const n = 2 + ismRequestCodecs[command].encodedLength(request, options);
   if (!fits(offset, n, bytes.length)) throw spanError(VirtioIsmCtrlDriverPartSchema, offset, n, bytes.length);
@@ -425,6 +425,7 @@ export function decodeIsmReply<K extends IsmCommandName>(command: K, bytes: Uint
   const status = b[offset]!;
   if (ismAckName(status) === undefined) throw new CodecError("unknown-value", { struct: VirtioIsmCtrlDevicePartSchema.name, field: "ack", offset }, `virtio_ism_ctrl.ack: ${String(status)} is not a value the spec defines`);
   const ackValue = status as IsmAck;
+  if (!Object.hasOwn(ismReplyCodecs, command)) throw new CodecError("unknown-command", { struct: VirtioIsmCtrlDevicePartSchema.name, offset }, `unknown ism command ${String(command)}`);
   const reply = ackValue === IsmAck.OK ? ismReplyCodecs[command].decode(bytes, offset + 1, options) : undefined;
   return { ack: ackValue, reply, payload: b.slice(offset + 1) };
 }
@@ -447,7 +448,7 @@ export function decodeIsmReply<K extends IsmCommandName>(command: K, bytes: Uint
  */
 export function encodeIsmReply<K extends IsmCommandName>(command: K, ack: IsmAck, reply: IsmReplyInputs[K] | undefined, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
-  const codec = ismReplyCodecs[command];
+  const codec = Object.hasOwn(ismReplyCodecs, command) ? ismReplyCodecs[command] : undefined;
   if (codec === undefined) throw new CodecError("unknown-command", { struct: "virtio_ism_ctrl", offset }, `unknown ism command ${String(command)}`);
   const n = 1 + (reply === undefined ? 0 : codec.encodedLength(reply, options));
   if (!fits(offset, n, b.length)) throw spanError(VirtioIsmCtrlDevicePartSchema, offset, n, b.length);

@@ -175,7 +175,7 @@ function vhostPciNetCommandOf(code: number): VhostPciNetCommandName | undefined 
  * @param options - `features`, for requests with feature-conditional fields
  */
 export function vhostPciNetRequestLength<K extends VhostPciNetCommandName>(command: K, request: VhostPciNetRequestInputs[K], options?: CodecOptions): number {
-  const codec = vhostPciNetRequestCodecs[command];
+  const codec = Object.hasOwn(vhostPciNetRequestCodecs, command) ? vhostPciNetRequestCodecs[command] : undefined;
   if (codec === undefined) throw new CodecError("unknown-command", { struct: "vhost_pci_ctrl", offset: 0 }, `unknown vhost-pci-net command ${String(command)}`);
   return 12 + codec.encodedLength(request, options);
 }
@@ -198,7 +198,7 @@ export function vhostPciNetRequestLength<K extends VhostPciNetCommandName>(comma
  * @param options - `features`, for requests with feature-conditional fields
  */
 export function encodeVhostPciNetRequestInto<K extends VhostPciNetCommandName>(command: K, request: VhostPciNetRequestInputs[K], header: VhostPciNetRequestHeader, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const entry = vhostPciNetCommands[command];
+  const entry = Object.hasOwn(vhostPciNetCommands, command) ? vhostPciNetCommands[command] : undefined;
   if (entry === undefined) throw new CodecError("unknown-command", { struct: "vhost_pci_ctrl", offset }, `unknown vhost-pci-net command ${String(command)}`);
   const n = 12 + vhostPciNetRequestCodecs[command].encodedLength(request, options);
   if (!fits(offset, n, bytes.length)) throw spanError(VhostPciCtrlSchema, offset, n, bytes.length);
@@ -768,7 +768,7 @@ function networkCommandOf(cls: number, code: number): NetworkCommandName | undef
  * @param options - `features`, for requests with feature-conditional fields
  */
 export function networkRequestLength<K extends NetworkCommandName>(command: K, request: NetworkRequestInputs[K], options?: CodecOptions): number {
-  const codec = networkRequestCodecs[command];
+  const codec = Object.hasOwn(networkRequestCodecs, command) ? networkRequestCodecs[command] : undefined;
   if (codec === undefined) throw new CodecError("unknown-command", { struct: "virtio_net_ctrl", offset: 0 }, `unknown network command ${String(command)}`);
   return 2 + codec.encodedLength(request, options);
 }
@@ -789,7 +789,7 @@ export function networkRequestLength<K extends NetworkCommandName>(command: K, r
  * @param options - `features`, for requests with feature-conditional fields
  */
 export function encodeNetworkRequestInto<K extends NetworkCommandName>(command: K, request: NetworkRequestInputs[K], bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const entry = networkCommands[command];
+  const entry = Object.hasOwn(networkCommands, command) ? networkCommands[command] : undefined;
   if (entry === undefined) throw new CodecError("unknown-command", { struct: "virtio_net_ctrl", offset }, `unknown network command ${String(command)}`);
   const n = 2 + networkRequestCodecs[command].encodedLength(request, options);
   if (!fits(offset, n, bytes.length)) throw spanError(VirtioNetCtrlDriverPartSchema, offset, n, bytes.length);
@@ -888,6 +888,7 @@ export function decodeNetworkReply<K extends NetworkCommandName>(command: K, byt
   const status = b[offset]!;
   if (networkAckName(status) === undefined) throw new CodecError("unknown-value", { struct: VirtioNetCtrlDevicePartSchema.name, field: "ack", offset }, `virtio_net_ctrl.ack: ${String(status)} is not a value the spec defines`);
   const ackValue = status as NetworkAck;
+  if (!Object.hasOwn(networkReplyCodecs, command)) throw new CodecError("unknown-command", { struct: VirtioNetCtrlDevicePartSchema.name, offset }, `unknown network command ${String(command)}`);
   const reply = ackValue === NetworkAck.OK ? networkReplyCodecs[command].decode(bytes, offset + 1, options) : undefined;
   return { ack: ackValue, reply, payload: b.slice(offset + 1) };
 }
@@ -909,7 +910,7 @@ export function decodeNetworkReply<K extends NetworkCommandName>(command: K, byt
  */
 export function encodeNetworkReply<K extends NetworkCommandName>(command: K, ack: NetworkAck, reply: NetworkReplyInputs[K] | undefined, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
-  const codec = networkReplyCodecs[command];
+  const codec = Object.hasOwn(networkReplyCodecs, command) ? networkReplyCodecs[command] : undefined;
   if (codec === undefined) throw new CodecError("unknown-command", { struct: "virtio_net_ctrl", offset }, `unknown network command ${String(command)}`);
   const n = 1 + (reply === undefined ? 0 : codec.encodedLength(reply, options));
   if (!fits(offset, n, b.length)) throw spanError(VirtioNetCtrlDevicePartSchema, offset, n, b.length);

@@ -30,7 +30,9 @@ export interface ConformanceSpec {
   /** The base tree the input was applied onto, relative to the repository, if any. */
   base?: string | undefined;
   /** Human title for the report (manifest `title`); defaults to `name`. */
-  title?: string;
+  title?: string | undefined;
+  /** Where the test file imports the suite helper from (default: a folder at `generated/<name>/`). */
+  suiteImport?: string;
 }
 
 /** One generated file; `path` is relative to the spec's output folder (`generated/<name>/`). */
@@ -63,7 +65,7 @@ export function generateConformance(ir: SpecIR, spec: ConformanceSpec): Generate
     groups,
   );
   return [
-    { path: CONFORMANCE_TEST_FILE, text: renderConformanceTests(spec.name, groups, from) },
+    { path: CONFORMANCE_TEST_FILE, text: renderConformanceTests(spec.name, groups, from, spec.suiteImport) },
     { path: CONFORMANCE_REPORT_FILE, text: renderConformanceReport(model, headerLines(from)) },
   ];
 }

@@ -31,8 +31,9 @@ function commentText(s: string): string {
  * @param specName - Manifest name; selects the check file `test/conformance/<specName>.checks.ts`.
  * @param groups - The in-scope requirements, grouped (see `groupRequirements`).
  * @param from - Input identification for the header.
+ * @param suiteImport - Where the file imports the suite helper from (default: a folder at `generated/<spec>/`).
  */
-export function renderConformanceTests(specName: string, groups: readonly RequirementGroup[], from: GeneratedFrom): string {
+export function renderConformanceTests(specName: string, groups: readonly RequirementGroup[], from: GeneratedFrom, suiteImport: string = SUITE_IMPORT): string {
   const out: string[] = [];
   out.push(
     tsModuleHeader(
@@ -45,7 +46,7 @@ export function renderConformanceTests(specName: string, groups: readonly Requir
     ),
   );
   out.push('import { describe } from "vitest";');
-  out.push(`import { conformanceSuite } from ${lit(SUITE_IMPORT)};`);
+  out.push(`import { conformanceSuite } from ${lit(suiteImport)};`);
   out.push("");
   out.push(`const suite = await conformanceSuite(${lit(specName)});`);
   for (const g of groups) {

@@ -177,7 +177,7 @@ export function writeControl(w: CodeBlockWriter, c: ControlPlan): void {
   ]);
   w.writeLine(`export function ${n.requestLength}<K extends ${n.name}>(command: K, request: ${n.requestInputs}[K], options?: CodecOptions): number {`);
   w.indent(() => {
-    w.writeLine(`const codec = ${n.requestCodecs}[command];`);
+    w.writeLine(`const codec = Object.hasOwn(${n.requestCodecs}, command) ? ${n.requestCodecs}[command] : undefined;`);
     w.writeLine(`if (codec === undefined) throw new CodecError("unknown-command", { struct: ${JSON.stringify(c.framing)}, offset: 0 }, \`unknown ${c.device.slug} command \${String(command)}\`);`);
     w.writeLine(`return ${headerSize} + codec.encodedLength(request, options);`);
   });
@@ -197,7 +197,7 @@ export function writeControl(w: CodeBlockWriter, c: ControlPlan): void {
   ]);
   w.writeLine(`export function ${n.encodeRequestInto}<K extends ${n.name}>(command: K, request: ${n.requestInputs}[K]${headerParam}, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {`);
   w.indent(() => {
-    w.writeLine(`const entry = ${n.table}[command];`);
+    w.writeLine(`const entry = Object.hasOwn(${n.table}, command) ? ${n.table}[command] : undefined;`);
     w.writeLine(`if (entry === undefined) throw new CodecError("unknown-command", { struct: ${JSON.stringify(c.framing)}, offset }, \`unknown ${c.device.slug} command \${String(command)}\`);`);
     w.writeLine(`const n = ${headerSize} + ${n.requestCodecs}[command].encodedLength(request, options);`);
     w.writeLine(`if (!fits(offset, n, bytes.length)) throw spanError(${driverSchema}, offset, n, bytes.length);`);
@@ -309,6 +309,8 @@ export function writeControl(w: CodeBlockWriter, c: ControlPlan): void {
     } else {
       w.writeLine(`const ackValue = ${isBigWire(ack.wire) ? "Number(status)" : "status"};`);
     }
+    // The command comes from the caller, so a name outside the table is refused like bad bytes are.
+    w.writeLine(`if (!Object.hasOwn(${n.replyCodecs}, command)) throw new CodecError("unknown-command", { struct: ${deviceSchema}.name, offset }, \`unknown ${c.device.slug} command \${String(command)}\`);`);
     w.writeLine(`const reply = ackValue === ${okExpr} ? ${n.replyCodecs}[command].decode(bytes, ${replyAt}, options) : undefined;`);
     w.writeLine(`return { ack: ackValue, reply, payload: b.slice(${replyAt}) };`);
   });
@@ -328,7 +330,7 @@ export function writeControl(w: CodeBlockWriter, c: ControlPlan): void {
   w.writeLine(`export function ${n.encodeReply}<K extends ${n.name}>(command: K, ack: ${n.ackType}, reply: ${n.replyInputs}[K] | undefined, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {`);
   w.indent(() => {
     w.writeLine("const b = bytes;");
-    w.writeLine(`const codec = ${n.replyCodecs}[command];`);
+    w.writeLine(`const codec = Object.hasOwn(${n.replyCodecs}, command) ? ${n.replyCodecs}[command] : undefined;`);
     w.writeLine(`if (codec === undefined) throw new CodecError("unknown-command", { struct: ${JSON.stringify(c.framing)}, offset }, \`unknown ${c.device.slug} command \${String(command)}\`);`);
     w.writeLine(`const n = ${ackSize} + (reply === undefined ? 0 : codec.encodedLength(reply, options));`);
     w.writeLine(`if (!fits(offset, n, b.length)) throw spanError(${deviceSchema}, offset, n, b.length);`);

@@ -9,6 +9,7 @@ import { writeConstants } from "./constants.js";
 import { controlNames, writeControl } from "./control.js";
 import { writeDevice } from "./device.js";
 import { writeEvents } from "./events.js";
+import type { StructPlan } from "../plan/structs.js";
 import { codecPlans, runtimeImports, structNames, writeFramingType, writeRegistry, writeStructPlan } from "./structs.js";
 import { wideWriteHelpers } from "./wire-expr.js";
 
@@ -28,7 +29,14 @@ export interface FileSpec {
   write: (w: CodeBlockWriter) => void;
 }
 
-const RUNTIME = "../../runtime/codec/index.js";
+/** Where a folder two levels below the repository (`generated/<spec>/`) imports the codec runtime from. */
+export const RUNTIME_IMPORT = "../../runtime/codec/index.js";
+
+/** Where a folder's files import from (a split tree's device folders sit one level deeper). */
+export interface FolderImports {
+  /** The codec runtime (`runtime/codec/index.js`), relative to the folder. */
+  runtime: string;
+}
 
 /** Every file name the code generator can write into a folder (events/control/device only when needed). */
 export const GENERATED_FILE_NAMES: readonly string[] = ["constants.ts", "structs.ts", "events.ts", "control.ts", "device.ts", "index.ts"];
@@ -51,8 +59,21 @@ function importLine(w: CodeBlockWriter, values: readonly string[], types: readon
 }
 
 /** The files of a planned folder. */
-export function folderFiles(plan: SpecPlan, provenance: Provenance): FileSpec[] {
+export function folderFiles(plan: SpecPlan, provenance: Provenance, imports: FolderImports = { runtime: RUNTIME_IMPORT }): FileSpec[] {
+  const RUNTIME = imports.runtime;
   const files: FileSpec[] = [];
+  /** Import lines for symbols of struct plans: this folder's structs.ts, or the folder an external struct lives in. */
+  const structImports = (w: CodeBlockWriter, uses: readonly { struct: StructPlan; values: readonly string[]; types: readonly string[] }[]): void => {
+    const byModule = new Map<string, { values: string[]; types: string[] }>();
+    for (const u of uses) {
+      const from = plan.moduleOf(u.struct.struct.name) ?? "./structs.js";
+      const entry = byModule.get(from) ?? { values: [], types: [] };
+      entry.values.push(...u.values);
+      entry.types.push(...u.types);
+      byModule.set(from, entry);
+    }
+    for (const from of [...byModule.keys()].sort()) importLine(w, byModule.get(from)!.values, byModule.get(from)!.types, from);
+  };
   const slugs = plan.devices.map((d) => `\`${d.slug}\``).join(", ");
   files.push({
     path: "constants.ts",
@@ -70,6 +91,9 @@ export function folderFiles(plan: SpecPlan, provenance: Provenance): FileSpec[] 
       w.blankLine();
       const imports = runtimeImports(plans);
       importLine(w, imports.values, imports.types, RUNTIME);
+      // Nested structs generated in another folder (the common part, another device) are imported, not generated again.
+      const nestedExternal = plans.flatMap((p) => p.fields.flatMap((f) => (f.nested && plan.moduleOf(f.nested.struct.name) !== undefined ? [f.nested] : [])));
+      structImports(w, nestedExternal.map((n) => ({ struct: n, values: [`decode${n.typeName}`, `encode${n.typeName}`, `${n.typeName}View`], types: [n.typeName, n.inputName] })));
       const helpers = wideWriteHelpers(plans.flatMap((p) => p.fields.map((f) => f.wire)));
       if (helpers.length) {
         w.blankLine();
@@ -99,9 +123,10 @@ export function folderFiles(plan: SpecPlan, provenance: Provenance): FileSpec[] 
         header(w, "Event queues: events as discriminated unions, decoded one at a time or back to back.", provenance);
         w.blankLine();
         importLine(w, ["CodecError", "fits", ...plan.events.flatMap((e) => (e.discriminator.wire === "u8" ? [] : [readFn(e.discriminator.wire)]))], ["CodecOptions"], RUNTIME);
-        const values = plan.events.flatMap((e) => e.members.flatMap((m) => [structNames(m.struct).decode, structNames(m.struct).encode, structNames(m.struct).lengthOf]));
-        const types = plan.events.flatMap((e) => e.members.flatMap((m) => [m.struct.typeName, m.struct.inputName]));
-        importLine(w, values, types, "./structs.js");
+        structImports(
+          w,
+          plan.events.flatMap((e) => e.members.map((m) => ({ struct: m.struct, values: [structNames(m.struct).decode, structNames(m.struct).encode, structNames(m.struct).lengthOf], types: [m.struct.typeName, m.struct.inputName] }))),
+        );
         for (const e of plan.events) {
           w.blankLine();
           writeEvents(w, e);
@@ -129,13 +154,14 @@ export function folderFiles(plan: SpecPlan, provenance: Provenance): FileSpec[] 
         const constValues = plan.controls.flatMap((c) => (c.ack ? [c.ack.group.nameFn, c.ack.group.objectName] : []));
         const constTypes: string[] = [];
         importLine(w, constValues, constTypes, "./constants.js");
-        const structsUsed = plan.controls.flatMap((c) => [
-          structNames(c.driver).schema,
-          ...(c.device_ ? [structNames(c.device_).schema] : []),
-          ...c.commands.flatMap((cmd) => [cmd.request, cmd.reply].filter((x) => x !== undefined).map((x) => structNames(x).codec)),
-        ]);
-        const structTypes = plan.controls.flatMap((c) => c.commands.flatMap((cmd) => [cmd.request, cmd.reply].filter((x) => x !== undefined).flatMap((x) => [x.typeName, x.inputName])));
-        importLine(w, structsUsed, structTypes, "./structs.js");
+        structImports(
+          w,
+          plan.controls.flatMap((c) => [
+            { struct: c.driver, values: [structNames(c.driver).schema], types: [] },
+            ...(c.device_ ? [{ struct: c.device_, values: [structNames(c.device_).schema], types: [] }] : []),
+            ...c.commands.flatMap((cmd) => [cmd.request, cmd.reply].filter((x) => x !== undefined).map((x) => ({ struct: x, values: [structNames(x).codec], types: [x.typeName, x.inputName] }))),
+          ]),
+        );
         for (const c of plan.controls) {
           w.blankLine();
           writeControl(w, c);

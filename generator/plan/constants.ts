@@ -85,7 +85,7 @@ function idSuffix(id: string): string {
 }
 
 /** Plans the constants of `devices` (groups, enums, feature bits) plus the device-independent feature bits. */
-export function planConstants(ctx: PlanContext, devices: readonly Device[], names: NameRegistry): ConstantsPlan {
+export function planConstants(ctx: PlanContext, devices: readonly Device[], names: NameRegistry, independent: "features" | "all" | "none" = "features"): ConstantsPlan {
   const ir = ctx.ir;
   const groups: GroupPlan[] = [];
   const features: FeatureGroupPlan[] = [];
@@ -95,8 +95,11 @@ export function planConstants(ctx: PlanContext, devices: readonly Device[], name
     list.push(c);
     constantsById.set(c.group, list);
   }
-  for (const dev of devices) {
-    const devName = pascal(dev.slug);
+  // The device-independent part (a split tree's common folder) is planned like one more device, with no name prefix.
+  const scopes: { slug: string | undefined; features: readonly FeatureBit[] }[] = devices.map((d) => ({ slug: d.slug, features: d.features }));
+  if (independent === "all") scopes.push({ slug: undefined, features: [] });
+  for (const dev of scopes) {
+    const devName = dev.slug === undefined ? "" : pascal(dev.slug);
     const devGroups = ir.constantGroups.filter((g) => g.device === dev.slug);
     const roleCount = new Map<string, number>();
     const roleName = (g: ConstantGroup): string | undefined => {
@@ -122,12 +125,14 @@ export function planConstants(ctx: PlanContext, devices: readonly Device[], name
       const objectName = names.claim(stem.startsWith(devName) ? stem : `${devName}${stem}`);
       const members = groupMembers(ctx, g.constants.map((n) => (constantsById.get(g.id) ?? []).find((c) => c.name === n)), g.id);
       if (!members.length) continue;
-      groups.push({ objectName, nameFn: `${lowerFirst(objectName)}Name`, kind: g.kind, title: g.title, section: g.section, source: g.source, device: dev.slug, id: g.id, members });
+      const group: GroupPlan = { objectName, nameFn: `${lowerFirst(objectName)}Name`, kind: g.kind, title: g.title, section: g.section, source: g.source, id: g.id, members };
+      if (dev.slug !== undefined) group.device = dev.slug;
+      groups.push(group);
     }
     for (const e of ir.enums.filter((en) => en.device === dev.slug)) groups.push(planEnum(ctx, e, names));
-    features.push(...planFeatures(ctx, dev.features, devName, dev.slug, names));
+    if (dev.features.length) features.push(...planFeatures(ctx, dev.features, devName, dev.slug, names));
   }
-  if (ir.featureBits.length) {
+  if (ir.featureBits.length && independent !== "none") {
     const section = ir.sections.find((s) => s.label === ir.featureBits[0]!.section);
     const stem = pascal(section?.title ?? "Device Independent");
     features.push(...planFeatures(ctx, ir.featureBits, stem, undefined, names));

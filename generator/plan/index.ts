@@ -12,7 +12,7 @@ import { planConstants, type ConstantsPlan } from "./constants.js";
 import { GeneratorError, PlanContext } from "./context.js";
 import { planControl, type ControlPlan } from "./control.js";
 import { planEvents, type EventsPlan } from "./events.js";
-import { StructPlanner, type PlannedStruct, type StructPlan } from "./structs.js";
+import { StructPlanner, type ExternalStruct, type PlannedStruct, type StructPlan } from "./structs.js";
 
 /** What to generate from an IR. */
 export interface SelectOptions {
@@ -20,6 +20,17 @@ export interface SelectOptions {
   devices: readonly string[];
   /** Extra structs by IR name (e.g. transport structs with no device). */
   structs?: readonly string[];
+  /**
+   * Structs generated in other folders (by IR name): referenced and imported, never generated again. A split
+   * tree (one folder per device plus a common one) passes the common part's and the other devices' structs.
+   */
+  external?: ReadonlyMap<string, ExternalStruct>;
+  /**
+   * Which device-independent constants go into this folder: `features` (default) the device-independent feature
+   * bits; `all` those plus every constant group and enum with no device (a split tree's common part);
+   * `none` nothing device-independent (a split tree's device folders, which import it from the common part).
+   */
+  independent?: "features" | "all" | "none";
 }
 
 /** The plan of one folder. */
@@ -33,6 +44,8 @@ export interface SpecPlan {
   events: EventsPlan[];
   /** What the generator degraded. */
   warnings: string[];
+  /** Import specifier of a struct generated in another folder, by IR name (undefined: this folder's own). */
+  moduleOf(structName: string): string | undefined;
 }
 
 /** Plans a folder. Throws {@link GeneratorError} for unknown devices or structs. */
@@ -47,18 +60,20 @@ export function planSpec(ir: SpecIR, options: SelectOptions): SpecPlan {
     if (!ctx.struct(name)) throw new GeneratorError("unknown-struct", `no struct '${name}' in the spec`);
   }
   const names = new NameRegistry();
-  const constants = planConstants(ctx, devices, names);
-  const planner = new StructPlanner(ctx);
+  const constants = planConstants(ctx, devices, names, options.independent ?? "features");
+  const planner = new StructPlanner(ctx, options.external);
   const slugs = new Set(options.devices);
   const extra = new Set(options.structs ?? []);
+  const owned = (s: { name: string; device?: string | undefined }): boolean =>
+    ((s.device !== undefined && slugs.has(s.device)) || extra.has(s.name)) && !options.external?.has(s.name);
   for (const s of ir.structs) {
-    if ((s.device !== undefined && slugs.has(s.device)) || extra.has(s.name)) planner.plan(s.name);
+    if (owned(s)) planner.plan(s.name);
   }
   const controls = devices.map((d) => planControl(ctx, d, planner, constants.groups)).filter((c): c is ControlPlan => c !== undefined);
   const events = devices.map((d) => planEvents(ctx, d, planner)).filter((e): e is EventsPlan => e !== undefined);
   // Emit only what the selection reaches: planning an uncodable struct may have planned some of its
   // members (e.g. virtq_desc for virtq), which nothing generated uses.
-  const roots = new Set<string>([...ir.structs.filter((s) => (s.device !== undefined && slugs.has(s.device)) || extra.has(s.name)).map((s) => s.name)]);
+  const roots = new Set<string>([...ir.structs.filter(owned).map((s) => s.name)]);
   for (const c of controls) for (const cmd of c.commands) for (const x of [cmd.request, cmd.reply]) if (x) roots.add(x.struct.name);
   for (const e of events) for (const m of e.members) roots.add(m.struct.struct.name);
   const reached = new Set<string>();
@@ -77,5 +92,5 @@ export function planSpec(ir: SpecIR, options: SelectOptions): SpecPlan {
     }
   }
   const structs = all.filter((s) => s.kind === "uncodable" || reached.has(s.kind === "framing" ? s.framing.struct.name : s.plan.struct.name));
-  return { ir, devices, constants, structs, controls, events, warnings: ctx.warnings };
+  return { ir, devices, constants, structs, controls, events, warnings: ctx.warnings, moduleOf: (name) => planner.moduleOf(name) };
 }

@@ -105,21 +105,48 @@ const COUNT_WIRES = new Set<WireType>(["u8", "le16", "le32", "le64", "be16", "be
 
 class Unsupported extends Error {}
 
+/**
+ * A struct generated in another folder (a split tree's common part, or another device's folder): its plan as
+ * that folder made it, and the module specifier its symbols are imported from.
+ */
+export interface ExternalStruct {
+  planned: PlannedStruct;
+  /** Import specifier relative to the importing folder (e.g. `../common/structs.js`). */
+  module: string;
+}
+
 /** Plans structs on demand, memoised, recursing into nested struct types. */
 export class StructPlanner {
   private readonly memo = new Map<string, PlannedStruct>();
   private readonly inProgress = new Set<string>();
   private readonly typeNames = new NameRegistry();
 
-  constructor(private readonly ctx: PlanContext) {}
+  /**
+   * @param ctx - the planning run
+   * @param external - structs defined in other folders, by IR name: planned there, referenced here, never emitted
+   *   twice (their type names are reserved so that no struct of this folder takes them)
+   */
+  constructor(
+    private readonly ctx: PlanContext,
+    private readonly external: ReadonlyMap<string, ExternalStruct> = new Map(),
+  ) {
+    for (const e of external.values()) for (const t of plannedTypeNames(e.planned)) this.typeNames.claim(t);
+  }
 
-  /** Every struct planned so far, in the order first planned (nested structs before their users). */
+  /** Every struct planned so far by this folder, in the order first planned (nested structs before their users). */
   planned(): PlannedStruct[] {
     return [...this.memo.values()];
   }
 
-  /** Plans the struct named `name` (memoised). */
+  /** The module an external struct is imported from, or undefined for this folder's own structs. */
+  moduleOf(name: string): string | undefined {
+    return this.external.get(name)?.module;
+  }
+
+  /** Plans the struct named `name` (memoised); an external struct's plan is the one its own folder made. */
   plan(name: string): PlannedStruct | undefined {
+    const ext = this.external.get(name);
+    if (ext) return ext.planned;
     const done = this.memo.get(name);
     if (done) return done;
     const struct = this.ctx.struct(name);
@@ -290,4 +317,11 @@ export class StructPlanner {
     plan.size = fixed ? plan.minSize : null;
     return plan;
   }
+}
+
+/** The TypeScript type names a planned struct's codecs are generated under. */
+export function plannedTypeNames(p: PlannedStruct): string[] {
+  if (p.kind === "codec") return [p.plan.typeName];
+  if (p.kind === "framing") return [p.framing.typeName, p.framing.driver.typeName, p.framing.device.typeName];
+  return [];
 }
