@@ -7,7 +7,7 @@
 import { tuneTieringForBatchJob } from "./tiering.js";
 
 /** Commands that process a spec once and exit: they run with the batch tier-up budget (see tiering.ts). */
-const BATCH_COMMANDS = new Set(["apply", "parse", "lint", "generate", "conformance"]);
+const BATCH_COMMANDS = new Set(["apply", "parse", "lint", "generate", "conformance", "diff"]);
 
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; summary: string }>> = {
   apply: () => import("./commands/apply.js"),
@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   lint: () => import("./commands/lint.js"),
   generate: () => import("./commands/generate.js"),
   conformance: () => import("./commands/conformance.js"),
+  diff: () => import("./commands/diff.js"),
   demo: () => import("./commands/demo.js"),
 };
 
@@ -28,6 +29,8 @@ function usage(): string {
     "  lint <input> [--base <tree>] [--json]          report defects in a spec",
     "  generate <input> [--base <tree>] --out <dir> --devices <a,b>   generate TypeScript from a spec",
     "  generate --manifest <specs.json>               regenerate every spec of a manifest",
+    "  diff <old> <new> [--base <tree>] [--json|--markdown] [--fail-on <classes>]   wire/api/normative/additive changes",
+    "  diff --history <git dir> <rev-range> [--struct <name>|--device <name>]   a spec's wire changelog",
     "  conformance [--spec <name>] [--json|--markdown] run the conformance checks, print coverage",
     "  demo [ism|vhost-pci-net] [options]             run a device model with guests on worker threads",
   ].join("\n");

@@ -37,6 +37,15 @@ export function runFrontEnd(input: string, opts: { base?: string } = {}): FrontE
     if (Array.isArray(diags) && diags.length) throw new InputError(diags);
     throw err;
   }
+  return runFrontEndOn(loaded, t0);
+}
+
+/**
+ * The front end after ingest: document model and IR of an already loaded input (a tree read from git, or one
+ * changed in memory). Throws {@link InputError} when the tree is not LaTeX the document model can read.
+ */
+export function runFrontEndOn(loaded: LoadedInput, startedAt = performance.now()): FrontEnd {
+  const t0 = startedAt;
   const t1 = performance.now();
   const { tree } = loaded;
   const mailFile = loaded.input.kind === "mail" || loaded.input.kind === "patch" ? loaded.input.path : undefined;

@@ -1,0 +1,125 @@
+/**
+ * Mutation tests: take virtio 1.4, change one thing in memory, and check the diff reports exactly that change,
+ * in the expected class, at the expected positions, and nothing else.
+ */
+import { existsSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { diffIR, type Change } from "../../../grammar/diff/index.js";
+import { loadInput, type LoadedInput } from "../../../grammar/ingest/index.js";
+import type { SpecIR } from "../../../grammar/ir/types.js";
+import { runFrontEndOn } from "../../../grammar/pipeline.js";
+
+const V14 = "../shared/virtio-spec/v1.4";
+const CONSOLE = "device-types/console/description.tex";
+const BLK = "device-types/blk/description.tex";
+
+let loaded: LoadedInput;
+let base: SpecIR;
+
+/** The IR of v1.4 with `from` replaced by `to` (exactly once) in `file`. */
+function mutated(file: string, ...edits: [from: string, to: string][]): SpecIR {
+  const files = new Map(loaded.tree.files);
+  let text = files.get(file)!.text;
+  for (const [from, to] of edits) {
+    expect(text.split(from).length - 1, `'${from}' occurs once in ${file}`).toBe(1);
+    text = text.replace(from, to);
+  }
+  files.set(file, { path: file, text });
+  return runFrontEndOn({ ...loaded, tree: { ...loaded.tree, files } }).ir;
+}
+
+function lineOf(file: string, needle: string): number {
+  const lines = loaded.tree.files.get(file)!.text.split("\n");
+  const i = lines.findIndex((l) => l.includes(needle));
+  expect(i, `${needle} in ${file}`).toBeGreaterThanOrEqual(0);
+  return i + 1;
+}
+
+const brief = (c: Change) => ({ class: c.class, kind: c.kind, entity: c.entity, path: c.path, old: c.old && `${c.old.file}:${c.old.line}`, new: c.new && `${c.new.file}:${c.new.line}` });
+
+describe.skipIf(!existsSync(V14))("diff mutations of virtio 1.4", () => {
+  beforeAll(() => {
+    loaded = loadInput(V14);
+    base = runFrontEndOn(loaded).ir;
+  }, 60_000);
+
+  it("the same tree twice: no change", () => {
+    expect(diffIR(base, runFrontEndOn(loaded).ir)).toEqual([]);
+  });
+
+  it("a field's type: one wire change at the field, saying how far the rest moves", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["        le16 rows;\n        le32 max_nr_ports;", "        le32 rows;\n        le32 max_nr_ports;"]));
+    const line = lineOf(CONSOLE, "le16 rows;");
+    expect(changes.map(brief)).toEqual([{ class: "wire", kind: "changed", entity: "field", path: "virtio_console_config.rows", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line}` }]);
+    expect(changes[0]!.message).toBe("struct virtio_console_config: field 'rows': type le16 → le32, size 2 → 4; later fields shift by +2; struct size 12 → 14");
+  });
+
+  it("two fields swapped: one wire change naming both", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["        le16 cols;\n        le16 rows;\n        le32 max", "        le16 rows;\n        le16 cols;\n        le32 max"]));
+    const line = lineOf(CONSOLE, "le16 cols;");
+    // cols was at line L and is now at L + 1.
+    expect(changes.map(brief)).toEqual([{ class: "wire", kind: "moved", entity: "field", path: "virtio_console_config.cols", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line + 1}` }]);
+    expect(changes[0]!.message).toContain("fields 'cols' and 'rows' swapped ('cols' offset 0 → 2, 'rows' offset 2 → 0)");
+  });
+
+  it("a feature bit renumbered: one wire change", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["\\item[VIRTIO_CONSOLE_F_EMERG_WRITE (2)]", "\\item[VIRTIO_CONSOLE_F_EMERG_WRITE (3)]"]));
+    const line = lineOf(CONSOLE, "VIRTIO_CONSOLE_F_EMERG_WRITE (2)");
+    expect(changes.map(brief)).toEqual([{ class: "wire", kind: "changed", entity: "feature", path: "console.VIRTIO_CONSOLE_F_EMERG_WRITE", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line}` }]);
+    expect(changes[0]!.message).toBe("feature VIRTIO_CONSOLE_F_EMERG_WRITE of console: bit 2 → 3");
+  });
+
+  it("a field renamed: api only (the bytes stay)", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["        le32 emerg_wr;", "        le32 emergency_write;"]));
+    const line = lineOf(CONSOLE, "le32 emerg_wr;");
+    expect(changes.map(brief)).toEqual([{ class: "api", kind: "renamed", entity: "field", path: "virtio_console_config.emergency_write", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line}` }]);
+    expect(changes[0]).toMatchObject({ oldName: "emerg_wr", newName: "emergency_write" });
+  });
+
+  it("a constant's value: one wire change", () => {
+    const changes = diffIR(base, mutated(BLK, ["#define VIRTIO_BLK_T_OUT          1", "#define VIRTIO_BLK_T_OUT          3"]));
+    const line = lineOf(BLK, "#define VIRTIO_BLK_T_OUT ");
+    expect(changes.map(brief)).toEqual([{ class: "wire", kind: "changed", entity: "constant", path: "VIRTIO_BLK_T_OUT", old: `${BLK}:${line}`, new: `${BLK}:${line}` }]);
+    expect(changes[0]!.message).toBe("constant VIRTIO_BLK_T_OUT: value 1 → 3");
+  });
+
+  it("a MUST turned into a SHOULD: one normative level change", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["The device MUST allow a write to \\field{emerg_wr}", "The device SHOULD allow a write to \\field{emerg_wr}"]));
+    const line = lineOf(CONSOLE, "The device MUST allow a write");
+    expect(changes.map(brief)).toEqual([
+      { class: "normative", kind: "level", entity: "requirement", path: "devicenormative:Device Types / Console Device / Device Initialization#1", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line}` },
+    ]);
+    expect(changes[0]!.properties).toEqual([{ property: "level", old: "MUST", new: "SHOULD" }]);
+  });
+
+  it("a field appended to a config struct without a feature bit: additive, with a warning", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["        le32 emerg_wr;\n", "        le32 emerg_wr;\n        le32 max_line;\n"]));
+    const structLine = lineOf(CONSOLE, "struct virtio_console_config {");
+    const line = lineOf(CONSOLE, "le32 emerg_wr;") + 1;
+    expect(changes.map(brief)).toEqual([{ class: "additive", kind: "added", entity: "field", path: "virtio_console_config.max_line", old: `${CONSOLE}:${structLine}`, new: `${CONSOLE}:${line}` }]);
+    expect(changes[0]!.warning).toMatch(/no feature bit guards 'max_line'/);
+    expect(changes[0]!.message).toContain("struct size 12 → 16");
+  });
+
+  it("a field appended to a config struct with a new feature bit: both additive, no warning", () => {
+    const changes = diffIR(
+      base,
+      mutated(
+        CONSOLE,
+        ["        le32 emerg_wr;\n", "        le32 emerg_wr;\n        le32 max_line;\n"],
+        ["\\item[VIRTIO_CONSOLE_F_EMERG_WRITE (2)] Device has support for emergency write.", "\\item[VIRTIO_CONSOLE_F_EMERG_WRITE (2)] Device has support for emergency write.\n\\item[VIRTIO_CONSOLE_F_MAX_LINE (3)] Configuration \\field{max_line} is valid."],
+      ),
+    );
+    expect(changes.map((c) => [c.class, c.entity, c.path, c.warning])).toEqual([
+      ["additive", "feature", "console.VIRTIO_CONSOLE_F_MAX_LINE", undefined],
+      ["additive", "field", "virtio_console_config.max_line", undefined],
+    ]);
+    expect(changes[1]!.message).toContain("guarded by VIRTIO_CONSOLE_F_MAX_LINE");
+  });
+
+  it("a struct renamed: api only, and the device's config struct follows it", () => {
+    const changes = diffIR(base, mutated(CONSOLE, ["struct virtio_console_config {", "struct virtio_console_cfg {"]));
+    const line = lineOf(CONSOLE, "struct virtio_console_config {");
+    expect(changes.map(brief)).toEqual([{ class: "api", kind: "renamed", entity: "struct", path: "virtio_console_cfg", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line}` }]);
+  });
+});
