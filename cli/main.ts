@@ -1,15 +1,28 @@
 #!/usr/bin/env node
 /**
  * The `virtiokit` command line. Each subcommand lives in `cli/commands/<name>.ts` and exports
- * `run(argv: string[]): Promise<number>` returning the process exit code:
- * 0 success, 1 the spec has errors (lint) / a check failed, 2 the input cannot be read or used.
+ * `run(argv: string[]): Promise<number>` returning the process exit code, a one-line `summary` and its `usage`
+ * text. Exit codes are those of {@link ExitCode} in every command: 0 done (clean), 1 findings (the spec has
+ * errors, a check failed), 2 unusable (bad usage, an input or output that cannot be used), 70 a bug in
+ * virtiokit.
+ *
+ * `virtiokit <command> --help` prints the command's usage on stdout and exits 0, whatever else is on the line;
+ * `virtiokit --version` prints the package version.
  */
+import { readFileSync } from "node:fs";
+import { ExitCode, REPORT_BUG } from "./exit-codes.js";
 import { tuneTieringForBatchJob } from "./tiering.js";
 
 /** Commands that process a spec once and exit: they run with the batch tier-up budget (see tiering.ts). */
 const BATCH_COMMANDS = new Set(["apply", "parse", "lint", "generate", "conformance", "diff"]);
 
-const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number>; summary: string }>> = {
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  summary: string;
+  usage: string;
+}
+
+const commands: Record<string, () => Promise<CommandModule>> = {
   apply: () => import("./commands/apply.js"),
   parse: () => import("./commands/parse.js"),
   lint: () => import("./commands/lint.js"),
@@ -21,7 +34,7 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
 
 function usage(): string {
   return [
-    "usage: virtiokit <command> [options]",
+    "usage: virtiokit <command> [options]        (virtiokit <command> --help for one command)",
     "",
     "commands:",
     "  apply <mail|patch> --base <tree> --out <dir>   apply a mailed patch onto a base tree",
@@ -33,22 +46,60 @@ function usage(): string {
     "  diff --history <git dir> <rev-range> [--struct <name>|--device <name>]   a spec's wire changelog",
     "  conformance [--spec <name>] [--json|--markdown] run the conformance checks, print coverage",
     "  demo [ism|vhost-pci-net] [options]             run a device model with guests on worker threads",
+    "",
+    "  <input> is a mail or patch (with --base <tree>), a .tex file (with what it \\inputs) or a spec tree.",
+    "",
+    "exit status: 0 done, 1 findings (spec errors, failed checks), 2 unusable input, output or usage,",
+    "             70 a bug in virtiokit (please report it)",
+    "options: --help (also after a command), --version",
   ].join("\n");
+}
+
+/** The version in virtiokit's package.json (two levels above dist/cli/ and above cli/). */
+function version(): string {
+  for (const rel of ["../../package.json", "../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "virtiokit" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return "unknown";
+}
+
+/** True when `--help`/`-h` is among the options (before a `--` that ends them). */
+function asksForHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === "--") return false;
+    if (a === "--help" || a === "-h") return true;
+  }
+  return false;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    process.stdout.write(`virtiokit ${version()}\n`);
+    return ExitCode.ok;
+  }
   if (!name || name === "-h" || name === "--help") {
-    process.stdout.write(usage() + "\n");
-    return name ? 0 : 2;
+    if (name) process.stdout.write(usage() + "\n");
+    else process.stderr.write(usage() + "\n");
+    return name ? ExitCode.ok : ExitCode.unusable;
   }
   const load = commands[name];
   if (!load) {
     process.stderr.write(`virtiokit: unknown command '${name}'\n${usage()}\n`);
-    return 2;
+    return ExitCode.unusable;
+  }
+  const mod = await load();
+  // `demo` has sub-demos with their own options and help: it answers --help itself.
+  if (name !== "demo" && asksForHelp(rest)) {
+    process.stdout.write(mod.usage + "\n");
+    return ExitCode.ok;
   }
   if (BATCH_COMMANDS.has(name)) tuneTieringForBatchJob();
-  const mod = await load();
   return mod.run(rest);
 }
 
@@ -59,8 +110,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // A bug in virtiokit itself, not in the input: say so plainly, without a stack unless asked.
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`virtiokit: internal error: ${msg}\n`);
+    process.stderr.write(`virtiokit: internal error: ${msg}\n  ${REPORT_BUG}\n`);
     if (process.env.VIRTIOKIT_DEBUG) console.error(err);
-    process.exitCode = 70;
+    process.exitCode = ExitCode.internal;
   },
 );

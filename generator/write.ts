@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GENERATED_FILE_NAMES } from "./emit/files.js";
 import type { GeneratedFile } from "./generate.js";
@@ -53,8 +53,23 @@ export function writeFolder(dir: string, files: readonly GeneratedFile[], owned:
       report.unchanged.push(f.path);
       continue;
     }
-    writeFileSync(p, f.text);
+    writeAtomic(p, f.text);
     report.written.push(f.path);
   }
   return report;
+}
+
+/**
+ * Writes `text` to `path` so that a reader (or a killed run) sees the old file or the new one, never a partial
+ * one: a sibling temporary file renamed over the target.
+ */
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.virtiokit-tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

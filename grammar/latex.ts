@@ -132,9 +132,70 @@ export function parseTex(text: string): TexNode[] {
     const e = err as PeggyError;
     if (e && typeof e === "object" && e.location) {
       const expected = describeExpected(e);
+      // A '{' never closed is found at the end of the file (or at an \end inside the group): point at where the
+      // group opened, which is where the author has to look, and keep where the parser gave up in the message.
+      if (/'\{' is never closed|group that is never closed/.test(e.message)) {
+        const open = unclosedBraceBefore(text, offsetOf(text, e.location.start.line, e.location.start.column));
+        if (open) {
+          const at = `${e.location.start.line}:${e.location.start.column}`;
+          throw new TexSyntaxError(
+            e.message.replace(/^unbalanced braces: '\{'/, "unbalanced braces: this '{'").replace(/^unbalanced braces: (\\end\{[^}]*\}) inside a '\{' group/, "unbalanced braces: this '{' opens a group") +
+              ` (the parser reached ${at})`,
+            open.line,
+            open.column,
+            expected,
+          );
+        }
+      }
       // Our own error() calls carry a full sentence; peggy's generic ones say "Expected … but … found".
       throw new TexSyntaxError(e.message, e.location.start.line, e.location.start.column, expected);
     }
     throw err;
   }
+}
+
+/** The 0-based offset of a 1-based line and column. */
+function offsetOf(text: string, line: number, column: number): number {
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const nl = text.indexOf("\n", offset);
+    if (nl < 0) return text.length;
+    offset = nl + 1;
+  }
+  return Math.min(text.length, offset + column - 1);
+}
+
+/**
+ * The innermost '{' still open at `end`, scanning as the grammar does: `\{` and `\}` are characters, `%` starts
+ * a comment, and verbatim environments (lstlisting, verbatim) are skipped. Undefined when every brace is closed.
+ */
+function unclosedBraceBefore(text: string, end: number): { line: number; column: number } | undefined {
+  const open: number[] = [];
+  const verbatim = /\\begin\s*\{(lstlisting|verbatim)\}/y;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c /* \ */) {
+      verbatim.lastIndex = i;
+      const m = verbatim.exec(text);
+      if (m) {
+        const close = text.indexOf(`\\end{${m[1]}}`, verbatim.lastIndex);
+        i = close < 0 ? end : close + m[1]!.length + 5;
+      } else {
+        i++; // an escaped character (\{, \}, \%) or the first letter of a command name
+      }
+    } else if (c === 0x25 /* % */) {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? end : nl;
+    } else if (c === 0x7b /* { */) {
+      open.push(i);
+    } else if (c === 0x7d /* } */) {
+      open.pop();
+    }
+  }
+  const at = open.at(-1);
+  if (at === undefined) return undefined;
+  const lineStart = text.lastIndexOf("\n", at - 1) + 1;
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < at; i = text.indexOf("\n", i + 1)) line++;
+  return { line, column: at - lineStart + 1 };
 }

@@ -8,16 +8,17 @@
  *
  * @module
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { outDirProblem } from "../out-dir.js";
 import { formatDiffstat, IngestError, loadInput, type LoadedInput } from "../../grammar/ingest/index.js";
 
 /** One-line description for `virtiokit --help`. */
 export const summary = "apply a mailed patch onto a base tree and write the post-patch tree";
 
-const USAGE = [
+export const usage = [
   "usage: virtiokit apply <mail|patch> --base <tree> --out <dir> [--json]",
   "",
   "  <mail|patch>   a mail as archived (raw, web copy, or a reply quoting the patch) or a unified diff",
@@ -47,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(usage + "\n");
     return 0;
   }
   if (positionals.length !== 1) return usageError(positionals.length === 0 ? "missing <mail|patch>" : "expected exactly one <mail|patch>");
@@ -94,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`virtiokit apply: ${message}\n${USAGE}\n`);
+  process.stderr.write(`virtiokit apply: ${message}\n${usage}\n`);
   return 2;
 }
 
@@ -105,10 +106,8 @@ function commandError(message: string): number {
 
 /** Why `out` cannot receive the tree, or undefined when it can. */
 function checkOutDir(out: string, base: string | undefined): string | undefined {
-  if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) return `--out '${out}' exists and is not a directory`;
-    if (readdirSync(out).length > 0) return `--out '${out}' is not empty; refusing to overwrite it`;
-  }
+  const problem = outDirProblem(out);
+  if (problem) return problem;
   if (base !== undefined) {
     // Copying a tree into itself would never end (and would change the base).
     const rel = relative(resolve(base), resolve(out));

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -25,7 +25,7 @@ import { buildReportModel, type ReportModel } from "../../generator/report/model
 /** One-line description for the command table. */
 export const summary = "run the registered conformance checks and print coverage";
 
-const USAGE =
+export const usage =
   "usage: virtiokit conformance [--spec <name>] [--json | --markdown] [--manifest <specs.json>] [--checks <dir>] [--timeout <ms>]";
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -93,22 +93,27 @@ function parseOptions(argv: string[]): Options | string {
       },
     });
   } catch (err) {
-    return `${(err as Error).message}\n${USAGE}`;
+    return `${(err as Error).message}\n${usage}`;
   }
   const v = parsed.values;
-  if (v.json && v.markdown) return `--json and --markdown exclude each other\n${USAGE}`;
+  if (v.json && v.markdown) return `--json and --markdown exclude each other\n${usage}`;
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (v.timeout !== undefined) {
     timeoutMs = Number(v.timeout);
     if (!/^\d+$/.test(v.timeout) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
-      return `--timeout must be a whole number of milliseconds between 1 and 2147483647\n${USAGE}`;
+      return `--timeout must be a whole number of milliseconds between 1 and 2147483647\n${usage}`;
     }
   }
   const manifest = v.manifest ?? defaultManifest();
-  if (!manifest) return `no spec manifest found next to virtiokit; pass --manifest\n${USAGE}`;
+  if (!manifest) return `no spec manifest found next to virtiokit; pass --manifest\n${usage}`;
   const opts: Options = { json: v.json ?? false, markdown: v.markdown ?? false, manifest, timeoutMs };
   if (v.spec !== undefined) opts.spec = v.spec;
-  if (v.checks !== undefined) opts.checks = resolve(v.checks);
+  if (v.checks !== undefined) {
+    // A mistyped folder must not make a CI run green with "0 passing, 0 failing".
+    if (!existsSync(v.checks)) return `virtiokit conformance: --checks '${v.checks}' does not exist\n${usage}`;
+    if (!statSync(v.checks).isDirectory()) return `virtiokit conformance: --checks '${v.checks}' is not a directory\n${usage}`;
+    opts.checks = resolve(v.checks);
+  }
   return opts;
 }
 

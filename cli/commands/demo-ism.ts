@@ -27,6 +27,15 @@ import type { GuestReady, PingPongResult, RegionSummary, SerializedEvent, Stream
 /** One-line description. */
 export const summary = "ISM demo: host + 3 guests sharing a region";
 
+/** `virtiokit demo ism --help`. */
+export const usage = [
+  "usage: virtiokit demo ism [--rounds <n>] [--seconds <s>] [--stream-mib <n>] [--spin <ns>]",
+  "  --rounds      ping-pong rounds timed for the latency figures (default 20000)",
+  "  --seconds     length of each stream run (default 1.5)",
+  "  --stream-mib  MiB streamed through the shared region per run (default 64)",
+  "  --spin        how long a waiting side busy-polls before it sleeps, in ns (default 50000)",
+].join("\n");
+
 /** Permission bits (VIRTIO_ISM_PERM_*). */
 const READ = 1;
 const WRITE = 2;

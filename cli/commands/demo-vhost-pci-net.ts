@@ -45,9 +45,13 @@ interface Options {
 /** Runs the demo. @returns the exit code */
 export async function runVhostPciNetDemo(argv: string[]): Promise<number> {
   const options = parse(argv);
+  if (options === "") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (typeof options === "string") {
-    process.stderr.write(`${options}\n${USAGE}\n`);
-    return options === "" ? 0 : 2;
+    process.stderr.write(`virtiokit demo vhost-pci-net: ${options}\n${USAGE}\n`);
+    return 2;
   }
   const out = (line: string): void => void process.stdout.write(line + "\n");
   out("vhost-pci-net demo: guest A (virtio-net driver) and guest B (vhost-pci-net device + driver) on worker threads");

@@ -9,7 +9,7 @@
 /** One-line description for the command table. */
 export const summary = "run a device model with guests on worker threads (ism | vhost-pci-net)";
 
-const USAGE = [
+export const usage = [
   "usage: virtiokit demo [ism|vhost-pci-net] [options]",
   "  ism (default): host + 3 guests sharing an ISM region; options: --rounds <n> --seconds <s> --stream-mib <n> --spin <ns>",
   "  vhost-pci-net: see `virtiokit demo vhost-pci-net --help`",
@@ -30,13 +30,17 @@ async function load<T>(specifier: string): Promise<T | undefined> {
 export async function run(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "-h" || first === "--help") {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(usage + "\n");
     return 0;
   }
   const name = first === undefined || first.startsWith("-") ? "ism" : first;
   const args = first === undefined || first.startsWith("-") ? argv : rest;
   if (name === "ism") {
-    const { runIsmDemo } = await import("./demo-ism.js");
+    const { runIsmDemo, usage: ismUsage } = await import("./demo-ism.js");
+    if (args.includes("--help") || args.includes("-h")) {
+      process.stdout.write(ismUsage + "\n");
+      return 0;
+    }
     return runIsmDemo(args);
   }
   if (name === "vhost-pci-net") {
@@ -47,6 +51,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return mod.runVhostPciNetDemo(args);
   }
-  process.stderr.write(`virtiokit demo: unknown demo '${name}'\n${USAGE}\n`);
+  process.stderr.write(`virtiokit demo: unknown demo '${name}'\n${usage}\n`);
   return 2;
 }

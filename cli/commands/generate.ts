@@ -12,11 +12,12 @@ import { parseArgs } from "node:util";
 import { formatDiagnostics } from "../../grammar/diagnostics.js";
 import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
 import type { GenerateOptions } from "../../generator/generate.js";
+import { generatedOutput, outDirProblem } from "../out-dir.js";
 
 /** One-line description for the CLI's usage. */
 export const summary = "generate TypeScript (codecs, constants, control, device skeletons) from a spec";
 
-const USAGE = [
+export const usage = [
   "usage: virtiokit generate <mail|patch|file.tex|tree> [--base <tree>] --out <dir> --devices <slug,...> [--structs <name,...>]",
   "       virtiokit generate --manifest <specs.json> [--only <name>]",
 ].join("\n");
@@ -56,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`virtiokit generate: ${(err as Error).message}\n${usage}\n`);
     return 2;
   }
   const { GENERATED_FILE_NAMES, GeneratorError, generateFolder, readManifest, writeFolder } = await import("../../generator/index.js");
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (typeof values.manifest === "string") {
       if (positionals.length) {
-        process.stderr.write(`${USAGE}\n`);
+        process.stderr.write(`${usage}\n`);
         return 2;
       }
       for (const s of readManifest(values.manifest)) {
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       const [input, ...rest] = positionals;
       const devices = list(values.devices);
       if (!input || rest.length || typeof values.out !== "string" || !devices.length) {
-        process.stderr.write(`${USAGE}\n`);
+        process.stderr.write(`${usage}\n`);
         return 2;
       }
       jobs.push({ name: input, input: rel(input), base: typeof values.base === "string" ? rel(values.base) : undefined, out: values.out, select: { devices, structs: list(values.structs) } });
@@ -136,7 +137,18 @@ export async function run(argv: string[]): Promise<number> {
       owned.push(conformance.CONFORMANCE_TEST_FILE, conformance.CONFORMANCE_REPORT_FILE);
     }
     const t2 = performance.now();
-    const report = writeFolder(job.out, files, owned);
+    const outProblem = outDirProblem(job.out, generatedOutput);
+    if (outProblem) {
+      process.stderr.write(`virtiokit generate: error: ${outProblem}\n`);
+      return 2;
+    }
+    let report;
+    try {
+      report = writeFolder(job.out, files, owned);
+    } catch (err) {
+      process.stderr.write(`virtiokit generate: error: cannot write '${job.out}': ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
     for (const w of result.warnings) process.stderr.write(`virtiokit generate: ${job.name}: warning: ${w}\n`);
     if (!values.quiet) {
       process.stdout.write(

@@ -10,13 +10,13 @@
 import { formatDiagnostics } from "../../grammar/diagnostics.js";
 import { lint } from "../../grammar/lint.js";
 import { lintAgainst } from "../../grammar/lint-against.js";
-import { frontEndOrReport, parseInputArgs } from "./frontend-args.js";
+import { asTyped, displayRootOf, frontEndOrReport, parseInputArgs } from "./frontend-args.js";
 
 export const summary = "report defects in a spec";
-const USAGE = "usage: virtiokit lint <mail|patch|file.tex|tree> [--base <tree>] [--against <newer tree>] [--json] [--all]";
+export const usage = "usage: virtiokit lint <mail|patch|file.tex|tree> [--base <tree>] [--against <newer tree>] [--json] [--all]";
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseInputArgs(argv, USAGE, ["all"], ["against"]);
+  const args = parseInputArgs(argv, usage, ["all"], ["against"]);
   if (typeof args === "string") {
     process.stderr.write(args + "\n");
     return 2;
@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!newer) return 2;
     diags.push(...lintAgainst(fe.ir, newer.ir, against.replace(/\/+$/, "")));
   }
-  process.stdout.write(formatDiagnostics(diags, { json: args.json }));
+  process.stdout.write(formatDiagnostics(asTyped(diags, displayRootOf(args.input)), { json: args.json }));
   const errors = diags.filter((d) => d.severity === "error").length;
   const warnings = diags.filter((d) => d.severity === "warning").length;
   if (!args.json) process.stderr.write(`${errors} error(s), ${warnings} warning(s)\n`);

@@ -20,7 +20,7 @@ import { Budget } from "./hunk-read.js";
 import { extractPatch } from "./mail.js";
 import { parsePatch, type BaseProvider } from "./patch.js";
 import { readTextFile, rethrowFsError, sha256Hex, splitLines, splitMailLines } from "./text.js";
-import { chooseEntry, loadTreeDir, treeSha256, type SpecFile } from "./tree.js";
+import { chooseEntry, loadTexClosure, loadTreeDir, treeSha256, type SpecFile } from "./tree.js";
 
 export { IngestError } from "./errors.js";
 export type { IngestErrorCode, IngestNoteCode } from "./errors.js";
@@ -103,7 +103,7 @@ function loadTexFile(path: string, opts: LoadOptions): LoadedInput {
   const name = basename(path);
   // Read the file itself first, so a missing or unreadable input is reported as such.
   readTextFile(path, path);
-  const loaded = loadTreeDir(dir, dir, { recursive: false });
+  const loaded = loadTexClosure(dir, dir, name);
   const bytes = loaded.bytes.get(name);
   if (!bytes) fail("input-unreadable", `'${path}' could not be loaded with its directory`, pointSpan(path, 1));
   return {

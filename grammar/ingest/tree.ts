@@ -96,6 +96,53 @@ export function loadTreeDir(dir: string, shown: string, opts: { recursive?: bool
   return { files, bytes, diagnostics };
 }
 
+/** `\input{x}`, `\include{x}` and `\lstinputlisting[…]{x}` of a LaTeX text (comments skipped), as written. */
+function referencedFiles(text: string): string[] {
+  const out: string[] = [];
+  const re = /\\(input|include|lstinputlisting)\s*(?:\[[^\]]*\])?\s*\{([^}]+)\}/g;
+  for (const line of text.split("\n")) {
+    const code = line.replace(/(^|[^\\])%.*$/, "$1");
+    for (const m of code.matchAll(re)) out.push(m[1] === "lstinputlisting" || /\.[a-z]+$/.test(m[2]!) ? m[2]!.trim() : `${m[2]!.trim()}.tex`);
+  }
+  return out;
+}
+
+/**
+ * Loads a single .tex file `name` of `dir` and, transitively, the files it `\input`s, `\include`s and
+ * `\lstinputlisting`s (paths relative to `dir`, as LaTeX resolves them from the main file's folder). Other
+ * files beside it are not read: a binary or unrelated file there is none of this input's business. A
+ * referenced file that does not exist is left to the document stage, which reports the `\input` at its line.
+ */
+export function loadTexClosure(dir: string, shown: string, name: string): LoadedFiles {
+  const files = new Map<string, SpecFile>();
+  const bytes = new Map<string, Uint8Array>();
+  const diagnostics: Diagnostic[] = [];
+  const queue = [name];
+  let total = 0;
+  while (queue.length) {
+    const rel = queue.shift()!.replace(/^\.\//, "");
+    if (files.has(rel) || rel.split("/").includes("..") || rel.startsWith("/")) continue;
+    if (files.size >= TREE_LIMITS.maxFiles) fail("tree-too-large", `'${shown}' references more than ${TREE_LIMITS.maxFiles} files`, pointSpan(shown, 1));
+    const abs = join(dir, ...rel.split("/"));
+    let isFile = false;
+    try {
+      isFile = statSync(abs).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (!isFile) continue;
+    const read = readTextFile(abs, shown === "." ? rel : `${shown}/${rel}`);
+    total += read.bytes.length;
+    if (total > TREE_LIMITS.maxBytes) fail("tree-too-large", `'${shown}' references more than ${TREE_LIMITS.maxBytes} bytes of files`, pointSpan(shown, 1));
+    files.set(rel, { path: rel, text: read.text });
+    bytes.set(rel, read.bytes);
+    diagnostics.push(...read.diagnostics);
+    if (rel.endsWith(".tex")) queue.push(...referencedFiles(read.text));
+  }
+  const sorted = new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { files: sorted, bytes, diagnostics };
+}
+
 /**
  * sha256 of a tree: for each file in path order, its path, a NUL, its byte length in decimal, a NUL and its
  * bytes. (The lengths make the encoding unambiguous: no two different trees hash the same input.)

@@ -65,12 +65,13 @@ describe("input kinds", () => {
     expect(loadInput(copy).input.sha256).not.toBe(a);
   });
 
-  it("a single .tex file loads with the other spec files of its directory, and is the entry", () => {
+  it("a single .tex file loads with what it \\inputs and \\lstinputlistings (not the rest of its directory), and is the entry", () => {
     const path = join(MINI, "content.tex");
     const r = loadInput(path);
     expect(r.input).toEqual({ kind: "tex", path, sha256: sha(readFileSync(path)) });
     expect(r.tree.entry).toBe("content.tex");
-    expect([...r.tree.files.keys()]).toEqual(["content.tex", "virtio.tex"]);
+    expect(readFileSync(path, "utf8")).toMatch(/\\lstinputlisting\{sub\/example\.h\}/);
+    expect([...r.tree.files.keys()]).toEqual(["content.tex", "sub/example.h"]);
   });
 
   it("chooses the entry: virtio.tex, main.tex, content.tex, the only .tex, else the first with a warning", () => {
