@@ -61,7 +61,8 @@ interface Comparison {
   equal: string[];
   /** Every difference, keyed. */
   differences: Map<string, string>;
-  values: number;
+  /** Values compared: constants, feature bits, device IDs. */
+  values: { constants: number; features: number; deviceIds: number };
 }
 
 function oracleRequest(ir: SpecIR, linux: LinuxHeaders): { request: OracleRequest; structs: Struct[] } {
@@ -103,18 +104,18 @@ function compareWithLinux(ir: SpecIR, linux: LinuxHeaders, structs: Struct[], c:
     for (const m of linuxMembers) if (!ours.some((o) => o.field.name === m.name)) differences.set(`${s.name}.${m.name} only-in-linux`, `the spec has no field ${m.name}`);
     if (differences.size === before) equal.push(s.name);
   }
-  let values = 0;
-  const check = (name: string, value: number | null) => {
+  const values = { constants: 0, features: 0, deviceIds: 0 };
+  const check = (name: string, value: number | null, kind: keyof typeof values) => {
     const v = c.defines.get(name);
     if (v === undefined) return;
-    values++;
+    values[kind]++;
     if (value === null || BigInt(value) !== v) differences.set(`define ${name}`, `IR ${value}, Linux ${v}`);
   };
-  for (const k of ir.constants) check(k.name, k.value);
-  for (const f of [...ir.featureBits, ...ir.devices.flatMap((d) => d.features)]) check(f.name, f.bit);
+  for (const k of ir.constants) check(k.name, k.value, "constants");
+  for (const f of [...ir.featureBits, ...ir.devices.flatMap((d) => d.features)]) check(f.name, f.bit, "features");
   for (const d of ir.devices) {
     const id = deviceIdName(d.features);
-    if (id) check(id, d.deviceId);
+    if (id) check(id, d.deviceId, "deviceIds");
   }
   return { structs: structs.map((s) => s.name), equal, differences, values };
 }
@@ -136,10 +137,12 @@ describe.skipIf(missing !== undefined)("Linux uapi headers as the layout oracle 
     const allowListedStructs = cmp.structs.filter((s) => !cmp.equal.includes(s) && [...cmp.differences.keys()].filter((k) => k.split(/[ .]/)[0] === s).every((k) => allowed.has(k)));
     console.log(
       `Linux oracle: ${cmp.structs.length} structs compared, ${cmp.equal.length} equal, ${allowListedStructs.length} differ only as allow-listed, ` +
-        `${cmp.structs.length - cmp.equal.length - allowListedStructs.length} failing; ${cmp.values} values compared; ${cmp.differences.size} differences: ` +
+        `${cmp.structs.length - cmp.equal.length - allowListedStructs.length} failing; values compared: ${cmp.values.constants} constants, ${cmp.values.features} feature bits, ${cmp.values.deviceIds} device IDs; ${cmp.differences.size} differences: ` +
         `${[...cmp.differences.keys()].filter((k) => allowed.has(k)).length} allow-listed, ${[...cmp.differences.keys()].filter((k) => pinned.has(k)).length} pinned toolkit defects, ${failing.length} failing`,
     );
     expect(cmp.structs.length).toBeGreaterThan(90);
+    expect(cmp.values.features).toBeGreaterThan(60);
+    expect(cmp.values.deviceIds).toBeGreaterThan(10);
     expect(failing).toEqual([]);
     expect(stale, "allow-list entries that match no difference").toEqual([]);
   });
