@@ -93,9 +93,10 @@ function bitUnit(f: Field): { size: number; type: string } | null {
 /**
  * Assigns offsets and sizes to fields in place, by the no-padding rule (offsets of nested members are relative
  * to their enclosing field). `structSize` gives the size of a named struct (null when unknown or variable).
- * Returns the struct's fixed size (null when any member is unsized) and its minimum size (bytes before the
- * first unsized member). Defects (a bit-field wider than its integer, a bit-field of no integer type) go into
- * `problems`.
+ * Returns the struct's fixed size (null when any member is unsized) and its minimum size (bytes up to the
+ * first unsized member, plus what that member takes at least when it is an inline struct/union; for a union,
+ * its largest member's minimum). Defects (a bit-field wider than its integer, a bit-field of no integer type)
+ * go into `problems`.
  */
 export function layoutFields(fields: Field[], structSize: (name: string) => number | null, union = false, problems: LayoutProblem[] = []): { size: number | null; minSize: number } {
   let offset: number | null = 0;
@@ -132,12 +133,15 @@ export function layoutFields(fields: Field[], structSize: (name: string) => numb
       unit = null;
     }
     let elem: number | null;
+    // Bytes the field takes at least (its size when fixed): what a union with a variable member needs.
+    let least = 0;
     if (f.members) {
       if (f.aggregate === "bits") {
         elem = layoutBits(f, problems);
       } else {
         const inner = layoutFields(f.members, structSize, f.aggregate === "union", problems);
         elem = inner.size;
+        if (f.array.kind === "none") least = inner.minSize;
       }
     } else if (f.type.kind === "primitive" || f.type.kind === "pointer") {
       elem = f.type.size;
@@ -153,7 +157,7 @@ export function layoutFields(fields: Field[], structSize: (name: string) => numb
       f.offset = 0;
       if (f.bitWidth !== undefined) f.bitOffset = 0;
       if (f.size === null) allFixed = false;
-      else unionMax = Math.max(unionMax, f.size);
+      unionMax = Math.max(unionMax, f.size ?? least);
       continue;
     }
     f.offset = offset;
@@ -162,14 +166,15 @@ export function layoutFields(fields: Field[], structSize: (name: string) => numb
       offset += f.size;
       if (allFixed) minSize = offset;
     } else {
-      if (allFixed && offset !== null) minSize = offset;
+      if (allFixed && offset !== null) minSize = offset + least;
       allFixed = false;
       offset = null;
     }
     if (f.size === null) anchor = { field: f.name, offset: 0 };
     else if (anchor) anchor.offset += f.size;
   }
-  if (union) return { size: allFixed ? unionMax : null, minSize: allFixed ? unionMax : 0 };
+  // A union with a variable member is variable; it takes at least as much as its largest (minimum) member.
+  if (union) return { size: allFixed ? unionMax : null, minSize: unionMax };
   return { size: allFixed ? (offset ?? 0) : null, minSize };
 }
 

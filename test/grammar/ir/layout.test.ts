@@ -104,6 +104,15 @@ describe("struct layout by the spec's rules", () => {
     expect(rel("last")).toEqual({ offset: null, afterVariable: { field: "key", offset: 0 } });
   });
 
+  it("gives a union with a variable member no size, but its largest member's minimum", () => {
+    const s = struct("variable_union");
+    expect(s.size).toBeNull();
+    expect(s.minSize).toBe(8);
+    const list = field(s.fields[0]!.members!, "list");
+    expect(list).toMatchObject({ offset: 0, size: null });
+    expect(field(list.members!, "items")).toMatchObject({ offset: 8, size: null, elementSize: 8 });
+  });
+
   it("sizes le8 as a byte and diagnoses every type outside the vocabulary at its position", () => {
     const s = struct("vocabulary");
     expect(field(s.fields, "byte")).toMatchObject({ offset: 0, size: 1, type: { kind: "primitive", name: "le8" } });
