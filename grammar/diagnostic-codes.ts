@@ -40,7 +40,9 @@ export const DIAGNOSTIC_CODES = {
   "event-without-struct": { severities: ["warning"], stage: "ir", meaning: "an event type the text never links to a struct" },
   "count-field-inferred": { severities: ["note"], stage: "ir", meaning: "an array's element count taken from field names only, not from the text" },
   "normative-without-requirement": { severities: ["warning"], stage: "ir", meaning: "a normative section holds no MUST/SHOULD/MAY sentence" },
-  "unknown-wire-type": { severities: ["error"], stage: "ir", meaning: "a field's type is outside the spec's type vocabulary (le128, void *)" },
+  "wire-type-outside-vocabulary": { severities: ["warning"], stage: "ir", meaning: "a field's type is outside the spec's type vocabulary (le128, void *, uint32_t): laid out by its plain size, but not a spec wire type" },
+  "bit-field-type": { severities: ["error"], stage: "ir", meaning: "a bit-field whose declared type is not an integer it can be packed into" },
+  "bit-field-overflow": { severities: ["error"], stage: "ir", meaning: "bit-fields wider than the integer they are declared in" },
   // lint (grammar/lint.ts)
   "unknown-macro": { severities: ["error"], stage: "lint", meaning: "a macro that is neither LaTeX's, a loaded package's, nor defined in the tree" },
   "macro-from-missing-input": { severities: ["note"], stage: "lint", meaning: "a macro defined nowhere in the tree, taken to come from a file the build generates (a \\input the tree lacks)" },

@@ -18,7 +18,7 @@ import { CHANGE_CLASSES, type Change, type ChangeClass, type DiffResult } from "
 
 export const summary = "compare two specs: wire, api, normative and additive changes";
 
-const USAGE = [
+export const usage = [
   "usage: virtiokit diff <old> <new> [--base <tree>] [--old-base <tree>] [--new-base <tree>] [--json|--markdown] [--fail-on <classes>] [--only <classes>]",
   "       virtiokit diff <mail|patch> --base <tree> ...            (old side: the base tree)",
   "       virtiokit diff --history <git dir> <rev-range> [--struct <name> | --device <name>] [--only <classes>] [--json]",
@@ -68,19 +68,19 @@ export async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`${(err as Error).message}\n${usage}\n`);
     return 2;
   }
   const failOn = parseClasses(String(values["fail-on"]), "fail-on");
   const only = typeof values.only === "string" ? parseClasses(values.only, "only") : undefined;
   for (const c of [failOn, only]) {
     if (typeof c === "string") {
-      process.stderr.write(`${c}\n${USAGE}\n`);
+      process.stderr.write(`${c}\n${usage}\n`);
       return 2;
     }
   }
   if (values.json && values.markdown) {
-    process.stderr.write(`--json and --markdown cannot be combined\n${USAGE}\n`);
+    process.stderr.write(`--json and --markdown cannot be combined\n${usage}\n`);
     return 2;
   }
   if (typeof values.history === "string") {
@@ -88,11 +88,11 @@ export async function run(argv: string[]): Promise<number> {
     return runHistory(values.history, positionals, {
       struct: values.struct as string | undefined, device: values.device as string | undefined,
       only: (only as Set<ChangeClass | "warning"> | undefined) ?? new Set(["wire"]), failOn: failOn as Set<ChangeClass | "warning">,
-      json: values.json === true, timing: values.timing === true, usage: USAGE,
+      json: values.json === true, timing: values.timing === true, usage,
     });
   }
   if (values.struct !== undefined || values.device !== undefined) {
-    process.stderr.write(`--struct and --device go with --history\n${USAGE}\n`);
+    process.stderr.write(`--struct and --device go with --history\n${usage}\n`);
     return 2;
   }
   let oldInput: string;
@@ -105,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     [oldInput, newInput] = [newBase, positionals[0]!];
     oldBase = undefined;
   } else {
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write(`${usage}\n`);
     return 2;
   }
   const t0 = performance.now();

@@ -56,9 +56,9 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
   const secs = sectionsPass(doc);
   const devs = discoverDevicesPass(doc, secs, diagnostics);
   const placed = listingsPass(doc, mailFor, diagnostics);
-  const st = structsPass(doc, placed, secs, devs, mailFor);
+  const st = structsPass(doc, placed, secs, devs, mailFor, diagnostics);
   const defs = definitionsPass(doc, placed, secs, devs, mailFor);
-  layoutPass(st, defs.lookup);
+  layoutPass(st, defs.lookup, diagnostics);
   const pending = pendingGroupsPass(doc, placed, defs);
   const framing = framingsPass(st.structs, pending, devs);
   const valueOfField = valueOfFieldPass(secs.sentences);

@@ -75,7 +75,7 @@ export interface Section {
 /** Primitive wire types of the spec. Sizes in bytes. */
 export type PrimitiveName =
   | "u8" | "u16" | "u32" | "u64"
-  | "le16" | "le32" | "le64" | "le128"
+  | "le8" | "le16" | "le32" | "le64" | "le128"
   | "be16" | "be32" | "be64"
   | "char";
 
@@ -123,10 +123,36 @@ export interface Field {
   comment?: string;
   /** Access from the driver's point of view when the comment says so. */
   access?: "read-write" | "read-only" | "write-only";
-  /** Bit-field width (`u8 x:3`), when present. */
+  /** Bit-field width (`u8 x:3`), when present (the same as {@link Field.bitWidth}; kept for 1.0 readers). */
   bits?: number;
-  /** Inline nested struct/union members, for `struct { ... } name;` fields. */
+  /**
+   * Bit-fields only: width in bits. The field's `offset`, `elementSize` and `size` are those of the integer
+   * it subdivides (its storage unit), so `(unit >> bitOffset) & ((1 << bitWidth) - 1)` reads it.
+   */
+  bitWidth?: number;
+  /** Bit-fields only: position of the field's least significant bit in its storage unit (the spec lists bit-fields from the least significant bit up). */
+  bitOffset?: number;
+  /**
+   * Inline nested members, for `struct { ... } name;`, `union { ... } name;` and the spec's bit-field notation
+   * `le16 { a : 15; b : 1; } name;`. Their offsets are relative to the start of this field.
+   */
   members?: Field[];
+  /**
+   * How `members` share this field's bytes: `struct` one after another, `union` all at offset 0 (the field is
+   * as large as its largest member), `bits` bit-fields of the one integer that `type` names.
+   */
+  aggregate?: "struct" | "union" | "bits";
+  /**
+   * Set for a nested struct/union written without a member name (C11 anonymous member: its members are read as
+   * members of the enclosing struct). `name` is then `anon_` and the first member's name.
+   */
+  anonymous?: true;
+  /**
+   * For a field after a variable-length member (whose `offset` is therefore null): the nearest such member
+   * before it and this field's byte offset from that member's end, so a codec that knows the member's length
+   * knows where this field is.
+   */
+  afterVariable?: { field: string; offset: number };
   source: SourceSpan;
 }
 

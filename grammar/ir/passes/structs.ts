@@ -4,13 +4,13 @@
  *
  * @module
  */
-import type { Member } from "../../clisting.js";
+import type { Member, NestedMember } from "../../clisting.js";
 import type { Document } from "../../document.js";
-import { layoutFields, resolveType } from "../layout.js";
+import { layoutFields, resolveType, SPEC_VOCABULARY, type LayoutProblem } from "../layout.js";
 import { squash } from "../text.js";
 import type { ArrayKind, Field, Presence, SourceSpan, Struct } from "../types.js";
 import { evalConstExpr } from "../../clisting.js";
-import { toSpan, type MailFor, type PlacedItem } from "./context.js";
+import { toSpan, type DiagnosticSink, type MailFor, type PlacedItem } from "./context.js";
 import type { DevicesOutput } from "./devices.js";
 import type { SectionsOutput } from "./sections.js";
 
@@ -21,7 +21,7 @@ export interface StructsOutput {
   structPlace: Map<string, PlacedItem>;
 }
 
-export function structsPass(doc: Document, placed: PlacedItem[], secs: Pick<SectionsOutput, "sectionLabel">, devs: Pick<DevicesOutput, "deviceOf">, mailFor: MailFor): StructsOutput {
+export function structsPass(doc: Document, placed: PlacedItem[], secs: Pick<SectionsOutput, "sectionLabel">, devs: Pick<DevicesOutput, "deviceOf">, mailFor: MailFor, diagnostics: DiagnosticSink): StructsOutput {
   const sectionLabel = secs.sectionLabel;
   const deviceOf = devs.deviceOf;
   const structs: Struct[] = [];
@@ -29,31 +29,42 @@ export function structsPass(doc: Document, placed: PlacedItem[], secs: Pick<Sect
   const structPlace = new Map<string, PlacedItem>();
   const structItems = placed.filter((p) => p.item.kind === "struct");
   const knownStructs = new Set(structItems.map((p) => (p.item.kind === "struct" ? p.item.name : null)).filter((n): n is string => !!n));
-  for (const p of structItems) {
-    const item = p.item;
-    if (item.kind !== "struct" || !item.name) continue;
-    const name = item.name;
-    const file = p.span.file;
-    const fields = membersToFields(item.members, file, knownStructs, doc, mailFor);
+  // A struct defined inside another (`struct virtio_blk_geometry { ... } geometry;`) is a struct of the spec too.
+  const nestedDefs = new Map<PlacedItem, NestedMember[]>();
+  for (const p of structItems) if (p.item.kind === "struct") nestedDefs.set(p, namedNested(p.item.members));
+  for (const list of nestedDefs.values()) for (const n of list) knownStructs.add(n.tag!);
+  const outsideVocabulary: { field: Field; written: string; struct?: string }[] = [];
+  const addStruct = (p: PlacedItem, name: string, kind: "struct" | "union", members: Member[], source: SourceSpan) => {
     const prev = structByName.get(name);
     if (prev) {
-      (prev.redefinitions ??= []).push(p.span);
-      continue;
+      (prev.redefinitions ??= []).push(source);
+      return;
     }
-    const st: Struct = {
-      name,
-      kind: item.keyword,
-      fields,
-      size: null,
-      minSize: 0,
-      section: sectionLabel(p.section),
-      source: p.span,
-    };
+    const seen = outsideVocabulary.length;
+    const fields = membersToFields(members, p.span.file, knownStructs, doc, mailFor, outsideVocabulary);
+    for (const o of outsideVocabulary.slice(seen)) o.struct = name;
+    const st: Struct = { name, kind, fields, size: null, minSize: 0, section: sectionLabel(p.section), source };
     const dev = deviceOf(p.section);
     if (dev) st.device = dev;
     structs.push(st);
     structByName.set(st.name, st);
     structPlace.set(st.name, p);
+  };
+  for (const p of structItems) {
+    const item = p.item;
+    if (item.kind !== "struct" || !item.name) continue;
+    addStruct(p, item.name, item.keyword, item.members, p.span);
+  }
+  for (const [p, list] of nestedDefs) for (const n of list) addStruct(p, n.tag!, n.keyword, n.members, toSpan(p.span.file, n.pos, doc, mailFor));
+  // Wire types outside the spec's vocabulary are laid out when their size is plain (le128, a pointer) but said.
+  for (const { field: f, written, struct } of outsideVocabulary) {
+    const t = f.type;
+    diagnostics.push({
+      severity: "warning",
+      code: "wire-type-outside-vocabulary",
+      message: `${struct}.${f.name}: ${written} is not one of the spec's wire types (${[...SPEC_VOCABULARY].join(" ")}); laid out as ${t.kind === "pointer" ? "an 8-byte guest address" : t.kind === "primitive" ? `${t.size} byte${t.size > 1 ? "s" : ""}` : "unknown"}`,
+      source: f.source,
+    });
   }
   return { structs, structByName, structPlace };
 }
@@ -62,7 +73,7 @@ export function structsPass(doc: Document, placed: PlacedItem[], secs: Pick<Sect
  * Array dimensions that are constant expressions ([VIRTIO_NET_MAX_MTU]) get their length, then every struct is
  * laid out, resolving struct-typed members by name (memoised, cycle-safe).
  */
-export function layoutPass(st: StructsOutput, lookup: (name: string) => number | null): void {
+export function layoutPass(st: StructsOutput, lookup: (name: string) => number | null, diagnostics: DiagnosticSink): void {
   const { structs, structByName } = st;
   const sizeMemo = new Map<string, number | null>();
   const inProgress = new Set<string>();
@@ -71,7 +82,9 @@ export function layoutPass(st: StructsOutput, lookup: (name: string) => number |
     const st = structByName.get(name);
     if (!st || inProgress.has(name)) return null;
     inProgress.add(name);
-    const r = layoutFields(st.fields, structSize, st.kind === "union");
+    const problems: LayoutProblem[] = [];
+    const r = layoutFields(st.fields, structSize, st.kind === "union", problems);
+    for (const pr of problems) diagnostics.push({ severity: "error", code: pr.code, message: `${st.name}: ${pr.message}`, source: pr.field.source });
     inProgress.delete(name);
     st.size = r.size;
     st.minSize = r.minSize;
@@ -110,7 +123,29 @@ function accessFrom(comment: string | undefined): Field["access"] {
   return undefined;
 }
 
-function membersToFields(members: Member[], file: string, known: Set<string>, doc: Document, mailFor: (file: string, line: number) => SourceSpan["mail"]): Field[] {
+/** Nested struct/union definitions with a tag, at any depth, in source order. */
+function namedNested(members: Member[]): NestedMember[] {
+  const out: NestedMember[] = [];
+  for (const m of members) {
+    if (m.kind !== "nested") continue;
+    if (m.tag !== null && m.bitfieldBase === undefined) out.push(m);
+    out.push(...namedNested(m.members));
+  }
+  return out;
+}
+
+/**
+ * The fields of a struct body. Fields whose type is laid out but is not in the spec's vocabulary (`le128`,
+ * `void *`, `uint32_t`) are added to `outside`, with the type as written.
+ */
+function membersToFields(
+  members: Member[],
+  file: string,
+  known: Set<string>,
+  doc: Document,
+  mailFor: (file: string, line: number) => SourceSpan["mail"],
+  outside: { field: Field; written: string }[],
+): Field[] {
   const out: Field[] = [];
   for (const m of members) {
     if (m.kind === "field") {
@@ -131,19 +166,29 @@ function membersToFields(members: Member[], file: string, known: Set<string>, do
         const acc = accessFrom(m.comment);
         if (acc) f.access = acc;
       }
-      if (m.bits !== undefined) f.bits = m.bits;
+      if ((f.type.kind === "primitive" || f.type.kind === "pointer") && !(f.type.kind === "primitive" && SPEC_VOCABULARY.has(m.baseType))) {
+        outside.push({ field: f, written: m.typeText });
+      }
+      if (m.bits !== undefined) {
+        f.bits = m.bits;
+        f.bitWidth = m.bits;
+      }
       out.push(f);
     } else if (m.kind === "nested") {
+      const members = membersToFields(m.members, file, known, doc, mailFor, outside);
+      // An anonymous member is named from what it contains, so that adding a line above never renames it.
       const f: Field = {
-        name: m.name ?? `anon_${m.pos.line}`,
-        type: { kind: "struct", name: m.tag ?? `(anonymous ${m.keyword})`, resolved: true },
+        name: m.name ?? `anon_${members[0]?.name ?? m.keyword}`,
+        type: m.bitfieldBase !== undefined ? resolveType(m.bitfieldBase, false, undefined, known) : { kind: "struct", name: m.tag ?? `(anonymous ${m.keyword})`, resolved: true },
         offset: null,
         elementSize: null,
         size: null,
         array: arrayKindOf(m.arrays),
-        members: membersToFields(m.members, file, known, doc, mailFor),
+        members,
+        aggregate: m.bitfieldBase !== undefined ? "bits" : m.keyword,
         source: toSpan(file, m.pos, doc, mailFor),
       };
+      if (m.name === null) f.anonymous = true;
       if (m.comment) f.comment = m.comment;
       out.push(f);
     }
