@@ -2,7 +2,8 @@
  * `IsmDomain`: a communication domain — the host side shared by every ISM device that can talk to the others.
  *
  * It owns the domain id (`cdid`, a version 4 UUID), the chunk size and notify size every device reports, the
- * host memory regions are allocated from, the region table with every token ever issued, and the devices
+ * host memory regions are allocated from, the region table (tokens: a keyed permutation of a counter, so never
+ * reused and nothing kept per freed region), and the devices
  * (each with a random non-zero devid, unique in the domain and never reused). Two domains share nothing: a
  * token from one names nothing in the other (attach → `ENOENT`).
  *
