@@ -60,10 +60,15 @@ describe("LaTeX grammar", () => {
     expect(commands(parseTex("fill \\filed{chunks} and \\field{num}"))).toEqual(["filed", "field"]);
   });
 
-  it("reports an unclosed brace with the position of the end and what was expected", () => {
+  it("reports an unclosed brace where it opened, and where the parser gave up", () => {
     const e = syntaxError("\\section{Title\n\nmore text\n");
-    expect(e.message).toMatch(/unbalanced braces/);
-    expect(e.line).toBe(4);
+    expect(e.message).toMatch(/unbalanced braces: this '\{' is never closed .*\(the parser reached 4:1\)/);
+    expect([e.line, e.column]).toEqual([1, 9]);
+  });
+
+  it("points at the innermost '{' left open, skipping escaped braces, comments and listings", () => {
+    const e = syntaxError("a {b} \\{ % { not this\n\\begin{lstlisting}\n{ {\n\\end{lstlisting}\nthen \\textbf{x {y} z\n");
+    expect([e.line, e.column]).toEqual([5, 13]);
   });
 
   it("reports a stray closing brace where it stands", () => {
