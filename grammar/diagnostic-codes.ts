@@ -60,8 +60,8 @@ export const DIAGNOSTIC_CODES = {
   "feature-bit-mismatch": { severities: ["error"], stage: "lint", meaning: "one feature name given two bit numbers" },
   "feature-bit-reserved": { severities: ["error"], stage: "lint", meaning: "a device feature bit in the device-independent range" },
   "device-id-collision": { severities: ["error"], stage: "lint", meaning: "two devices with one device ID, or an ID the device ID table gives to another device" },
-  "normative-label-misplaced": { severities: ["error"], stage: "lint", meaning: "a normative section whose label names another section than the one it sits in" },
-  "normative-label-mismatch": { severities: ["warning"], stage: "lint", meaning: "a normative section whose title and label disagree" },
+  "normative-label-misplaced": { severities: ["error"], stage: "lint", meaning: "a normative section whose label files it under another device than the one whose chapter holds it" },
+  "normative-label-mismatch": { severities: ["warning"], stage: "lint", meaning: "a normative section whose title and label name different topics" },
   // lint --against (grammar/lint-against.ts)
   "rebase-device-id": { severities: ["error"], stage: "lint-against", meaning: "the proposal's device ID is taken in the newer spec" },
   "rebase-feature-bit": { severities: ["error"], stage: "lint-against", meaning: "the proposal's feature bit is taken in the newer spec" },

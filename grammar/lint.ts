@@ -162,6 +162,8 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
     });
   }
 
+  out.push(...normativeLabelChecks(doc));
+
   // Identifiers in prose that nothing defines. Only names of a family the spec defines (same first two words,
   // e.g. VIRTIO_ISM_*) are checked, so ordinary capitalised words and acronyms are not flagged.
   const defined = new Set<string>([
@@ -463,6 +465,41 @@ export function namesInTables(doc: Document): Set<string> {
     for (const row of b.rows) for (const cell of row) {
       const c = cell.trim();
       if (NAME.test(c)) out.add(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * Normative sections against the section they sit in. `\devicenormative{…}{Title}{Path / To / Section}` names, by
+ * its label, the section whose requirements it states:
+ * - the label's device (the second part of a `Device Types / X Device / …` path) must be the device whose
+ *   chapter holds it: otherwise the requirements are filed under another device (an error);
+ * - the label's last part and the title should name one topic: when they disagree (the memory device's
+ *   "UNPLUG request" labelled ".../UNPLUG ALL request"), a reader cannot tell which request the requirements
+ *   are for (a warning).
+ */
+export function normativeLabelChecks(doc: Document): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const parts = (l: string) => l.replace(/^[a-z]+:/i, "").split("/").map((x) => x.trim());
+  const norm = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  for (const s of doc.sections) {
+    if ((s.normative !== "device" && s.normative !== "driver") || !s.label) continue;
+    const lp = parts(s.label);
+    const at = s.labelSpan ?? s.span;
+    // The enclosing chapter-level path: the nearest ancestor with a label.
+    let parent = s.parent !== undefined ? doc.sections[s.parent] : undefined;
+    while (parent && !parent.label) parent = parent.parent !== undefined ? doc.sections[parent.parent] : undefined;
+    if (!parent?.label) continue;
+    const pp = parts(parent.label);
+    if (lp.length >= 2 && pp.length >= 2 && lp[0] === pp[0] && /^device types$/i.test(lp[0]!) && norm(lp[1]!) !== norm(pp[1]!)) {
+      out.push({ severity: "error", code: "normative-label-misplaced", message: `normative section '${s.title}' is labelled for '${lp[1]}' but sits in '${pp[1]}' (${parent.label})`, source: at });
+      continue;
+    }
+    const topic = norm(s.title.replace(/^(?:device|driver)\s+requirements:\s*/i, ""));
+    const last = norm(lp[lp.length - 1] ?? "");
+    if (topic !== last && !last.endsWith(topic) && !topic.endsWith(last)) {
+      out.push({ severity: "warning", code: "normative-label-mismatch", message: `normative section title '${s.title}' and label '${s.label}' name different topics`, source: at });
     }
   }
   return out;
