@@ -18,6 +18,8 @@ const CONSTANT_SKIP = new Set(["name", "valueText", "value", "group", "comment",
 const MEMBER_SKIP = new Set(["name", "valueText", "value", "source"]);
 const ENUM_SKIP = new Set(["name", "members", "section", "device", "source"]);
 const CODE_SKIP = new Set(["name", "section", "device", "source"]);
+/** Properties of commands and events that name the structs carrying them. */
+const LINKS = new Set(["request", "reply", "framing", "struct", "discriminator"]);
 
 function describe(props: readonly PropertyChange[]): string {
   return props.map((c) => `${c.property} ${show(c.old)} → ${show(c.new)}`).join(", ");
@@ -262,7 +264,9 @@ function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: s
   for (const { old: o, new: n } of m.pairs) {
     const path = `${scope(n, "new")}.${n.name}`;
     if (o.name !== n.name) ctx.emit({ class: "api", kind: "renamed", entity, path, device: n.device, oldName: o.name, newName: n.name, message: `${what} ${o.name} renamed to ${n.name} (${code(n)})`, old: o.source, new: n.source });
-    const props = differing(o, n, CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side));
+    // A link to a payload struct that one side lacks is the IR not knowing, not the spec changing: only a
+    // payload replaced by another struct is a change.
+    const props = differing(o, n, CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side)).filter((c) => !(LINKS.has(c.property) && (c.old === undefined || c.new === undefined)));
     if (props.length) ctx.emit({ class: "wire", kind: "changed", entity, path, device: n.device, properties: props, message: `${what} ${n.name}: ${describe(props)}`, old: o.source, new: n.source });
   }
   for (const r of m.removed) {
