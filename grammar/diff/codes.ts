@@ -30,9 +30,8 @@ function describe(props: readonly PropertyChange[]): string {
  * members are diffed as nodes themselves.
  */
 function differing(o: object, n: object, skip: ReadonlySet<string>, normalise?: (p: string, v: unknown, side: "old" | "new") => unknown): PropertyChange[] {
-  return differingProperties(o, n, skip, normalise).filter(
-    (c) => !(Array.isArray(c.old) && Array.isArray(c.new) && [...c.old, ...c.new].every((x) => typeof x === "string")),
-  );
+  const names = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+  return differingProperties(o, n, skip, normalise).filter((c) => !(names(c.old) && names(c.new) && (Array.isArray(c.old) || Array.isArray(c.new))));
 }
 
 /** A value as the spec gives it: the number when it evaluates, else the expression text. */
