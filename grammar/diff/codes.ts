@@ -8,6 +8,7 @@
 import type { Constant, Device, Enum, EventType, FeatureBit, SourceSpan, SpecIR, Virtqueue } from "../ir/types.js";
 import type { DiffContext } from "./context.js";
 import { isSyntheticName, matchLists, nameKey, similarity, type Matching, type PairRule } from "./match.js";
+import { structShape } from "./layout.js";
 import { differingProperties, show } from "./props.js";
 import type { EntityKind, PropertyChange } from "./types.js";
 
@@ -266,7 +267,18 @@ function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: s
     // A link to a payload struct that one side lacks is the IR not knowing, not the spec changing: only a
     // payload replaced by another struct is a change.
     const props = differing(o, n, CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side)).filter((c) => !(LINKS.has(c.property) && (c.old === undefined || c.new === undefined)));
-    if (props.length) ctx.emit({ class: "wire", kind: "changed", entity, path, device: n.device, properties: props, message: `${what} ${n.name}: ${describe(props)}`, old: o.source, new: n.source });
+    // A payload struct replaced by another of the same layout (e.g. two identical structs merged into one)
+    // keeps the bytes: that is a change of the generated API only.
+    const sameBytes = (c: PropertyChange): boolean => {
+      if (c.property === "discriminator" || !LINKS.has(c.property)) return false;
+      const a = ctx.oldIR.structs.find((x) => x.name === c.old);
+      const b = ctx.newIR.structs.find((x) => x.name === c.new);
+      return !!a && !!b && a.fields.length > 0 && structShape(a) === structShape(b);
+    };
+    const api = props.filter(sameBytes);
+    const wire = props.filter((c) => !sameBytes(c));
+    if (api.length) ctx.emit({ class: "api", kind: "changed", entity, path, device: n.device, properties: api, message: `${what} ${n.name}: ${describe(api)} (same layout)`, old: o.source, new: n.source });
+    if (wire.length) ctx.emit({ class: "wire", kind: "changed", entity, path, device: n.device, properties: wire, message: `${what} ${n.name}: ${describe(wire)}`, old: o.source, new: n.source });
   }
   for (const r of m.removed) {
     const c = r.old;
