@@ -7,12 +7,14 @@
  *
  * @module
  */
-import { relative, resolve, sep } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { formatDiagnostics } from "../../grammar/diagnostics.js";
 import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
 import type { GenerateOptions } from "../../generator/generate.js";
 import { generatedOutput, outDirProblem } from "../out-dir.js";
+import { IR_VERSION, type SpecIR } from "../../grammar/ir/types.js";
 
 /** One-line description for the CLI's usage. */
 export const summary = "generate TypeScript (codecs, constants, control, device skeletons) from a spec";
@@ -21,6 +23,16 @@ export const usage = [
   "usage: virtiokit generate <mail|patch|file.tex|tree> [--base <tree>] --out <dir> --devices <slug,...> [--structs <name,...>]",
   "       virtiokit generate --manifest <specs.json> [--only <name>]",
 ].join("\n");
+
+/** The IR snapshot a previous run left in the folder, or undefined when there is none or it cannot be read. */
+function readSnapshot(path: string): SpecIR | undefined {
+  try {
+    const ir = JSON.parse(readFileSync(path, "utf8")) as SpecIR;
+    return typeof ir.irVersion === "string" && ir.irVersion.split(".")[0] === IR_VERSION.split(".")[0] ? ir : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function rel(p: string): string {
   return relative(process.cwd(), resolve(p)).split(sep).join("/");
@@ -136,6 +148,11 @@ export async function run(argv: string[]): Promise<number> {
       }
       owned.push(conformance.CONFORMANCE_TEST_FILE, conformance.CONFORMANCE_REPORT_FILE);
     }
+    // What users of the codecs must look at: wire/api changes against the IR this folder was last generated from.
+    const { IR_SNAPSHOT_FILE, changeSummary, snapshotIR } = await import("../../grammar/diff/snapshot.js");
+    const snapshot = snapshotIR(ir, job.select);
+    const previous = readSnapshot(join(job.out, IR_SNAPSHOT_FILE));
+    files.push({ path: IR_SNAPSHOT_FILE, text: JSON.stringify(snapshot, null, 1) + "\n" });
     const t2 = performance.now();
     const outProblem = outDirProblem(job.out, generatedOutput);
     if (outProblem) {
@@ -154,6 +171,9 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(
         `${job.name} → ${rel(job.out)}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed ` +
           `(front end ${(t1 - t0).toFixed(0)} ms, generate ${(t2 - t1).toFixed(0)} ms)\n`,
+      );
+      process.stdout.write(
+        `  since last generate: ${previous ? changeSummary(previous, snapshot, job.select.devices) : `no ${IR_SNAPSHOT_FILE} before; written`}\n`,
       );
     }
   }

@@ -8,6 +8,7 @@
 import type { Constant, Device, Enum, EventType, FeatureBit, SourceSpan, SpecIR, Virtqueue } from "../ir/types.js";
 import type { DiffContext } from "./context.js";
 import { isSyntheticName, matchLists, nameKey, similarity, type Matching, type PairRule } from "./match.js";
+import { structShape } from "./layout.js";
 import { differingProperties, show } from "./props.js";
 import type { EntityKind, PropertyChange } from "./types.js";
 
@@ -18,6 +19,8 @@ const CONSTANT_SKIP = new Set(["name", "valueText", "value", "group", "comment",
 const MEMBER_SKIP = new Set(["name", "valueText", "value", "source"]);
 const ENUM_SKIP = new Set(["name", "members", "section", "device", "source"]);
 const CODE_SKIP = new Set(["name", "section", "device", "source"]);
+/** Properties of commands and events that name the structs carrying them. */
+const LINKS = new Set(["request", "reply", "framing", "struct", "discriminator"]);
 
 function describe(props: readonly PropertyChange[]): string {
   return props.map((c) => `${c.property} ${show(c.old)} → ${show(c.new)}`).join(", ");
@@ -28,9 +31,8 @@ function describe(props: readonly PropertyChange[]): string {
  * members are diffed as nodes themselves.
  */
 function differing(o: object, n: object, skip: ReadonlySet<string>, normalise?: (p: string, v: unknown, side: "old" | "new") => unknown): PropertyChange[] {
-  return differingProperties(o, n, skip, normalise).filter(
-    (c) => !(Array.isArray(c.old) && Array.isArray(c.new) && [...c.old, ...c.new].every((x) => typeof x === "string")),
-  );
+  const names = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+  return differingProperties(o, n, skip, normalise).filter((c) => !(names(c.old) && names(c.new) && (Array.isArray(c.old) || Array.isArray(c.new))));
 }
 
 /** A value as the spec gives it: the number when it evaluates, else the expression text. */
@@ -262,8 +264,21 @@ function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: s
   for (const { old: o, new: n } of m.pairs) {
     const path = `${scope(n, "new")}.${n.name}`;
     if (o.name !== n.name) ctx.emit({ class: "api", kind: "renamed", entity, path, device: n.device, oldName: o.name, newName: n.name, message: `${what} ${o.name} renamed to ${n.name} (${code(n)})`, old: o.source, new: n.source });
-    const props = differing(o, n, CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side));
-    if (props.length) ctx.emit({ class: "wire", kind: "changed", entity, path, device: n.device, properties: props, message: `${what} ${n.name}: ${describe(props)}`, old: o.source, new: n.source });
+    // A link to a payload struct that one side lacks is the IR not knowing, not the spec changing: only a
+    // payload replaced by another struct is a change.
+    const props = differing(o, n, CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side)).filter((c) => !(LINKS.has(c.property) && (c.old === undefined || c.new === undefined)));
+    // A payload struct replaced by another of the same layout (e.g. two identical structs merged into one)
+    // keeps the bytes: that is a change of the generated API only.
+    const sameBytes = (c: PropertyChange): boolean => {
+      if (c.property === "discriminator" || !LINKS.has(c.property)) return false;
+      const a = ctx.oldIR.structs.find((x) => x.name === c.old);
+      const b = ctx.newIR.structs.find((x) => x.name === c.new);
+      return !!a && !!b && a.fields.length > 0 && structShape(a) === structShape(b);
+    };
+    const api = props.filter(sameBytes);
+    const wire = props.filter((c) => !sameBytes(c));
+    if (api.length) ctx.emit({ class: "api", kind: "changed", entity, path, device: n.device, properties: api, message: `${what} ${n.name}: ${describe(api)} (same layout)`, old: o.source, new: n.source });
+    if (wire.length) ctx.emit({ class: "wire", kind: "changed", entity, path, device: n.device, properties: wire, message: `${what} ${n.name}: ${describe(wire)}`, old: o.source, new: n.source });
   }
   for (const r of m.removed) {
     const c = r.old;

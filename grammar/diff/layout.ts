@@ -64,8 +64,8 @@ function fieldShape(ctx: DiffContext, f: Field, side: "old" | "new"): string {
   return canonical(rest);
 }
 
-/** A struct's layout without names (field shapes in order). */
-function structShape(s: Struct): string {
+/** A struct's layout without names (field shapes in order): equal shapes carry the same bytes. */
+export function structShape(s: Struct): string {
   return canonical(s.fields.map((f) => ({ type: f.type.kind === "primitive" ? f.type.name : f.type.kind, array: f.array, size: f.size, bits: f.bits })));
 }
 

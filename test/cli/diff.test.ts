@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { specHistoryGitDir, specHistoryMissing } from "../helpers/spec-history.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const MAIN = join(REPO, "dist/cli/main.js");
@@ -106,4 +107,25 @@ describe("virtiokit diff", () => {
     expect(h.stderr).toContain("2 commits (0 merges skipped, 1 without spec changes), 2 trees parsed");
     expect(cli("--history", repo, "HEAD~2..HEAD", "--struct", "other").stdout).toBe("");
   });
+});
+
+describe.skipIf(specHistoryMissing() !== undefined)("virtiokit diff --history on the virtio-spec history", () => {
+  it("finds the one renumbered feature bit of 133c895 (VIRTIO_NET_F_RSC_EXT 38 → 61)", () => {
+    const h = spawnSync(process.execPath, [MAIN, "diff", "--history", specHistoryGitDir(), "133c895f64ec^..133c895f64ec"], { cwd: REPO, encoding: "utf8" });
+    expect(h.status).toBe(0);
+    const lines = h.stdout.split("\n").filter((l) => !l.startsWith("    "));
+    expect(lines[0]).toMatch(/^133c895f64ec 2018-12-02 virtio-net: changing VIRTIO_NET_F_RSC_EXT from 38 to 61$/);
+    expect(lines[1]).toMatch(/content\.tex:\d+:1: wire: feature VIRTIO_NET_F_RSC_EXT of network: bit 38 → 61 \[feature-changed\]$/);
+    expect(lines.slice(2).filter(Boolean)).toEqual([]);
+  }, 120_000);
+
+  it("--struct keeps one struct's changes: virtio_blk_config gains num_queues in 8f2c4e0", () => {
+    const h = spawnSync(process.execPath, [MAIN, "diff", "--history", specHistoryGitDir(), "8f2c4e03eae8^..8f2c4e03eae8", "--struct", "virtio_blk_config"], { cwd: REPO, encoding: "utf8" });
+    const changes = h.stdout.split("\n").filter((l) => / wire: /.test(l));
+    // The multiqueue patch takes num_queues out of the reserved bytes after writeback: unused0 shrinks 3 → 1.
+    expect(changes.map((l) => l.replace(/^.*: wire: /, ""))).toEqual([
+      "struct virtio_blk_config: field 'unused0': type u8[3] → u8, size 3 → 1 [field-changed]",
+      "struct virtio_blk_config: field 'num_queues' (u16, offset 34) inserted [field-added]",
+    ]);
+  }, 120_000);
 });

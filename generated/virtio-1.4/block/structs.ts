@@ -2082,6 +2082,960 @@ export class VirtioBlkZoneReportView {
 }
 
 /**
+ * `struct virtio_blk_geometry`: 4 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export interface VirtioBlkGeometry {
+  /**
+   * `cylinders`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:94.
+   */
+  cylinders: number;
+  /**
+   * `heads`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:95.
+   */
+  heads: number;
+  /**
+   * `sectors`: `u8` at offset 3 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:96.
+   */
+  sectors: number;
+}
+
+/**
+ * Layout of `virtio_blk_geometry`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export const VirtioBlkGeometrySchema: StructSchema = {
+  name: "virtio_blk_geometry",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:93",
+  fields: [
+    { name: "cylinders", key: "cylinders", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/blk/description.tex:94" },
+    { name: "heads", key: "heads", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 2, size: 1, source: "device-types/blk/description.tex:95" },
+    { name: "sectors", key: "sectors", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 3, size: 1, source: "device-types/blk/description.tex:96" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_geometry` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export const VirtioBlkGeometrySize = 4;
+
+/**
+ * Decodes `virtio_blk_geometry` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkGeometry {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1 = b[o + 2]!;
+  const f2 = b[o + 3]!;
+  return { cylinders: f0, heads: f1, sectors: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkGeometry} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkGeometry(value: VirtioBlkGeometry, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_geometry` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkGeometry(value: VirtioBlkGeometry, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.cylinders;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioBlkGeometrySchema, "cylinders", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.heads;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioBlkGeometrySchema, "heads", o + 2, v1, "u8");
+  b[o + 2] = v1;
+  const v2 = value.sectors;
+  if ((v2 & 0xff) !== v2) throw valueError(VirtioBlkGeometrySchema, "sectors", o + 3, v2, "u8");
+  b[o + 3] = v2;
+  return 4;
+}
+
+/**
+ * {@link decodeVirtioBlkGeometry} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkGeometry(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkGeometry {
+  return decodeVirtioBlkGeometry(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkGeometry} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkGeometry(value: VirtioBlkGeometry, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkGeometry(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_geometry` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkGeometry(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `virtio_blk_geometry` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export const VirtioBlkGeometryCodec: StructCodec<VirtioBlkGeometry, VirtioBlkGeometry> = {
+  schema: VirtioBlkGeometrySchema,
+  decode: decodeVirtioBlkGeometry,
+  encode: encodeVirtioBlkGeometry,
+  encodedLength: lengthOfVirtioBlkGeometry,
+  decodedLength: measureVirtioBlkGeometry,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_geometry` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export class VirtioBlkGeometryView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioBlkGeometrySchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_geometry` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkGeometryView {
+    return new VirtioBlkGeometryView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `cylinders`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:94.
+   */
+  get cylinders(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `cylinders` (checked like encode).
+   */
+  set cylinders(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioBlkGeometrySchema, "cylinders", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * `heads`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:95.
+   */
+  get heads(): number {
+    return this.#view.getUint8(this.#offset + 2);
+  }
+
+  /**
+   * Sets `heads` (checked like encode).
+   */
+  set heads(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkGeometrySchema, "heads", this.#offset + 2, v, "u8");
+    this.#view.setUint8(this.#offset + 2, v);
+  }
+
+  /**
+   * `sectors`: `u8` at offset 3 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:96.
+   */
+  get sectors(): number {
+    return this.#view.getUint8(this.#offset + 3);
+  }
+
+  /**
+   * Sets `sectors` (checked like encode).
+   */
+  set sectors(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkGeometrySchema, "sectors", this.#offset + 3, v, "u8");
+    this.#view.setUint8(this.#offset + 3, v);
+  }
+}
+
+/**
+ * `struct virtio_blk_topology`: 8 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export interface VirtioBlkTopology {
+  /**
+   * `physical_block_exp`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:101.
+   */
+  physical_block_exp: number;
+  /**
+   * `alignment_offset`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:103.
+   */
+  alignment_offset: number;
+  /**
+   * `min_io_size`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:105.
+   */
+  min_io_size: number;
+  /**
+   * `opt_io_size`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:107.
+   */
+  opt_io_size: number;
+}
+
+/**
+ * Layout of `virtio_blk_topology`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export const VirtioBlkTopologySchema: StructSchema = {
+  name: "virtio_blk_topology",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:99",
+  fields: [
+    { name: "physical_block_exp", key: "physical_block_exp", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/blk/description.tex:101" },
+    { name: "alignment_offset", key: "alignment_offset", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 1, size: 1, source: "device-types/blk/description.tex:103" },
+    { name: "min_io_size", key: "min_io_size", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/blk/description.tex:105" },
+    { name: "opt_io_size", key: "opt_io_size", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/blk/description.tex:107" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_topology` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export const VirtioBlkTopologySize = 8;
+
+/**
+ * Decodes `virtio_blk_topology` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkTopology {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = b[o]!;
+  const f1 = b[o + 1]!;
+  const f2 = d.getUint16(o + 2, true);
+  const f3 = d.getUint32(o + 4, true);
+  return { physical_block_exp: f0, alignment_offset: f1, min_io_size: f2, opt_io_size: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkTopology} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkTopology(value: VirtioBlkTopology, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_topology` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkTopology(value: VirtioBlkTopology, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.physical_block_exp;
+  if ((v0 & 0xff) !== v0) throw valueError(VirtioBlkTopologySchema, "physical_block_exp", o, v0, "u8");
+  b[o] = v0;
+  const v1 = value.alignment_offset;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioBlkTopologySchema, "alignment_offset", o + 1, v1, "u8");
+  b[o + 1] = v1;
+  const v2 = value.min_io_size;
+  if ((v2 & 0xffff) !== v2) throw valueError(VirtioBlkTopologySchema, "min_io_size", o + 2, v2, "le16");
+  d.setUint16(o + 2, v2, true);
+  const v3 = value.opt_io_size;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioBlkTopologySchema, "opt_io_size", o + 4, v3, "le32");
+  d.setUint32(o + 4, v3, true);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioBlkTopology} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkTopology(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkTopology {
+  return decodeVirtioBlkTopology(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkTopology} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkTopology(value: VirtioBlkTopology, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkTopology(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_topology` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkTopology(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_blk_topology` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export const VirtioBlkTopologyCodec: StructCodec<VirtioBlkTopology, VirtioBlkTopology> = {
+  schema: VirtioBlkTopologySchema,
+  decode: decodeVirtioBlkTopology,
+  encode: encodeVirtioBlkTopology,
+  encodedLength: lengthOfVirtioBlkTopology,
+  decodedLength: measureVirtioBlkTopology,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_topology` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export class VirtioBlkTopologyView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioBlkTopologySchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_topology` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkTopologyView {
+    return new VirtioBlkTopologyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `physical_block_exp`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:101.
+   */
+  get physical_block_exp(): number {
+    return this.#view.getUint8(this.#offset);
+  }
+
+  /**
+   * Sets `physical_block_exp` (checked like encode).
+   */
+  set physical_block_exp(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkTopologySchema, "physical_block_exp", this.#offset, v, "u8");
+    this.#view.setUint8(this.#offset, v);
+  }
+
+  /**
+   * `alignment_offset`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:103.
+   */
+  get alignment_offset(): number {
+    return this.#view.getUint8(this.#offset + 1);
+  }
+
+  /**
+   * Sets `alignment_offset` (checked like encode).
+   */
+  set alignment_offset(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkTopologySchema, "alignment_offset", this.#offset + 1, v, "u8");
+    this.#view.setUint8(this.#offset + 1, v);
+  }
+
+  /**
+   * `min_io_size`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:105.
+   */
+  get min_io_size(): number {
+    return this.#view.getUint16(this.#offset + 2, true);
+  }
+
+  /**
+   * Sets `min_io_size` (checked like encode).
+   */
+  set min_io_size(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioBlkTopologySchema, "min_io_size", this.#offset + 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2, v, true);
+  }
+
+  /**
+   * `opt_io_size`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:107.
+   */
+  get opt_io_size(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `opt_io_size` (checked like encode).
+   */
+  set opt_io_size(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkTopologySchema, "opt_io_size", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_blk_zoned_characteristics`: 24 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export interface VirtioBlkZonedCharacteristics {
+  /**
+   * `zone_sectors`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:123.
+   */
+  zone_sectors: number;
+  /**
+   * `max_open_zones`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:124.
+   */
+  max_open_zones: number;
+  /**
+   * `max_active_zones`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:125.
+   */
+  max_active_zones: number;
+  /**
+   * `max_append_sectors`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:126.
+   */
+  max_append_sectors: number;
+  /**
+   * `write_granularity`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:127.
+   */
+  write_granularity: number;
+  /**
+   * `model`: `u8` at offset 20 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:128.
+   */
+  model: number;
+  /**
+   * `unused2`: `u8 [3]` at offset 21 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/blk/description.tex:129.
+   */
+  unused2: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_blk_zoned_characteristics`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export const VirtioBlkZonedCharacteristicsSchema: StructSchema = {
+  name: "virtio_blk_zoned_characteristics",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:122",
+  fields: [
+    { name: "zone_sectors", key: "zone_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/blk/description.tex:123" },
+    { name: "max_open_zones", key: "max_open_zones", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/blk/description.tex:124" },
+    { name: "max_active_zones", key: "max_active_zones", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/blk/description.tex:125" },
+    { name: "max_append_sectors", key: "max_append_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/blk/description.tex:126" },
+    { name: "write_granularity", key: "write_granularity", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/blk/description.tex:127" },
+    { name: "model", key: "model", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 20, size: 1, source: "device-types/blk/description.tex:128" },
+    { name: "unused2", key: "unused2", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 21, size: 3, source: "device-types/blk/description.tex:129" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_zoned_characteristics` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export const VirtioBlkZonedCharacteristicsSize = 24;
+
+/**
+ * Decodes `virtio_blk_zoned_characteristics` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristics {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  const f3 = d.getUint32(o + 12, true);
+  const f4 = d.getUint32(o + 16, true);
+  const f5 = b[o + 20]!;
+  const f6 = b.slice(o + 21, o + 21 + 3);
+  return { zone_sectors: f0, max_open_zones: f1, max_active_zones: f2, max_append_sectors: f3, write_granularity: f4, model: f5, unused2: f6 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkZonedCharacteristics} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_zoned_characteristics` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.zone_sectors;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioBlkZonedCharacteristicsSchema, "zone_sectors", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.max_open_zones;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_open_zones", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.max_active_zones;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_active_zones", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  const v3 = value.max_append_sectors;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_append_sectors", o + 12, v3, "le32");
+  d.setUint32(o + 12, v3, true);
+  const v4 = value.write_granularity;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioBlkZonedCharacteristicsSchema, "write_granularity", o + 16, v4, "le32");
+  d.setUint32(o + 16, v4, true);
+  const v5 = value.model;
+  if ((v5 & 0xff) !== v5) throw valueError(VirtioBlkZonedCharacteristicsSchema, "model", o + 20, v5, "u8");
+  b[o + 20] = v5;
+  const v6 = value.unused2;
+  if (!(v6 instanceof Uint8Array)) throw bytesError(VirtioBlkZonedCharacteristicsSchema, "unused2", o + 21, v6);
+  if (v6.length !== 3) throw lengthError(VirtioBlkZonedCharacteristicsSchema, "unused2", o + 21, `${v6.length} bytes given, the field holds 3`);
+  b.set(v6, o + 21);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioBlkZonedCharacteristics} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkZonedCharacteristics(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristics {
+  return decodeVirtioBlkZonedCharacteristics(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkZonedCharacteristics} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkZonedCharacteristics(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_zoned_characteristics` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkZonedCharacteristics(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_blk_zoned_characteristics` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export const VirtioBlkZonedCharacteristicsCodec: StructCodec<VirtioBlkZonedCharacteristics, VirtioBlkZonedCharacteristics> = {
+  schema: VirtioBlkZonedCharacteristicsSchema,
+  decode: decodeVirtioBlkZonedCharacteristics,
+  encode: encodeVirtioBlkZonedCharacteristics,
+  encodedLength: lengthOfVirtioBlkZonedCharacteristics,
+  decodedLength: measureVirtioBlkZonedCharacteristics,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_zoned_characteristics` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export class VirtioBlkZonedCharacteristicsView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_zoned_characteristics` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristicsView {
+    return new VirtioBlkZonedCharacteristicsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `zone_sectors`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:123.
+   */
+  get zone_sectors(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `zone_sectors` (checked like encode).
+   */
+  set zone_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "zone_sectors", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `max_open_zones`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:124.
+   */
+  get max_open_zones(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `max_open_zones` (checked like encode).
+   */
+  set max_open_zones(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_open_zones", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `max_active_zones`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:125.
+   */
+  get max_active_zones(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `max_active_zones` (checked like encode).
+   */
+  set max_active_zones(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_active_zones", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `max_append_sectors`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:126.
+   */
+  get max_append_sectors(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `max_append_sectors` (checked like encode).
+   */
+  set max_append_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_append_sectors", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `write_granularity`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:127.
+   */
+  get write_granularity(): number {
+    return this.#view.getUint32(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `write_granularity` (checked like encode).
+   */
+  set write_granularity(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "write_granularity", this.#offset + 16, v, "le32");
+    this.#view.setUint32(this.#offset + 16, v, true);
+  }
+
+  /**
+   * `model`: `u8` at offset 20 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:128.
+   */
+  get model(): number {
+    return this.#view.getUint8(this.#offset + 20);
+  }
+
+  /**
+   * Sets `model` (checked like encode).
+   */
+  set model(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "model", this.#offset + 20, v, "u8");
+    this.#view.setUint8(this.#offset + 20, v);
+  }
+
+  /**
+   * Element count of `unused2`.
+   */
+  get unused2Length(): number {
+    return 3;
+  }
+
+  /**
+   * `unused2`: `u8 [3]` at offset 21 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/blk/description.tex:129.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get unused2(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 21, this.unused2Length);
+  }
+}
+
+/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
@@ -2093,4 +3047,7 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_blk_req_za (device-written)": VirtioBlkReqZaDevicePartCodec,
   "virtio_blk_zone_descriptor": VirtioBlkZoneDescriptorCodec,
   "virtio_blk_zone_report": VirtioBlkZoneReportCodec,
+  "virtio_blk_geometry": VirtioBlkGeometryCodec,
+  "virtio_blk_topology": VirtioBlkTopologyCodec,
+  "virtio_blk_zoned_characteristics": VirtioBlkZonedCharacteristicsCodec,
 };

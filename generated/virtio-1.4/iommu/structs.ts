@@ -2295,6 +2295,496 @@ export class VirtioIommuFaultView {
 }
 
 /**
+ * `struct virtio_iommu_range_64`: 16 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export interface VirtioIommuRange64 {
+  /**
+   * `start`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:104.
+   */
+  start: bigint;
+  /**
+   * `end`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:105.
+   */
+  end: bigint;
+}
+
+/**
+ * Layout of `virtio_iommu_range_64`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export const VirtioIommuRange64Schema: StructSchema = {
+  name: "virtio_iommu_range_64",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / IOMMU Device / Device configuration layout",
+  source: "device-types/iommu/description.tex:103",
+  fields: [
+    { name: "start", key: "start", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/iommu/description.tex:104" },
+    { name: "end", key: "end", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 8, size: 8, source: "device-types/iommu/description.tex:105" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_range_64` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export const VirtioIommuRange64Size = 16;
+
+/**
+ * Decodes `virtio_iommu_range_64` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange64 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = d.getBigUint64(o + 8, true);
+  return { start: f0, end: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuRange64} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuRange64(value: VirtioIommuRange64, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_range_64` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuRange64(value: VirtioIommuRange64, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.start;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIommuRange64Schema, "start", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.end;
+  if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIommuRange64Schema, "end", o + 8, v1, "le64");
+  setLe64(d, o + 8, v1);
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioIommuRange64} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuRange64(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuRange64 {
+  return decodeVirtioIommuRange64(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuRange64} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuRange64(value: VirtioIommuRange64, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuRange64(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_range_64` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuRange64(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_range_64` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export const VirtioIommuRange64Codec: StructCodec<VirtioIommuRange64, VirtioIommuRange64> = {
+  schema: VirtioIommuRange64Schema,
+  decode: decodeVirtioIommuRange64,
+  encode: encodeVirtioIommuRange64,
+  encodedLength: lengthOfVirtioIommuRange64,
+  decodedLength: measureVirtioIommuRange64,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_range_64` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export class VirtioIommuRange64View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIommuRange64Schema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_range_64` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange64View {
+    return new VirtioIommuRange64View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `start`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:104.
+   */
+  get start(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `start` (checked like encode).
+   */
+  set start(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuRange64Schema, "start", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `end`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:105.
+   */
+  get end(): bigint {
+    return this.#view.getBigUint64(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `end` (checked like encode).
+   */
+  set end(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuRange64Schema, "end", this.#offset + 8, v, "le64");
+    setLe64(this.#view, this.#offset + 8, v);
+  }
+}
+
+/**
+ * `struct virtio_iommu_range_32`: 8 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export interface VirtioIommuRange32 {
+  /**
+   * `start`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:108.
+   */
+  start: number;
+  /**
+   * `end`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:109.
+   */
+  end: number;
+}
+
+/**
+ * Layout of `virtio_iommu_range_32`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export const VirtioIommuRange32Schema: StructSchema = {
+  name: "virtio_iommu_range_32",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Device Types / IOMMU Device / Device configuration layout",
+  source: "device-types/iommu/description.tex:107",
+  fields: [
+    { name: "start", key: "start", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/iommu/description.tex:108" },
+    { name: "end", key: "end", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/iommu/description.tex:109" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_range_32` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export const VirtioIommuRange32Size = 8;
+
+/**
+ * Decodes `virtio_iommu_range_32` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange32 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  return { start: f0, end: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuRange32} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuRange32(value: VirtioIommuRange32, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_range_32` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuRange32(value: VirtioIommuRange32, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.start;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioIommuRange32Schema, "start", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.end;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioIommuRange32Schema, "end", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioIommuRange32} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuRange32(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuRange32 {
+  return decodeVirtioIommuRange32(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuRange32} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuRange32(value: VirtioIommuRange32, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuRange32(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_range_32` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuRange32(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_range_32` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export const VirtioIommuRange32Codec: StructCodec<VirtioIommuRange32, VirtioIommuRange32> = {
+  schema: VirtioIommuRange32Schema,
+  decode: decodeVirtioIommuRange32,
+  encode: encodeVirtioIommuRange32,
+  encodedLength: lengthOfVirtioIommuRange32,
+  decodedLength: measureVirtioIommuRange32,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_range_32` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export class VirtioIommuRange32View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioIommuRange32Schema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_range_32` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange32View {
+    return new VirtioIommuRange32View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `start`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:108.
+   */
+  get start(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `start` (checked like encode).
+   */
+  set start(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioIommuRange32Schema, "start", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `end`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:109.
+   */
+  get end(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `end` (checked like encode).
+   */
+  set end(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioIommuRange32Schema, "end", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
@@ -2306,4 +2796,6 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_iommu_req_map": VirtioIommuReqMapCodec,
   "virtio_iommu_req_unmap": VirtioIommuReqUnmapCodec,
   "virtio_iommu_fault": VirtioIommuFaultCodec,
+  "virtio_iommu_range_64": VirtioIommuRange64Codec,
+  "virtio_iommu_range_32": VirtioIommuRange32Codec,
 };

@@ -9633,6 +9633,247 @@ export class VirtioNetResourceObjFfRuleView {
 }
 
 /**
+ * `struct ipsec_resource_hdr`: 6 bytes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export interface IpsecResourceHdr {
+  /**
+   * `resource_id`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/net/description.tex:628.
+   */
+  resource_id: number;
+  /**
+   * `resource_type`: `le16` at offset 4 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:629.
+   */
+  resource_type: number;
+}
+
+/**
+ * Layout of `ipsec_resource_hdr`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export const IpsecResourceHdrSchema: StructSchema = {
+  name: "ipsec_resource_hdr",
+  size: 6,
+  minSize: 6,
+  maxSize: 6,
+  section: "sec:Device Types / Network Device / Device Operation",
+  source: "device-types/net/description.tex:627",
+  fields: [
+    { name: "resource_id", key: "resource_id", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/net/description.tex:628" },
+    { name: "resource_type", key: "resource_type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 4, size: 2, source: "device-types/net/description.tex:629" },
+  ],
+};
+
+/**
+ * Size of `ipsec_resource_hdr` in bytes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export const IpsecResourceHdrSize = 6;
+
+/**
+ * Decodes `ipsec_resource_hdr` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): IpsecResourceHdr {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint16(o + 4, true);
+  return { resource_id: f0, resource_type: f1 };
+}
+
+/**
+ * Bytes {@link encodeIpsecResourceHdr} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfIpsecResourceHdr(value: IpsecResourceHdr, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 6;
+}
+
+/**
+ * Encodes `value` as `ipsec_resource_hdr` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeIpsecResourceHdr(value: IpsecResourceHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.resource_id;
+  if (v0 >>> 0 !== v0) throw valueError(IpsecResourceHdrSchema, "resource_id", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.resource_type;
+  if ((v1 & 0xffff) !== v1) throw valueError(IpsecResourceHdrSchema, "resource_type", o + 4, v1, "le16");
+  d.setUint16(o + 4, v1, true);
+  return 6;
+}
+
+/**
+ * {@link decodeIpsecResourceHdr} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readIpsecResourceHdr(view: DataView, offset = 0, options?: CodecOptions): IpsecResourceHdr {
+  return decodeIpsecResourceHdr(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeIpsecResourceHdr} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeIpsecResourceHdr(value: IpsecResourceHdr, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeIpsecResourceHdr(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `ipsec_resource_hdr` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeIpsecResourceHdr(bytes, offset, options);
+  return 6;
+}
+
+/**
+ * The uniform codec of `ipsec_resource_hdr` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export const IpsecResourceHdrCodec: StructCodec<IpsecResourceHdr, IpsecResourceHdr> = {
+  schema: IpsecResourceHdrSchema,
+  decode: decodeIpsecResourceHdr,
+  encode: encodeIpsecResourceHdr,
+  encodedLength: lengthOfIpsecResourceHdr,
+  decodedLength: measureIpsecResourceHdr,
+};
+
+/**
+ * Zero-copy view of a `ipsec_resource_hdr` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 6 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export class IpsecResourceHdrView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(IpsecResourceHdrSchema, offset, 6, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `ipsec_resource_hdr` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): IpsecResourceHdrView {
+    return new IpsecResourceHdrView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `resource_id`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/net/description.tex:628.
+   */
+  get resource_id(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `resource_id` (checked like encode).
+   */
+  set resource_id(v: number) {
+    if (v >>> 0 !== v) throw valueError(IpsecResourceHdrSchema, "resource_id", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `resource_type`: `le16` at offset 4 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:629.
+   */
+  get resource_type(): number {
+    return this.#view.getUint16(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `resource_type` (checked like encode).
+   */
+  set resource_type(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(IpsecResourceHdrSchema, "resource_type", this.#offset + 4, v, "le16");
+    this.#view.setUint16(this.#offset + 4, v, true);
+  }
+}
+
+/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
@@ -9667,4 +9908,5 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_net_resource_obj_ff_group": VirtioNetResourceObjFfGroupCodec,
   "virtio_net_resource_obj_ff_classifier": VirtioNetResourceObjFfClassifierCodec,
   "virtio_net_resource_obj_ff_rule": VirtioNetResourceObjFfRuleCodec,
+  "ipsec_resource_hdr": IpsecResourceHdrCodec,
 };

@@ -1,0 +1,30 @@
+/**
+ * The IR snapshot `generate` keeps beside a generated folder, and the one-line summary it prints from it.
+ */
+import { describe, expect, it } from "vitest";
+import { changeSummary, snapshotIR } from "../../../grammar/diff/snapshot.js";
+import type { SpecIR } from "../../../grammar/ir/types.js";
+import { runFrontEnd } from "../../../grammar/pipeline.js";
+
+describe("IR snapshot of a generated folder", () => {
+  const ir = runFrontEnd("spec/seeds/virtio-ism-v3.mail.txt", { base: "spec/base-985bbf3" }).ir;
+  const snap = snapshotIR(ir, { devices: ["ism"] });
+
+  it("keeps the selected device's structs, constants and commands, and no requirements", () => {
+    expect(snap.devices.map((d) => d.slug)).toEqual(["ism"]);
+    expect(snap.structs.every((s) => s.device === "ism")).toBe(true);
+    expect(snap.structs.map((s) => s.name)).toContain("virtio_ism_config");
+    expect(snap.commands.length).toBe(ir.commands.filter((c) => c.device === "ism").length);
+    expect(snap.requirements).toEqual([]);
+    expect(changeSummary(snap, snapshotIR(ir, { devices: ["ism"] }), ["ism"])).toBe("ism: none");
+  });
+
+  it("says how many wire and api changes each device has", () => {
+    const changed = JSON.parse(JSON.stringify(snap)) as SpecIR;
+    const cfg = changed.structs.find((s) => s.name === "virtio_ism_config")!;
+    cfg.fields[0]!.name = "renamed_field"; // api
+    const cmd = changed.commands[0]!;
+    cmd.value = (cmd.value ?? 0) + 100; // wire
+    expect(changeSummary(snap, changed, ["ism"])).toBe("ism: 1 wire, 1 api");
+  });
+});
