@@ -171,8 +171,9 @@ check(`${INIT}1`, () => {
 check(`${INIT}2`, () => {
   const { devs } = domain(256, { chunks: 1 });
   for (const dev of devs) assert.notEqual(config(dev).devid, 0n);
-  // A source that yields only zeros after the cdid never makes a device with devid 0: creation is refused.
-  const zeros = new IsmDomain({ chunkSize: CHUNK, random: scripted(0x3c, ...new Array<number>(64).fill(0)) });
+  // A source that yields only zeros after the cdid and the token key never makes a device with devid 0:
+  // creation is refused.
+  const zeros = new IsmDomain({ chunkSize: CHUNK, random: scripted(0x3c, 0x7e, ...new Array<number>(64).fill(0)) });
   assert.throws(() => zeros.createDevice({ chunkCount: 1 }), (e) => e instanceof IsmError && e.reason === "random-exhausted");
 });
 
