@@ -121,8 +121,22 @@ export interface Field {
   access?: "read-write" | "read-only" | "write-only";
   /** Bit-field width (`u8 x:3`), when present. */
   bits?: number;
+  /**
+   * Bit-field placement: bits from the least significant bit of the storage integer. A bit-field's `type` is its
+   * storage integer and its `offset` the storage unit's byte offset (fields packed into one unit share it).
+   * When absent on a bit-field, consumers pack consecutive bit-fields of the same type least significant bit
+   * first into one unit of that type, as GCC does on little-endian targets.
+   */
+  bitOffset?: number;
+  /** Bit-field width in bits (same as `bits`, which older IR carries alone). */
+  bitWidth?: number;
   /** Inline nested struct/union members, for `struct { ... } name;` fields. */
   members?: Field[];
+  /**
+   * Whether `members` form a struct (laid out one after the other) or a union (each at offset 0, size of the
+   * largest). When absent, a field whose type name is `(anonymous union)` is a union, anything else a struct.
+   */
+  inlineKind?: "struct" | "union";
   source: SourceSpan;
 }
 
