@@ -38,7 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   let specs: ManifestSpec[];
   try {
-    specs = readManifest(opts.manifest);
+    // A split spec (the whole v1.4 tree) has one suite per device folder and no check files yet: its
+    // requirements are all todo stubs, run by vitest with the generated tree, not by this command.
+    specs = readManifest(opts.manifest).filter((s) => s.split === undefined);
   } catch (err) {
     if (err instanceof GeneratorError) return fail(err.message);
     throw err;

@@ -1888,6 +1888,7 @@ export function encodeVirtioIsmCtrlAlloc(value: VirtioIsmCtrlAlloc, bytes: Uint8
   let p = o + 8;
   const v1 = value.buffer;
   if ((features & 0x1n) === 0n) {
+    if (v1 === undefined) throw new CodecError("missing-field", { struct: VirtioIsmCtrlAllocSchema.name, field: "buffer", offset: p }, `virtio_ism_ctrl_alloc.buffer: on the wire when VIRTIO_ISM_F_DEV_MEM is not negotiated, but not given`);
     if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIsmCtrlAllocSchema, "buffer", p, v1, "void *");
     setLe64(d, p, v1);
   } else if (v1 !== undefined) {
@@ -3010,6 +3011,7 @@ export function encodeVirtioIsmCtrlAttach(value: VirtioIsmCtrlAttach, bytes: Uin
   let p = o + 16;
   const v2 = value.buffer;
   if ((features & 0x1n) === 0n) {
+    if (v2 === undefined) throw new CodecError("missing-field", { struct: VirtioIsmCtrlAttachSchema.name, field: "buffer", offset: p }, `virtio_ism_ctrl_attach.buffer: on the wire when VIRTIO_ISM_F_DEV_MEM is not negotiated, but not given`);
     if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioIsmCtrlAttachSchema, "buffer", p, v2, "void *");
     setLe64(d, p, v2);
   } else if (v2 !== undefined) {

@@ -79,6 +79,19 @@ function inBounds(offset: string, needed: string, length: string): string {
 }
 const DATAVIEW = "const d = new DataView(b.buffer, b.byteOffset, b.byteLength);";
 
+/** A bit-field's value out of its storage integer `x` (a non-negative number below 2^32). */
+function bitsOf(f: FieldPlan, x: string): string {
+  const { offset, width } = f.bits!;
+  if (width === f.elementSize * 8) return x;
+  const shifted = offset === 0 ? x : `(${x} >>> ${offset})`;
+  return `${shifted} & 0x${(2 ** width - 1).toString(16)}`;
+}
+
+/** True when `v` is not a whole number in the bit-field's range. */
+function badBitsExpr(f: FieldPlan, v: string): string {
+  return `typeof ${v} !== "number" || !Number.isInteger(${v}) || ${v} < 0 || ${v} > 0x${(2 ** f.bits!.width - 1).toString(16)}`;
+}
+
 function fieldDocLine(f: FieldPlan): string {
   const where = f.staticOffset !== null ? `at offset ${f.staticOffset}` : "after the variable part";
   const arr =
@@ -89,6 +102,7 @@ function fieldDocLine(f: FieldPlan): string {
         : f.array.kind === "rest"
           ? "[] (the rest of the buffer)"
           : "";
+  if (f.bits) return `\`${escapeDoc(f.specType)}\`: bits ${f.bits.offset}..${f.bits.offset + f.bits.width - 1} of the ${f.elementSize * 8}-bit integer ${where}.`;
   return `\`${escapeDoc(f.specType).replace(/\\/g, "")}${arr ? ` ${arr}` : ""}\` ${where}${f.size !== null ? ` (${f.size} bytes)` : ""}.`;
 }
 
@@ -124,7 +138,11 @@ function writeTypes(w: CodeBlockWriter, p: StructPlan): void {
     }
   });
   w.writeLine("}");
-  if (p.inputName !== p.typeName) {
+  if (p.union) {
+    w.blankLine();
+    writeDoc(w, [`What {@link encode${p.typeName}} accepts: exactly one member of the union (the rest of its bytes are written as zeros).`, specRef(s.section, s.source)]);
+    w.writeLine(`export type ${p.inputName} = { [K in keyof ${p.typeName}]: { [M in K]: ${p.typeName}[K] } & { [M in Exclude<keyof ${p.typeName}, K>]?: undefined } }[keyof ${p.typeName}];`);
+  } else if (p.inputName !== p.typeName) {
     w.blankLine();
     const counts = p.fields.filter((f) => f.countOf).map((f) => JSON.stringify(f.key));
     const nested = p.fields.filter((f) => f.nested && f.nested.inputName !== f.nested.typeName);
@@ -153,6 +171,7 @@ function schemaOf(f: FieldPlan): FieldSchema {
   };
   if (f.presence) s.presence = { feature: f.presence.feature, bit: f.presence.bit, negotiated: f.presence.negotiated };
   if (f.nested) s.struct = f.nested.name;
+  if (f.bits) s.bits = { offset: f.bits.offset, width: f.bits.width };
   return s;
 }
 
@@ -175,6 +194,7 @@ function writeSchema(w: CodeBlockWriter, p: StructPlan): void {
       for (const f of p.fields) w.writeLine(`${tsLiteral(schemaOf(f))},`);
     });
     w.writeLine("],");
+    if (p.union) w.writeLine(`kind: "union",`);
   });
   w.writeLine("};");
   w.blankLine();
@@ -198,6 +218,10 @@ function decodeField(f: FieldPlan, at: string, local: string, p: StructPlan, sch
   // 64-bit ones, which otherwise need BigInt shifts (measured in test/bench/codec.bench.ts).
   const one = (pos: string): string => (f.wire === "struct" ? `decode${f.nested!.typeName}(b, ${pos}, options)` : f.wire === "u8" || f.wire === "bytes" ? readExpr(f.wire, pos) : dvReadExpr(f.wire, pos));
   const a = f.array;
+  if (f.bits) {
+    out.push(`const ${local} = ${bitsOf(f, one(at))};`);
+    return out;
+  }
   if (a.kind === "scalar") {
     check(String(f.size));
     out.push(`const ${local} = ${one(at)};`);
@@ -370,7 +394,43 @@ function countValue(count: FieldPlan, array: FieldPlan): string {
   return isBigWire(count.wire) ? `BigInt(${len})` : len;
 }
 
+/** Encode of a union: exactly one member given; the union's bytes are zeroed, then that member written. */
+function writeEncodeUnion(w: CodeBlockWriter, p: StructPlan): void {
+  const n = structNames(p);
+  writeDoc(w, [
+    `Encodes \`value\` (exactly one member of the union \`${p.name}\`) into \`bytes\` at \`offset\`: zeroes the union's ${p.size} bytes, then writes the member; returns ${p.size}.`,
+    "Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).",
+    "@param value - one member",
+    "@param bytes - the target buffer",
+    "@param offset - where the union starts",
+    "@param options - passed to nested codecs",
+    specRef(p.struct.section, p.struct.source),
+  ]);
+  w.writeLine(`export function ${n.encode}(value: ${p.inputName}, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {`);
+  w.indent(() => {
+    w.writeLine("const b = bytes;");
+    w.writeLine("const o = offset;");
+    w.writeLine(`if (!(${inBounds("o", String(p.size), "b.length")})) throw spanError(${n.schema}, o, ${p.size}, b.length);`);
+    w.writeLine(`const given = ${JSON.stringify(p.fields.map((f) => f.key))}.filter((k) => (value as Record<string, unknown>)[k] !== undefined);`);
+    w.writeLine(`if (given.length !== 1) throw new CodecError("invalid-value", { struct: ${n.schema}.name, offset: o }, \`${p.name}: a union takes exactly one member, \${given.length} given\`);`);
+    if (p.fields.some((f) => f.wire !== "u8" && f.wire !== "bytes" && f.wire !== "struct")) w.writeLine(DATAVIEW);
+    w.writeLine(`b.fill(0, o, o + ${p.size});`);
+    p.fields.forEach((f, i) => {
+      const v = `v${i}`;
+      w.writeLine(`const ${v} = ${access("value", f.key)};`);
+      w.writeLine(`if (${v} !== undefined) {`);
+      w.indent(() => {
+        for (const l of encodeField(f, "o", v, n.schema, p)) w.writeLine(l);
+      });
+      w.writeLine("}");
+    });
+    w.writeLine(`return ${p.size};`);
+  });
+  w.writeLine("}");
+}
+
 function writeEncode(w: CodeBlockWriter, p: StructPlan): void {
+  if (p.union) return writeEncodeUnion(w, p);
   const n = structNames(p);
   const hasPresence = p.fields.some((f) => f.presence);
   const variable = p.size === null;
@@ -419,11 +479,22 @@ function writeEncode(w: CodeBlockWriter, p: StructPlan): void {
         if (advance) w.writeLine(advance);
         return;
       }
+      if (f.bits) {
+        // The members of one storage integer are summed into it, and the integer written once, at the last.
+        const unit = `u${p.fields.findLastIndex((x, j) => j <= i && x.bits?.first)}`;
+        w.writeLine(`const ${v} = ${access("value", f.key)};`);
+        w.writeLine(`if (${badBitsExpr(f, v)}) throw valueError(${n.schema}, ${name}, ${at}, ${v}, ${JSON.stringify(f.specType)});`);
+        const term = f.bits.offset === 0 ? v : `${v} * ${2 ** f.bits.offset}`;
+        w.writeLine(f.bits.first ? `let ${unit} = ${term};` : `${unit} += ${term};`);
+        if (f.bits.last) for (const l of dvWriteStmts(f.wire, at, unit)) w.writeLine(l);
+        return;
+      }
       const src = f.array.kind === "counted" ? `${camel(f.key)}Value` : access("value", f.key);
       w.writeLine(`const ${v} = ${src};`);
       if (f.presence) {
         w.writeLine(`if (${presenceCond(f)}) {`);
         w.indent(() => {
+          w.writeLine(`if (${v} === undefined) throw new CodecError("missing-field", { struct: ${n.schema}.name, field: ${name}, offset: ${at} }, \`${p.name}.${f.name}: on the wire when ${f.presence!.feature} is ${f.presence!.negotiated ? "" : "not "}negotiated, but not given\`);`);
           for (const l of encodeField(f, at, v, n.schema, p)) w.writeLine(l);
           if (advance) w.writeLine(advance);
         });
@@ -442,6 +513,13 @@ function writeEncode(w: CodeBlockWriter, p: StructPlan): void {
   w.writeLine("}");
 }
 
+function containsUnion(p: StructPlan, seen = new Set<StructPlan>()): boolean {
+  if (p.union) return true;
+  if (seen.has(p)) return false;
+  seen.add(p);
+  return p.fields.some((f) => f.nested !== undefined && containsUnion(f.nested, seen));
+}
+
 function writeWrappers(w: CodeBlockWriter, p: StructPlan): void {
   const n = structNames(p);
   const ref = specRef(p.struct.section, p.struct.source);
@@ -457,7 +535,10 @@ function writeWrappers(w: CodeBlockWriter, p: StructPlan): void {
   w.blankLine();
   writeDoc(w, [`Bytes the \`${p.name}\` encoded at \`offset\` occupies (decodes it to find out; throws {@link CodecError} like decode).`, "@param bytes - the buffer", "@param offset - where the struct starts", "@param options - as for decode", ref]);
   w.writeLine(`export function ${n.measure}(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {`);
-  w.indent(() => w.writeLine(p.size !== null ? `${n.decode}(bytes, offset, options);\nreturn ${p.size};` : `return ${n.lengthOf}(${n.decode}(bytes, offset, options), options, offset);`));
+  // A decoded union holds every member, an encodable one exactly one: lengthOf reads only variable-length
+  // fields, never union members (they have a fixed size), so the decoded value measures the same.
+  const decoded = containsUnion(p) ? `${n.decode}(bytes, offset, options) as unknown as ${p.inputName}` : `${n.decode}(bytes, offset, options)`;
+  w.indent(() => w.writeLine(p.size !== null ? `${n.decode}(bytes, offset, options);\nreturn ${p.size};` : `return ${n.lengthOf}(${decoded}, options, offset);`));
   w.writeLine("}");
   w.blankLine();
   writeDoc(w, [`The uniform codec of \`${p.name}\` (schema plus functions), for generic code.`, ref]);
@@ -540,6 +621,23 @@ function writeViewField(w: CodeBlockWriter, p: StructPlan, f: FieldPlan): void {
       writeDoc(w, [...docs, "A view of the nested struct (allocates the view object)."]);
       w.writeLine(`get ${getterName}(): ${f.nested!.typeName}View {`);
       w.indent(() => w.writeLine(`return new ${f.nested!.typeName}View(this.#view, ${at});`));
+      w.writeLine("}");
+      return;
+    }
+    if (f.bits) {
+      writeDoc(w, docs);
+      w.writeLine(`get ${getterName}(): number {`);
+      w.indent(() => w.writeLine(`return ${bitsOf(f, viewGet(f.wire, at))};`));
+      w.writeLine("}");
+      w.blankLine();
+      writeDoc(w, [`Sets \`${f.name}\` (checked like encode; the other bits of its integer are kept).`]);
+      w.writeLine(`set ${getterName}(v: number) {`);
+      w.indent(() => {
+        w.writeLine(`if (${badBitsExpr(f, "v")}) throw valueError(${n.schema}, ${name}, ${at}, v, ${JSON.stringify(f.specType)});`);
+        w.writeLine(`const old = ${viewGet(f.wire, at)};`);
+        const scale = 2 ** f.bits!.offset;
+        for (const l of viewSet(f.wire, at, `old - (${bitsOf(f, "old")})${scale === 1 ? "" : ` * ${scale}`} + v${scale === 1 ? "" : ` * ${scale}`}`)) w.writeLine(l);
+      });
       w.writeLine("}");
       return;
     }

@@ -45,6 +45,11 @@ export interface FieldPlan {
   nested?: StructPlan;
   /** Key of the array whose element count this field holds. */
   countOf?: string;
+  /**
+   * A bit-field: `width` bits at bit `offset` of its storage integer (`wire`, at `staticOffset`). `first` and
+   * `last` mark the members that open and close one storage unit (encode writes the unit once, at `last`).
+   */
+  bits?: { offset: number; width: number; first: boolean; last: boolean };
   /** Why the field is degraded, for its TSDoc. */
   note?: string;
 }
@@ -69,6 +74,8 @@ export interface StructPlan {
   staticPrefix: number;
   /** Degradations, for the TSDoc. */
   notes: string[];
+  /** A union: every field at offset 0; decode reads them all, encode takes exactly one. */
+  union?: boolean;
 }
 
 /** A framing struct split into its driver-written and device-written parts. */
@@ -167,9 +174,12 @@ export class StructPlanner {
   }
 
   private planStruct(struct: Struct): PlannedStruct {
-    if (struct.kind === "union") throw new Unsupported("unions are not supported");
     if (struct.fields.length === 0) throw new Unsupported("it has no fields");
     const fields = struct.fields.map((f) => this.planField(struct, f));
+    if (struct.kind === "union") {
+      const plan = this.layoutUnion(struct, this.typeNames.claim(pascal(struct.name)), fields);
+      return { kind: "codec", plan };
+    }
     // A rest-of-buffer array that is not last ends the driver-written part of a framing struct.
     const split = fields.findIndex((f, i) => f.array.kind === "rest" && i < fields.length - 1);
     const base = pascal(struct.name);
@@ -186,9 +196,44 @@ export class StructPlanner {
     return { kind: "framing", framing: { struct, typeName: this.typeNames.claim(base), driver, device } };
   }
 
+  /**
+   * An inline `struct { … } name;` or `union { … } name;` field: its members planned as a struct of their own,
+   * named `<outer>.<field>` when anonymous (a named one that the IR also lists is planned from that definition).
+   */
+  private inlineOf(struct: Struct, f: Field): PlannedStruct | undefined {
+    const t = f.type;
+    const named = t.kind === "struct" && !t.name.startsWith("(") ? t.name : undefined;
+    if (named && this.ctx.struct(named)) return this.plan(named);
+    const name = named ?? `${struct.name}.${f.name}`;
+    const done = this.memo.get(name);
+    if (done) return done;
+    const kind = f.aggregate === "union" || (f.aggregate === undefined && t.kind === "struct" && t.name === "(anonymous union)") ? "union" : "struct";
+    const inner: Struct = { name, kind, fields: f.members!, size: f.elementSize, minSize: f.elementSize ?? 0, section: struct.section, source: f.source };
+    if (struct.device !== undefined) inner.device = struct.device;
+    let result: PlannedStruct;
+    try {
+      result = this.planStruct(inner);
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+      result = { kind: "uncodable", struct: inner, reason: err.message };
+    }
+    this.memo.set(name, result);
+    return result;
+  }
+
   private planField(struct: Struct, f: Field): FieldPlan {
-    if (f.bits !== undefined) throw new Unsupported(`field ${f.name} is a bit-field`);
-    if (f.members) throw new Unsupported(`field ${f.name} is an inline struct/union`);
+    const width = f.bitWidth ?? f.bits;
+    if (width !== undefined) return this.planBitField(struct, f, width);
+    if (f.members) {
+      const planned = this.inlineOf(struct, f);
+      if (planned?.kind !== "codec" || planned.plan.size === null) {
+        throw new Unsupported(`field ${f.name}: its inline ${f.aggregate ?? "struct/union"} ${planned?.kind === "uncodable" ? `has no codec (${planned.reason})` : "has no fixed size"}`);
+      }
+      const nested = planned.plan;
+      const specType = f.type.kind === "struct" ? (f.type.name.startsWith("(") ? f.type.name.slice(1, -1) : `struct ${f.type.name}`) : f.name;
+      const plan: FieldPlan = { field: f, name: f.name, key: fieldKey(f.name), specType, wire: "struct", elementSize: nested.size!, array: this.arrayOf(struct, f), staticOffset: null, size: null, nested };
+      return plan;
+    }
     let wire: WireType;
     let elementSize: number;
     let specType: string;
@@ -238,6 +283,30 @@ export class StructPlanner {
     return plan;
   }
 
+  private planBitField(struct: Struct, f: Field, width: number): FieldPlan {
+    const t = f.type;
+    const p = t.kind === "primitive" ? PRIMITIVES[t.name] : undefined;
+    // 64-bit storage would need bigint masks; no spec struct has one yet.
+    if (!p || p.size > 4 || t.kind !== "primitive") throw new Unsupported(`field ${f.name}: bit-field storage ${t.kind === "pointer" ? "pointer" : t.name} is not an 8/16/32-bit integer`);
+    if (f.array.kind !== "none" || f.presence) throw new Unsupported(`field ${f.name}: a bit-field array or a feature-conditional bit-field`);
+    if (!Number.isInteger(width) || width < 1 || width > p.size * 8) throw new Unsupported(`field ${f.name}: bit-field width ${width} does not fit ${t.name}`);
+    const plan: FieldPlan = { field: f, name: f.name, key: fieldKey(f.name), specType: `${t.name} :${width}`, wire: p.wire, elementSize: p.size, array: { kind: "scalar" }, staticOffset: null, size: p.size };
+    plan.bits = { offset: f.bitOffset ?? -1, width, first: false, last: false };
+    return plan;
+  }
+
+  /** A union: every member at offset 0, the size of the largest; members must all have a fixed size. */
+  private layoutUnion(struct: Struct, typeName: string, fields: FieldPlan[]): StructPlan {
+    let size = 0;
+    for (const f of fields) {
+      if (f.presence || f.bits || f.array.kind === "counted" || f.array.kind === "rest") throw new Unsupported(`union member ${f.name} has no fixed size`);
+      f.staticOffset = 0;
+      f.size = f.array.kind === "fixed" ? f.elementSize * f.array.length : f.elementSize;
+      size = Math.max(size, f.size);
+    }
+    return { name: struct.name, struct, typeName, inputName: `${typeName}Input`, fields, size, minSize: size, maxSize: size, staticPrefix: size, notes: [], union: true };
+  }
+
   private arrayOf(struct: Struct, f: Field): ArraySchema {
     const a = f.array;
     switch (a.kind) {
@@ -277,7 +346,41 @@ export class StructPlanner {
     let cursor: number | null = 0;
     let prefixOpen = true;
     let fixed = true;
+    let unit: FieldPlan | undefined; // the open bit-field storage unit: its first member
+    let unitUsed = 0;
+    let unitLast: FieldPlan | undefined;
+    const closeUnit = (): void => {
+      if (unitLast?.bits) unitLast.bits.last = true;
+      unit = undefined;
+      unitLast = undefined;
+      unitUsed = 0;
+    };
     for (const [i, f] of fields.entries()) {
+      if (f.bits) {
+        const b = f.bits;
+        const storageBits = f.elementSize * 8;
+        // A new unit when the type changes, the bits do not fit, or the IR places this field at bit 0 again.
+        const irOffset = b.offset >= 0 ? b.offset : undefined;
+        if (unit && (unit.wire !== f.wire || (irOffset !== undefined ? irOffset < unitUsed : unitUsed + b.width > storageBits))) closeUnit();
+        if (cursor === null) throw new Unsupported(`field ${f.name}: a bit-field after a variable-length part`);
+        if (!unit) {
+          unit = f;
+          b.first = true;
+          f.staticOffset = cursor;
+          cursor += f.elementSize;
+          plan.minSize += f.elementSize;
+          if (plan.maxSize !== null) plan.maxSize += f.elementSize;
+          if (prefixOpen) plan.staticPrefix += f.elementSize;
+        } else {
+          f.staticOffset = unit.staticOffset;
+        }
+        b.offset = irOffset ?? unitUsed;
+        if (b.offset + b.width > storageBits) throw new Unsupported(`field ${f.name}: bits ${b.offset}..${b.offset + b.width - 1} do not fit its ${storageBits}-bit storage`);
+        unitUsed = b.offset + b.width;
+        unitLast = f;
+        continue;
+      }
+      if (unit) closeUnit();
       f.staticOffset = cursor;
       const a = f.array;
       if (a.kind === "counted") {
@@ -314,6 +417,7 @@ export class StructPlanner {
       }
       if (f.note) plan.notes.push(`${f.name}: ${f.note}`);
     }
+    if (unit) closeUnit();
     plan.size = fixed ? plan.minSize : null;
     return plan;
   }

@@ -53,6 +53,11 @@ export interface FieldSchema {
   presence?: { feature: string; bit: number; negotiated: boolean };
   /** Spec name of the nested struct when `wire` is `struct`. */
   struct?: string;
+  /**
+   * A bit-field: `width` bits at bit `offset` (from the least significant bit) of the storage integer `wire` at
+   * `offset`; fields packed into one integer share its byte offset.
+   */
+  bits?: { offset: number; width: number };
   /** Where the spec declares the field: `file:line`, plus ` (mail file:line)` when it came from a mail. */
   source: string;
 }
@@ -73,6 +78,11 @@ export interface StructSchema {
   source: string;
   /** The fields in wire order. */
   fields: readonly FieldSchema[];
+  /**
+   * `union`: every field at offset 0 and the size of the largest; decode reads every member over the same bytes,
+   * encode takes exactly one. Absent for structs.
+   */
+  kind?: "union";
 }
 
 /** Options of encode/decode for structs with feature-conditional fields. */

@@ -20,7 +20,8 @@ interface Seed {
   ir?: SpecIR;
 }
 
-const SEEDS: Seed[] = readManifest("spec/specs.json").map((s) => ({
+// The seeds: folder-per-spec entries (a split entry, the whole v1.4 spec, is covered by its own tree test).
+const SEEDS: Seed[] = readManifest("spec/specs.json").filter((s) => s.split === undefined).map((s) => ({
   name: s.name,
   input: `spec/${s.mail.split("/spec/")[1]}`,
   base: `spec/${s.base!.split("/spec/")[1]}`,

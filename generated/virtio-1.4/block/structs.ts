@@ -23,6 +23,1692 @@ function setLe64(d: DataView, at: number, v: bigint): void {
 }
 
 /**
+ * `struct virtio_blk_geometry`: 4 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export interface VirtioBlkGeometry {
+  /**
+   * `cylinders`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:94.
+   */
+  cylinders: number;
+  /**
+   * `heads`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:95.
+   */
+  heads: number;
+  /**
+   * `sectors`: `u8` at offset 3 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:96.
+   */
+  sectors: number;
+}
+
+/**
+ * Layout of `virtio_blk_geometry`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export const VirtioBlkGeometrySchema: StructSchema = {
+  name: "virtio_blk_geometry",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:93",
+  fields: [
+    { name: "cylinders", key: "cylinders", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/blk/description.tex:94" },
+    { name: "heads", key: "heads", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 2, size: 1, source: "device-types/blk/description.tex:95" },
+    { name: "sectors", key: "sectors", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 3, size: 1, source: "device-types/blk/description.tex:96" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_geometry` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export const VirtioBlkGeometrySize = 4;
+
+/**
+ * Decodes `virtio_blk_geometry` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkGeometry {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1 = b[o + 2]!;
+  const f2 = b[o + 3]!;
+  return { cylinders: f0, heads: f1, sectors: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkGeometry} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkGeometry(value: VirtioBlkGeometry, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_geometry` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkGeometry(value: VirtioBlkGeometry, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.cylinders;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioBlkGeometrySchema, "cylinders", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.heads;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioBlkGeometrySchema, "heads", o + 2, v1, "u8");
+  b[o + 2] = v1;
+  const v2 = value.sectors;
+  if ((v2 & 0xff) !== v2) throw valueError(VirtioBlkGeometrySchema, "sectors", o + 3, v2, "u8");
+  b[o + 3] = v2;
+  return 4;
+}
+
+/**
+ * {@link decodeVirtioBlkGeometry} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkGeometry(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkGeometry {
+  return decodeVirtioBlkGeometry(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkGeometry} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkGeometry(value: VirtioBlkGeometry, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkGeometry(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_geometry` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkGeometry(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `virtio_blk_geometry` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export const VirtioBlkGeometryCodec: StructCodec<VirtioBlkGeometry, VirtioBlkGeometry> = {
+  schema: VirtioBlkGeometrySchema,
+  decode: decodeVirtioBlkGeometry,
+  encode: encodeVirtioBlkGeometry,
+  encodedLength: lengthOfVirtioBlkGeometry,
+  decodedLength: measureVirtioBlkGeometry,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_geometry` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
+ */
+export class VirtioBlkGeometryView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioBlkGeometrySchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_geometry` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkGeometryView {
+    return new VirtioBlkGeometryView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `cylinders`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:94.
+   */
+  get cylinders(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `cylinders` (checked like encode).
+   */
+  set cylinders(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioBlkGeometrySchema, "cylinders", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * `heads`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:95.
+   */
+  get heads(): number {
+    return this.#view.getUint8(this.#offset + 2);
+  }
+
+  /**
+   * Sets `heads` (checked like encode).
+   */
+  set heads(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkGeometrySchema, "heads", this.#offset + 2, v, "u8");
+    this.#view.setUint8(this.#offset + 2, v);
+  }
+
+  /**
+   * `sectors`: `u8` at offset 3 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:96.
+   */
+  get sectors(): number {
+    return this.#view.getUint8(this.#offset + 3);
+  }
+
+  /**
+   * Sets `sectors` (checked like encode).
+   */
+  set sectors(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkGeometrySchema, "sectors", this.#offset + 3, v, "u8");
+    this.#view.setUint8(this.#offset + 3, v);
+  }
+}
+
+/**
+ * `struct virtio_blk_topology`: 8 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export interface VirtioBlkTopology {
+  /**
+   * `physical_block_exp`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:101.
+   */
+  physical_block_exp: number;
+  /**
+   * `alignment_offset`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:103.
+   */
+  alignment_offset: number;
+  /**
+   * `min_io_size`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:105.
+   */
+  min_io_size: number;
+  /**
+   * `opt_io_size`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:107.
+   */
+  opt_io_size: number;
+}
+
+/**
+ * Layout of `virtio_blk_topology`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export const VirtioBlkTopologySchema: StructSchema = {
+  name: "virtio_blk_topology",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:99",
+  fields: [
+    { name: "physical_block_exp", key: "physical_block_exp", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/blk/description.tex:101" },
+    { name: "alignment_offset", key: "alignment_offset", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 1, size: 1, source: "device-types/blk/description.tex:103" },
+    { name: "min_io_size", key: "min_io_size", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/blk/description.tex:105" },
+    { name: "opt_io_size", key: "opt_io_size", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/blk/description.tex:107" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_topology` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export const VirtioBlkTopologySize = 8;
+
+/**
+ * Decodes `virtio_blk_topology` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkTopology {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = b[o]!;
+  const f1 = b[o + 1]!;
+  const f2 = d.getUint16(o + 2, true);
+  const f3 = d.getUint32(o + 4, true);
+  return { physical_block_exp: f0, alignment_offset: f1, min_io_size: f2, opt_io_size: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkTopology} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkTopology(value: VirtioBlkTopology, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_topology` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkTopology(value: VirtioBlkTopology, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.physical_block_exp;
+  if ((v0 & 0xff) !== v0) throw valueError(VirtioBlkTopologySchema, "physical_block_exp", o, v0, "u8");
+  b[o] = v0;
+  const v1 = value.alignment_offset;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioBlkTopologySchema, "alignment_offset", o + 1, v1, "u8");
+  b[o + 1] = v1;
+  const v2 = value.min_io_size;
+  if ((v2 & 0xffff) !== v2) throw valueError(VirtioBlkTopologySchema, "min_io_size", o + 2, v2, "le16");
+  d.setUint16(o + 2, v2, true);
+  const v3 = value.opt_io_size;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioBlkTopologySchema, "opt_io_size", o + 4, v3, "le32");
+  d.setUint32(o + 4, v3, true);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioBlkTopology} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkTopology(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkTopology {
+  return decodeVirtioBlkTopology(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkTopology} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkTopology(value: VirtioBlkTopology, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkTopology(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_topology` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkTopology(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_blk_topology` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export const VirtioBlkTopologyCodec: StructCodec<VirtioBlkTopology, VirtioBlkTopology> = {
+  schema: VirtioBlkTopologySchema,
+  decode: decodeVirtioBlkTopology,
+  encode: encodeVirtioBlkTopology,
+  encodedLength: lengthOfVirtioBlkTopology,
+  decodedLength: measureVirtioBlkTopology,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_topology` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
+ */
+export class VirtioBlkTopologyView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioBlkTopologySchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_topology` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkTopologyView {
+    return new VirtioBlkTopologyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `physical_block_exp`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:101.
+   */
+  get physical_block_exp(): number {
+    return this.#view.getUint8(this.#offset);
+  }
+
+  /**
+   * Sets `physical_block_exp` (checked like encode).
+   */
+  set physical_block_exp(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkTopologySchema, "physical_block_exp", this.#offset, v, "u8");
+    this.#view.setUint8(this.#offset, v);
+  }
+
+  /**
+   * `alignment_offset`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:103.
+   */
+  get alignment_offset(): number {
+    return this.#view.getUint8(this.#offset + 1);
+  }
+
+  /**
+   * Sets `alignment_offset` (checked like encode).
+   */
+  set alignment_offset(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkTopologySchema, "alignment_offset", this.#offset + 1, v, "u8");
+    this.#view.setUint8(this.#offset + 1, v);
+  }
+
+  /**
+   * `min_io_size`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:105.
+   */
+  get min_io_size(): number {
+    return this.#view.getUint16(this.#offset + 2, true);
+  }
+
+  /**
+   * Sets `min_io_size` (checked like encode).
+   */
+  set min_io_size(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioBlkTopologySchema, "min_io_size", this.#offset + 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2, v, true);
+  }
+
+  /**
+   * `opt_io_size`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:107.
+   */
+  get opt_io_size(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `opt_io_size` (checked like encode).
+   */
+  set opt_io_size(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkTopologySchema, "opt_io_size", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_blk_zoned_characteristics`: 24 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export interface VirtioBlkZonedCharacteristics {
+  /**
+   * `zone_sectors`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:123.
+   */
+  zone_sectors: number;
+  /**
+   * `max_open_zones`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:124.
+   */
+  max_open_zones: number;
+  /**
+   * `max_active_zones`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:125.
+   */
+  max_active_zones: number;
+  /**
+   * `max_append_sectors`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:126.
+   */
+  max_append_sectors: number;
+  /**
+   * `write_granularity`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:127.
+   */
+  write_granularity: number;
+  /**
+   * `model`: `u8` at offset 20 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:128.
+   */
+  model: number;
+  /**
+   * `unused2`: `u8 [3]` at offset 21 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/blk/description.tex:129.
+   */
+  unused2: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_blk_zoned_characteristics`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export const VirtioBlkZonedCharacteristicsSchema: StructSchema = {
+  name: "virtio_blk_zoned_characteristics",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:122",
+  fields: [
+    { name: "zone_sectors", key: "zone_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/blk/description.tex:123" },
+    { name: "max_open_zones", key: "max_open_zones", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/blk/description.tex:124" },
+    { name: "max_active_zones", key: "max_active_zones", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/blk/description.tex:125" },
+    { name: "max_append_sectors", key: "max_append_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/blk/description.tex:126" },
+    { name: "write_granularity", key: "write_granularity", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/blk/description.tex:127" },
+    { name: "model", key: "model", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 20, size: 1, source: "device-types/blk/description.tex:128" },
+    { name: "unused2", key: "unused2", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 21, size: 3, source: "device-types/blk/description.tex:129" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_zoned_characteristics` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export const VirtioBlkZonedCharacteristicsSize = 24;
+
+/**
+ * Decodes `virtio_blk_zoned_characteristics` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristics {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  const f3 = d.getUint32(o + 12, true);
+  const f4 = d.getUint32(o + 16, true);
+  const f5 = b[o + 20]!;
+  const f6 = b.slice(o + 21, o + 21 + 3);
+  return { zone_sectors: f0, max_open_zones: f1, max_active_zones: f2, max_append_sectors: f3, write_granularity: f4, model: f5, unused2: f6 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkZonedCharacteristics} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_zoned_characteristics` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.zone_sectors;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioBlkZonedCharacteristicsSchema, "zone_sectors", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.max_open_zones;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_open_zones", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.max_active_zones;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_active_zones", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  const v3 = value.max_append_sectors;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_append_sectors", o + 12, v3, "le32");
+  d.setUint32(o + 12, v3, true);
+  const v4 = value.write_granularity;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioBlkZonedCharacteristicsSchema, "write_granularity", o + 16, v4, "le32");
+  d.setUint32(o + 16, v4, true);
+  const v5 = value.model;
+  if ((v5 & 0xff) !== v5) throw valueError(VirtioBlkZonedCharacteristicsSchema, "model", o + 20, v5, "u8");
+  b[o + 20] = v5;
+  const v6 = value.unused2;
+  if (!(v6 instanceof Uint8Array)) throw bytesError(VirtioBlkZonedCharacteristicsSchema, "unused2", o + 21, v6);
+  if (v6.length !== 3) throw lengthError(VirtioBlkZonedCharacteristicsSchema, "unused2", o + 21, `${v6.length} bytes given, the field holds 3`);
+  b.set(v6, o + 21);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioBlkZonedCharacteristics} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkZonedCharacteristics(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristics {
+  return decodeVirtioBlkZonedCharacteristics(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkZonedCharacteristics} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkZonedCharacteristics(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_zoned_characteristics` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkZonedCharacteristics(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_blk_zoned_characteristics` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export const VirtioBlkZonedCharacteristicsCodec: StructCodec<VirtioBlkZonedCharacteristics, VirtioBlkZonedCharacteristics> = {
+  schema: VirtioBlkZonedCharacteristicsSchema,
+  decode: decodeVirtioBlkZonedCharacteristics,
+  encode: encodeVirtioBlkZonedCharacteristics,
+  encodedLength: lengthOfVirtioBlkZonedCharacteristics,
+  decodedLength: measureVirtioBlkZonedCharacteristics,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_zoned_characteristics` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
+ */
+export class VirtioBlkZonedCharacteristicsView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_zoned_characteristics` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristicsView {
+    return new VirtioBlkZonedCharacteristicsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `zone_sectors`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:123.
+   */
+  get zone_sectors(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `zone_sectors` (checked like encode).
+   */
+  set zone_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "zone_sectors", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `max_open_zones`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:124.
+   */
+  get max_open_zones(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `max_open_zones` (checked like encode).
+   */
+  set max_open_zones(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_open_zones", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `max_active_zones`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:125.
+   */
+  get max_active_zones(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `max_active_zones` (checked like encode).
+   */
+  set max_active_zones(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_active_zones", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `max_append_sectors`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:126.
+   */
+  get max_append_sectors(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `max_append_sectors` (checked like encode).
+   */
+  set max_append_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_append_sectors", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `write_granularity`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:127.
+   */
+  get write_granularity(): number {
+    return this.#view.getUint32(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `write_granularity` (checked like encode).
+   */
+  set write_granularity(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "write_granularity", this.#offset + 16, v, "le32");
+    this.#view.setUint32(this.#offset + 16, v, true);
+  }
+
+  /**
+   * `model`: `u8` at offset 20 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:128.
+   */
+  get model(): number {
+    return this.#view.getUint8(this.#offset + 20);
+  }
+
+  /**
+   * Sets `model` (checked like encode).
+   */
+  set model(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "model", this.#offset + 20, v, "u8");
+    this.#view.setUint8(this.#offset + 20, v);
+  }
+
+  /**
+   * Element count of `unused2`.
+   */
+  get unused2Length(): number {
+    return 3;
+  }
+
+  /**
+   * `unused2`: `u8 [3]` at offset 21 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/blk/description.tex:129.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get unused2(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 21, this.unused2Length);
+  }
+}
+
+/**
+ * `struct virtio_blk_config`: 96 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ */
+export interface VirtioBlkConfig {
+  /**
+   * `capacity`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/blk/description.tex:90.
+   */
+  capacity: bigint;
+  /**
+   * `size_max`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:91.
+   */
+  size_max: number;
+  /**
+   * `seg_max`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:92.
+   */
+  seg_max: number;
+  /**
+   * `geometry`: `struct virtio_blk_geometry` at offset 16 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:93.
+   */
+  geometry: VirtioBlkGeometry;
+  /**
+   * `blk_size`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:98.
+   */
+  blk_size: number;
+  /**
+   * `topology`: `struct virtio_blk_topology` at offset 24 (8 bytes).
+   *
+   * Source: device-types/blk/description.tex:99.
+   */
+  topology: VirtioBlkTopology;
+  /**
+   * `writeback`: `u8` at offset 32 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:109.
+   */
+  writeback: number;
+  /**
+   * `unused0`: `u8` at offset 33 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:110.
+   */
+  unused0: number;
+  /**
+   * `num_queues`: `le16` at offset 34 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:111.
+   */
+  num_queues: number;
+  /**
+   * `max_discard_sectors`: `le32` at offset 36 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:112.
+   */
+  max_discard_sectors: number;
+  /**
+   * `max_discard_seg`: `le32` at offset 40 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:113.
+   */
+  max_discard_seg: number;
+  /**
+   * `discard_sector_alignment`: `le32` at offset 44 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:114.
+   */
+  discard_sector_alignment: number;
+  /**
+   * `max_write_zeroes_sectors`: `le32` at offset 48 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:115.
+   */
+  max_write_zeroes_sectors: number;
+  /**
+   * `max_write_zeroes_seg`: `le32` at offset 52 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:116.
+   */
+  max_write_zeroes_seg: number;
+  /**
+   * `write_zeroes_may_unmap`: `u8` at offset 56 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:117.
+   */
+  write_zeroes_may_unmap: number;
+  /**
+   * `unused1`: `u8 [3]` at offset 57 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/blk/description.tex:118.
+   */
+  unused1: Uint8Array;
+  /**
+   * `max_secure_erase_sectors`: `le32` at offset 60 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:119.
+   */
+  max_secure_erase_sectors: number;
+  /**
+   * `max_secure_erase_seg`: `le32` at offset 64 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:120.
+   */
+  max_secure_erase_seg: number;
+  /**
+   * `secure_erase_sector_alignment`: `le32` at offset 68 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:121.
+   */
+  secure_erase_sector_alignment: number;
+  /**
+   * `zoned`: `struct virtio_blk_zoned_characteristics` at offset 72 (24 bytes).
+   *
+   * Source: device-types/blk/description.tex:122.
+   */
+  zoned: VirtioBlkZonedCharacteristics;
+}
+
+/**
+ * Layout of `virtio_blk_config`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ */
+export const VirtioBlkConfigSchema: StructSchema = {
+  name: "virtio_blk_config",
+  size: 96,
+  minSize: 96,
+  maxSize: 96,
+  section: "sec:Device Types / Block Device / Device configuration layout",
+  source: "device-types/blk/description.tex:89",
+  fields: [
+    { name: "capacity", key: "capacity", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/blk/description.tex:90" },
+    { name: "size_max", key: "size_max", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/blk/description.tex:91" },
+    { name: "seg_max", key: "seg_max", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/blk/description.tex:92" },
+    { name: "geometry", key: "geometry", specType: "struct virtio_blk_geometry", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/blk/description.tex:93", struct: "virtio_blk_geometry" },
+    { name: "blk_size", key: "blk_size", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/blk/description.tex:98" },
+    { name: "topology", key: "topology", specType: "struct virtio_blk_topology", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 24, size: 8, source: "device-types/blk/description.tex:99", struct: "virtio_blk_topology" },
+    { name: "writeback", key: "writeback", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 32, size: 1, source: "device-types/blk/description.tex:109" },
+    { name: "unused0", key: "unused0", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 33, size: 1, source: "device-types/blk/description.tex:110" },
+    { name: "num_queues", key: "num_queues", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 34, size: 2, source: "device-types/blk/description.tex:111" },
+    { name: "max_discard_sectors", key: "max_discard_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 36, size: 4, source: "device-types/blk/description.tex:112" },
+    { name: "max_discard_seg", key: "max_discard_seg", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 40, size: 4, source: "device-types/blk/description.tex:113" },
+    { name: "discard_sector_alignment", key: "discard_sector_alignment", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 44, size: 4, source: "device-types/blk/description.tex:114" },
+    { name: "max_write_zeroes_sectors", key: "max_write_zeroes_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 48, size: 4, source: "device-types/blk/description.tex:115" },
+    { name: "max_write_zeroes_seg", key: "max_write_zeroes_seg", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 52, size: 4, source: "device-types/blk/description.tex:116" },
+    { name: "write_zeroes_may_unmap", key: "write_zeroes_may_unmap", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 56, size: 1, source: "device-types/blk/description.tex:117" },
+    { name: "unused1", key: "unused1", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 57, size: 3, source: "device-types/blk/description.tex:118" },
+    { name: "max_secure_erase_sectors", key: "max_secure_erase_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 60, size: 4, source: "device-types/blk/description.tex:119" },
+    { name: "max_secure_erase_seg", key: "max_secure_erase_seg", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 64, size: 4, source: "device-types/blk/description.tex:120" },
+    { name: "secure_erase_sector_alignment", key: "secure_erase_sector_alignment", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 68, size: 4, source: "device-types/blk/description.tex:121" },
+    { name: "zoned", key: "zoned", specType: "struct virtio_blk_zoned_characteristics", wire: "struct", elementSize: 24, array: { kind: "scalar" }, offset: 72, size: 24, source: "device-types/blk/description.tex:122", struct: "virtio_blk_zoned_characteristics" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_config` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ */
+export const VirtioBlkConfigSize = 96;
+
+/**
+ * Decodes `virtio_blk_config` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkConfig {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 96)) throw spanError(VirtioBlkConfigSchema, o, 96, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = d.getUint32(o + 8, true);
+  const f2 = d.getUint32(o + 12, true);
+  const f3 = decodeVirtioBlkGeometry(b, o + 16, options);
+  const f4 = d.getUint32(o + 20, true);
+  const f5 = decodeVirtioBlkTopology(b, o + 24, options);
+  const f6 = b[o + 32]!;
+  const f7 = b[o + 33]!;
+  const f8 = d.getUint16(o + 34, true);
+  const f9 = d.getUint32(o + 36, true);
+  const f10 = d.getUint32(o + 40, true);
+  const f11 = d.getUint32(o + 44, true);
+  const f12 = d.getUint32(o + 48, true);
+  const f13 = d.getUint32(o + 52, true);
+  const f14 = b[o + 56]!;
+  const f15 = b.slice(o + 57, o + 57 + 3);
+  const f16 = d.getUint32(o + 60, true);
+  const f17 = d.getUint32(o + 64, true);
+  const f18 = d.getUint32(o + 68, true);
+  const f19 = decodeVirtioBlkZonedCharacteristics(b, o + 72, options);
+  return { capacity: f0, size_max: f1, seg_max: f2, geometry: f3, blk_size: f4, topology: f5, writeback: f6, unused0: f7, num_queues: f8, max_discard_sectors: f9, max_discard_seg: f10, discard_sector_alignment: f11, max_write_zeroes_sectors: f12, max_write_zeroes_seg: f13, write_zeroes_may_unmap: f14, unused1: f15, max_secure_erase_sectors: f16, max_secure_erase_seg: f17, secure_erase_sector_alignment: f18, zoned: f19 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkConfig} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkConfig(value: VirtioBlkConfig, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 96;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_config` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkConfig(value: VirtioBlkConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 96)) throw spanError(VirtioBlkConfigSchema, o, 96, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.capacity;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioBlkConfigSchema, "capacity", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.size_max;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioBlkConfigSchema, "size_max", o + 8, v1, "le32");
+  d.setUint32(o + 8, v1, true);
+  const v2 = value.seg_max;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioBlkConfigSchema, "seg_max", o + 12, v2, "le32");
+  d.setUint32(o + 12, v2, true);
+  const v3 = value.geometry;
+  encodeVirtioBlkGeometry(v3, b, o + 16, options);
+  const v4 = value.blk_size;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioBlkConfigSchema, "blk_size", o + 20, v4, "le32");
+  d.setUint32(o + 20, v4, true);
+  const v5 = value.topology;
+  encodeVirtioBlkTopology(v5, b, o + 24, options);
+  const v6 = value.writeback;
+  if ((v6 & 0xff) !== v6) throw valueError(VirtioBlkConfigSchema, "writeback", o + 32, v6, "u8");
+  b[o + 32] = v6;
+  const v7 = value.unused0;
+  if ((v7 & 0xff) !== v7) throw valueError(VirtioBlkConfigSchema, "unused0", o + 33, v7, "u8");
+  b[o + 33] = v7;
+  const v8 = value.num_queues;
+  if ((v8 & 0xffff) !== v8) throw valueError(VirtioBlkConfigSchema, "num_queues", o + 34, v8, "le16");
+  d.setUint16(o + 34, v8, true);
+  const v9 = value.max_discard_sectors;
+  if (v9 >>> 0 !== v9) throw valueError(VirtioBlkConfigSchema, "max_discard_sectors", o + 36, v9, "le32");
+  d.setUint32(o + 36, v9, true);
+  const v10 = value.max_discard_seg;
+  if (v10 >>> 0 !== v10) throw valueError(VirtioBlkConfigSchema, "max_discard_seg", o + 40, v10, "le32");
+  d.setUint32(o + 40, v10, true);
+  const v11 = value.discard_sector_alignment;
+  if (v11 >>> 0 !== v11) throw valueError(VirtioBlkConfigSchema, "discard_sector_alignment", o + 44, v11, "le32");
+  d.setUint32(o + 44, v11, true);
+  const v12 = value.max_write_zeroes_sectors;
+  if (v12 >>> 0 !== v12) throw valueError(VirtioBlkConfigSchema, "max_write_zeroes_sectors", o + 48, v12, "le32");
+  d.setUint32(o + 48, v12, true);
+  const v13 = value.max_write_zeroes_seg;
+  if (v13 >>> 0 !== v13) throw valueError(VirtioBlkConfigSchema, "max_write_zeroes_seg", o + 52, v13, "le32");
+  d.setUint32(o + 52, v13, true);
+  const v14 = value.write_zeroes_may_unmap;
+  if ((v14 & 0xff) !== v14) throw valueError(VirtioBlkConfigSchema, "write_zeroes_may_unmap", o + 56, v14, "u8");
+  b[o + 56] = v14;
+  const v15 = value.unused1;
+  if (!(v15 instanceof Uint8Array)) throw bytesError(VirtioBlkConfigSchema, "unused1", o + 57, v15);
+  if (v15.length !== 3) throw lengthError(VirtioBlkConfigSchema, "unused1", o + 57, `${v15.length} bytes given, the field holds 3`);
+  b.set(v15, o + 57);
+  const v16 = value.max_secure_erase_sectors;
+  if (v16 >>> 0 !== v16) throw valueError(VirtioBlkConfigSchema, "max_secure_erase_sectors", o + 60, v16, "le32");
+  d.setUint32(o + 60, v16, true);
+  const v17 = value.max_secure_erase_seg;
+  if (v17 >>> 0 !== v17) throw valueError(VirtioBlkConfigSchema, "max_secure_erase_seg", o + 64, v17, "le32");
+  d.setUint32(o + 64, v17, true);
+  const v18 = value.secure_erase_sector_alignment;
+  if (v18 >>> 0 !== v18) throw valueError(VirtioBlkConfigSchema, "secure_erase_sector_alignment", o + 68, v18, "le32");
+  d.setUint32(o + 68, v18, true);
+  const v19 = value.zoned;
+  encodeVirtioBlkZonedCharacteristics(v19, b, o + 72, options);
+  return 96;
+}
+
+/**
+ * {@link decodeVirtioBlkConfig} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkConfig(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkConfig {
+  return decodeVirtioBlkConfig(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkConfig} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkConfig(value: VirtioBlkConfig, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkConfig(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_config` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkConfig(bytes, offset, options);
+  return 96;
+}
+
+/**
+ * The uniform codec of `virtio_blk_config` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ */
+export const VirtioBlkConfigCodec: StructCodec<VirtioBlkConfig, VirtioBlkConfig> = {
+  schema: VirtioBlkConfigSchema,
+  decode: decodeVirtioBlkConfig,
+  encode: encodeVirtioBlkConfig,
+  encodedLength: lengthOfVirtioBlkConfig,
+  decodedLength: measureVirtioBlkConfig,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_config` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 96 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:89.
+ */
+export class VirtioBlkConfigView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 96)) throw spanError(VirtioBlkConfigSchema, offset, 96, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_config` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkConfigView {
+    return new VirtioBlkConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `capacity`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/blk/description.tex:90.
+   */
+  get capacity(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `capacity` (checked like encode).
+   */
+  set capacity(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioBlkConfigSchema, "capacity", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `size_max`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:91.
+   */
+  get size_max(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `size_max` (checked like encode).
+   */
+  set size_max(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "size_max", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `seg_max`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:92.
+   */
+  get seg_max(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `seg_max` (checked like encode).
+   */
+  set seg_max(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "seg_max", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `geometry`: `struct virtio_blk_geometry` at offset 16 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:93.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get geometry(): VirtioBlkGeometryView {
+    return new VirtioBlkGeometryView(this.#view, this.#offset + 16);
+  }
+
+  /**
+   * `blk_size`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:98.
+   */
+  get blk_size(): number {
+    return this.#view.getUint32(this.#offset + 20, true);
+  }
+
+  /**
+   * Sets `blk_size` (checked like encode).
+   */
+  set blk_size(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "blk_size", this.#offset + 20, v, "le32");
+    this.#view.setUint32(this.#offset + 20, v, true);
+  }
+
+  /**
+   * `topology`: `struct virtio_blk_topology` at offset 24 (8 bytes).
+   *
+   * Source: device-types/blk/description.tex:99.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get topology(): VirtioBlkTopologyView {
+    return new VirtioBlkTopologyView(this.#view, this.#offset + 24);
+  }
+
+  /**
+   * `writeback`: `u8` at offset 32 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:109.
+   */
+  get writeback(): number {
+    return this.#view.getUint8(this.#offset + 32);
+  }
+
+  /**
+   * Sets `writeback` (checked like encode).
+   */
+  set writeback(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkConfigSchema, "writeback", this.#offset + 32, v, "u8");
+    this.#view.setUint8(this.#offset + 32, v);
+  }
+
+  /**
+   * `unused0`: `u8` at offset 33 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:110.
+   */
+  get unused0(): number {
+    return this.#view.getUint8(this.#offset + 33);
+  }
+
+  /**
+   * Sets `unused0` (checked like encode).
+   */
+  set unused0(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkConfigSchema, "unused0", this.#offset + 33, v, "u8");
+    this.#view.setUint8(this.#offset + 33, v);
+  }
+
+  /**
+   * `num_queues`: `le16` at offset 34 (2 bytes).
+   *
+   * Source: device-types/blk/description.tex:111.
+   */
+  get num_queues(): number {
+    return this.#view.getUint16(this.#offset + 34, true);
+  }
+
+  /**
+   * Sets `num_queues` (checked like encode).
+   */
+  set num_queues(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioBlkConfigSchema, "num_queues", this.#offset + 34, v, "le16");
+    this.#view.setUint16(this.#offset + 34, v, true);
+  }
+
+  /**
+   * `max_discard_sectors`: `le32` at offset 36 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:112.
+   */
+  get max_discard_sectors(): number {
+    return this.#view.getUint32(this.#offset + 36, true);
+  }
+
+  /**
+   * Sets `max_discard_sectors` (checked like encode).
+   */
+  set max_discard_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "max_discard_sectors", this.#offset + 36, v, "le32");
+    this.#view.setUint32(this.#offset + 36, v, true);
+  }
+
+  /**
+   * `max_discard_seg`: `le32` at offset 40 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:113.
+   */
+  get max_discard_seg(): number {
+    return this.#view.getUint32(this.#offset + 40, true);
+  }
+
+  /**
+   * Sets `max_discard_seg` (checked like encode).
+   */
+  set max_discard_seg(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "max_discard_seg", this.#offset + 40, v, "le32");
+    this.#view.setUint32(this.#offset + 40, v, true);
+  }
+
+  /**
+   * `discard_sector_alignment`: `le32` at offset 44 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:114.
+   */
+  get discard_sector_alignment(): number {
+    return this.#view.getUint32(this.#offset + 44, true);
+  }
+
+  /**
+   * Sets `discard_sector_alignment` (checked like encode).
+   */
+  set discard_sector_alignment(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "discard_sector_alignment", this.#offset + 44, v, "le32");
+    this.#view.setUint32(this.#offset + 44, v, true);
+  }
+
+  /**
+   * `max_write_zeroes_sectors`: `le32` at offset 48 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:115.
+   */
+  get max_write_zeroes_sectors(): number {
+    return this.#view.getUint32(this.#offset + 48, true);
+  }
+
+  /**
+   * Sets `max_write_zeroes_sectors` (checked like encode).
+   */
+  set max_write_zeroes_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "max_write_zeroes_sectors", this.#offset + 48, v, "le32");
+    this.#view.setUint32(this.#offset + 48, v, true);
+  }
+
+  /**
+   * `max_write_zeroes_seg`: `le32` at offset 52 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:116.
+   */
+  get max_write_zeroes_seg(): number {
+    return this.#view.getUint32(this.#offset + 52, true);
+  }
+
+  /**
+   * Sets `max_write_zeroes_seg` (checked like encode).
+   */
+  set max_write_zeroes_seg(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "max_write_zeroes_seg", this.#offset + 52, v, "le32");
+    this.#view.setUint32(this.#offset + 52, v, true);
+  }
+
+  /**
+   * `write_zeroes_may_unmap`: `u8` at offset 56 (1 bytes).
+   *
+   * Source: device-types/blk/description.tex:117.
+   */
+  get write_zeroes_may_unmap(): number {
+    return this.#view.getUint8(this.#offset + 56);
+  }
+
+  /**
+   * Sets `write_zeroes_may_unmap` (checked like encode).
+   */
+  set write_zeroes_may_unmap(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioBlkConfigSchema, "write_zeroes_may_unmap", this.#offset + 56, v, "u8");
+    this.#view.setUint8(this.#offset + 56, v);
+  }
+
+  /**
+   * Element count of `unused1`.
+   */
+  get unused1Length(): number {
+    return 3;
+  }
+
+  /**
+   * `unused1`: `u8 [3]` at offset 57 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/blk/description.tex:118.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get unused1(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 57, this.unused1Length);
+  }
+
+  /**
+   * `max_secure_erase_sectors`: `le32` at offset 60 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:119.
+   */
+  get max_secure_erase_sectors(): number {
+    return this.#view.getUint32(this.#offset + 60, true);
+  }
+
+  /**
+   * Sets `max_secure_erase_sectors` (checked like encode).
+   */
+  set max_secure_erase_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "max_secure_erase_sectors", this.#offset + 60, v, "le32");
+    this.#view.setUint32(this.#offset + 60, v, true);
+  }
+
+  /**
+   * `max_secure_erase_seg`: `le32` at offset 64 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:120.
+   */
+  get max_secure_erase_seg(): number {
+    return this.#view.getUint32(this.#offset + 64, true);
+  }
+
+  /**
+   * Sets `max_secure_erase_seg` (checked like encode).
+   */
+  set max_secure_erase_seg(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "max_secure_erase_seg", this.#offset + 64, v, "le32");
+    this.#view.setUint32(this.#offset + 64, v, true);
+  }
+
+  /**
+   * `secure_erase_sector_alignment`: `le32` at offset 68 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:121.
+   */
+  get secure_erase_sector_alignment(): number {
+    return this.#view.getUint32(this.#offset + 68, true);
+  }
+
+  /**
+   * Sets `secure_erase_sector_alignment` (checked like encode).
+   */
+  set secure_erase_sector_alignment(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkConfigSchema, "secure_erase_sector_alignment", this.#offset + 68, v, "le32");
+    this.#view.setUint32(this.#offset + 68, v, true);
+  }
+
+  /**
+   * `zoned`: `struct virtio_blk_zoned_characteristics` at offset 72 (24 bytes).
+   *
+   * Source: device-types/blk/description.tex:122.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get zoned(): VirtioBlkZonedCharacteristicsView {
+    return new VirtioBlkZonedCharacteristicsView(this.#view, this.#offset + 72);
+  }
+}
+
+/**
  * `struct virtio_blk_req` (driver-written part): 16 bytes at least.
  *
  * The driver-written part of `virtio_blk_req`: the fields up to and including the first variable-length array (a
@@ -559,6 +2245,516 @@ export class VirtioBlkReqDevicePartView {
  * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:435.
  */
 export type VirtioBlkReq = VirtioBlkReqDriverPart & VirtioBlkReqDevicePart;
+
+/**
+ * `struct virtio_blk_discard_write_zeroes.flags`: 4 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ */
+export interface VirtioBlkDiscardWriteZeroesFlags {
+  /**
+   * `unmap`: `le32 :1`: bits 0..0 of the 32-bit integer at offset 0.
+   *
+   * Source: device-types/blk/description.tex:483.
+   */
+  unmap: number;
+  /**
+   * `reserved`: `le32 :31`: bits 1..31 of the 32-bit integer at offset 0.
+   *
+   * Source: device-types/blk/description.tex:484.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `virtio_blk_discard_write_zeroes.flags`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ */
+export const VirtioBlkDiscardWriteZeroesFlagsSchema: StructSchema = {
+  name: "virtio_blk_discard_write_zeroes.flags",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Device Types / Block Device / Device Operation",
+  source: "device-types/blk/description.tex:482",
+  fields: [
+    { name: "unmap", key: "unmap", specType: "le32 :1", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/blk/description.tex:483", bits: { offset: 0, width: 1 } },
+    { name: "reserved", key: "reserved", specType: "le32 :31", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/blk/description.tex:484", bits: { offset: 1, width: 31 } },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_discard_write_zeroes.flags` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ */
+export const VirtioBlkDiscardWriteZeroesFlagsSize = 4;
+
+/**
+ * Decodes `virtio_blk_discard_write_zeroes.flags` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkDiscardWriteZeroesFlags(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkDiscardWriteZeroesFlags {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkDiscardWriteZeroesFlagsSchema, o, 4, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true) & 0x1;
+  const f1 = (d.getUint32(o, true) >>> 1) & 0x7fffffff;
+  return { unmap: f0, reserved: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkDiscardWriteZeroesFlags} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkDiscardWriteZeroesFlags(value: VirtioBlkDiscardWriteZeroesFlags, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_discard_write_zeroes.flags` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkDiscardWriteZeroesFlags(value: VirtioBlkDiscardWriteZeroesFlags, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkDiscardWriteZeroesFlagsSchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.unmap;
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0x1) throw valueError(VirtioBlkDiscardWriteZeroesFlagsSchema, "unmap", o, v0, "le32 :1");
+  let u0 = v0;
+  const v1 = value.reserved;
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0x7fffffff) throw valueError(VirtioBlkDiscardWriteZeroesFlagsSchema, "reserved", o, v1, "le32 :31");
+  u0 += v1 * 2;
+  d.setUint32(o, u0, true);
+  return 4;
+}
+
+/**
+ * {@link decodeVirtioBlkDiscardWriteZeroesFlags} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkDiscardWriteZeroesFlags(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkDiscardWriteZeroesFlags {
+  return decodeVirtioBlkDiscardWriteZeroesFlags(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkDiscardWriteZeroesFlags} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkDiscardWriteZeroesFlags(value: VirtioBlkDiscardWriteZeroesFlags, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkDiscardWriteZeroesFlags(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_discard_write_zeroes.flags` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkDiscardWriteZeroesFlags(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkDiscardWriteZeroesFlags(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `virtio_blk_discard_write_zeroes.flags` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ */
+export const VirtioBlkDiscardWriteZeroesFlagsCodec: StructCodec<VirtioBlkDiscardWriteZeroesFlags, VirtioBlkDiscardWriteZeroesFlags> = {
+  schema: VirtioBlkDiscardWriteZeroesFlagsSchema,
+  decode: decodeVirtioBlkDiscardWriteZeroesFlags,
+  encode: encodeVirtioBlkDiscardWriteZeroesFlags,
+  encodedLength: lengthOfVirtioBlkDiscardWriteZeroesFlags,
+  decodedLength: measureVirtioBlkDiscardWriteZeroesFlags,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_discard_write_zeroes.flags` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:482.
+ */
+export class VirtioBlkDiscardWriteZeroesFlagsView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioBlkDiscardWriteZeroesFlagsSchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_discard_write_zeroes.flags` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkDiscardWriteZeroesFlagsView {
+    return new VirtioBlkDiscardWriteZeroesFlagsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `unmap`: `le32 :1`: bits 0..0 of the 32-bit integer at offset 0.
+   *
+   * Source: device-types/blk/description.tex:483.
+   */
+  get unmap(): number {
+    return this.#view.getUint32(this.#offset, true) & 0x1;
+  }
+
+  /**
+   * Sets `unmap` (checked like encode; the other bits of its integer are kept).
+   */
+  set unmap(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x1) throw valueError(VirtioBlkDiscardWriteZeroesFlagsSchema, "unmap", this.#offset, v, "le32 :1");
+    const old = this.#view.getUint32(this.#offset, true);
+    this.#view.setUint32(this.#offset, old - (old & 0x1) + v, true);
+  }
+
+  /**
+   * `reserved`: `le32 :31`: bits 1..31 of the 32-bit integer at offset 0.
+   *
+   * Source: device-types/blk/description.tex:484.
+   */
+  get reserved(): number {
+    return (this.#view.getUint32(this.#offset, true) >>> 1) & 0x7fffffff;
+  }
+
+  /**
+   * Sets `reserved` (checked like encode; the other bits of its integer are kept).
+   */
+  set reserved(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw valueError(VirtioBlkDiscardWriteZeroesFlagsSchema, "reserved", this.#offset, v, "le32 :31");
+    const old = this.#view.getUint32(this.#offset, true);
+    this.#view.setUint32(this.#offset, old - ((old >>> 1) & 0x7fffffff) * 2 + v * 2, true);
+  }
+}
+
+/**
+ * `struct virtio_blk_discard_write_zeroes`: 16 bytes.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ */
+export interface VirtioBlkDiscardWriteZeroes {
+  /**
+   * `sector`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/blk/description.tex:480.
+   */
+  sector: bigint;
+  /**
+   * `num_sectors`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:481.
+   */
+  num_sectors: number;
+  /**
+   * `flags`: `anonymous struct` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:482.
+   */
+  flags: VirtioBlkDiscardWriteZeroesFlags;
+}
+
+/**
+ * Layout of `virtio_blk_discard_write_zeroes`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ */
+export const VirtioBlkDiscardWriteZeroesSchema: StructSchema = {
+  name: "virtio_blk_discard_write_zeroes",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / Block Device / Device Operation",
+  source: "device-types/blk/description.tex:479",
+  fields: [
+    { name: "sector", key: "sector", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/blk/description.tex:480" },
+    { name: "num_sectors", key: "num_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/blk/description.tex:481" },
+    { name: "flags", key: "flags", specType: "anonymous struct", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/blk/description.tex:482", struct: "virtio_blk_discard_write_zeroes.flags" },
+  ],
+};
+
+/**
+ * Size of `virtio_blk_discard_write_zeroes` in bytes.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ */
+export const VirtioBlkDiscardWriteZeroesSize = 16;
+
+/**
+ * Decodes `virtio_blk_discard_write_zeroes` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioBlkDiscardWriteZeroes(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkDiscardWriteZeroes {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioBlkDiscardWriteZeroesSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = d.getUint32(o + 8, true);
+  const f2 = decodeVirtioBlkDiscardWriteZeroesFlags(b, o + 12, options);
+  return { sector: f0, num_sectors: f1, flags: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioBlkDiscardWriteZeroes} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioBlkDiscardWriteZeroes(value: VirtioBlkDiscardWriteZeroes, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_blk_discard_write_zeroes` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioBlkDiscardWriteZeroes(value: VirtioBlkDiscardWriteZeroes, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioBlkDiscardWriteZeroesSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sector;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioBlkDiscardWriteZeroesSchema, "sector", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.num_sectors;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioBlkDiscardWriteZeroesSchema, "num_sectors", o + 8, v1, "le32");
+  d.setUint32(o + 8, v1, true);
+  const v2 = value.flags;
+  encodeVirtioBlkDiscardWriteZeroesFlags(v2, b, o + 12, options);
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioBlkDiscardWriteZeroes} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioBlkDiscardWriteZeroes(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkDiscardWriteZeroes {
+  return decodeVirtioBlkDiscardWriteZeroes(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioBlkDiscardWriteZeroes} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioBlkDiscardWriteZeroes(value: VirtioBlkDiscardWriteZeroes, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioBlkDiscardWriteZeroes(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_blk_discard_write_zeroes` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioBlkDiscardWriteZeroes(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioBlkDiscardWriteZeroes(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_blk_discard_write_zeroes` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ */
+export const VirtioBlkDiscardWriteZeroesCodec: StructCodec<VirtioBlkDiscardWriteZeroes, VirtioBlkDiscardWriteZeroes> = {
+  schema: VirtioBlkDiscardWriteZeroesSchema,
+  decode: decodeVirtioBlkDiscardWriteZeroes,
+  encode: encodeVirtioBlkDiscardWriteZeroes,
+  encodedLength: lengthOfVirtioBlkDiscardWriteZeroes,
+  decodedLength: measureVirtioBlkDiscardWriteZeroes,
+};
+
+/**
+ * Zero-copy view of a `virtio_blk_discard_write_zeroes` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:479.
+ */
+export class VirtioBlkDiscardWriteZeroesView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioBlkDiscardWriteZeroesSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_blk_discard_write_zeroes` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkDiscardWriteZeroesView {
+    return new VirtioBlkDiscardWriteZeroesView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sector`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/blk/description.tex:480.
+   */
+  get sector(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `sector` (checked like encode).
+   */
+  set sector(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioBlkDiscardWriteZeroesSchema, "sector", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `num_sectors`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:481.
+   */
+  get num_sectors(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `num_sectors` (checked like encode).
+   */
+  set num_sectors(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioBlkDiscardWriteZeroesSchema, "num_sectors", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `flags`: `anonymous struct` at offset 12 (4 bytes).
+   *
+   * Source: device-types/blk/description.tex:482.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get flags(): VirtioBlkDiscardWriteZeroesFlagsView {
+    return new VirtioBlkDiscardWriteZeroesFlagsView(this.#view, this.#offset + 12);
+  }
+}
 
 /**
  * `struct virtio_blk_lifetime`: 6 bytes.
@@ -2082,972 +4278,21 @@ export class VirtioBlkZoneReportView {
 }
 
 /**
- * `struct virtio_blk_geometry`: 4 bytes.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- */
-export interface VirtioBlkGeometry {
-  /**
-   * `cylinders`: `le16` at offset 0 (2 bytes).
-   *
-   * Source: device-types/blk/description.tex:94.
-   */
-  cylinders: number;
-  /**
-   * `heads`: `u8` at offset 2 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:95.
-   */
-  heads: number;
-  /**
-   * `sectors`: `u8` at offset 3 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:96.
-   */
-  sectors: number;
-}
-
-/**
- * Layout of `virtio_blk_geometry`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- */
-export const VirtioBlkGeometrySchema: StructSchema = {
-  name: "virtio_blk_geometry",
-  size: 4,
-  minSize: 4,
-  maxSize: 4,
-  section: "sec:Device Types / Block Device / Device configuration layout",
-  source: "device-types/blk/description.tex:93",
-  fields: [
-    { name: "cylinders", key: "cylinders", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/blk/description.tex:94" },
-    { name: "heads", key: "heads", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 2, size: 1, source: "device-types/blk/description.tex:95" },
-    { name: "sectors", key: "sectors", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 3, size: 1, source: "device-types/blk/description.tex:96" },
-  ],
-};
-
-/**
- * Size of `virtio_blk_geometry` in bytes.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- */
-export const VirtioBlkGeometrySize = 4;
-
-/**
- * Decodes `virtio_blk_geometry` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkGeometry {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
-  void options;
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = d.getUint16(o, true);
-  const f1 = b[o + 2]!;
-  const f2 = b[o + 3]!;
-  return { cylinders: f0, heads: f1, sectors: f2 };
-}
-
-/**
- * Bytes {@link encodeVirtioBlkGeometry} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfVirtioBlkGeometry(value: VirtioBlkGeometry, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 4;
-}
-
-/**
- * Encodes `value` as `virtio_blk_geometry` into `bytes` at `offset`; returns the number of bytes written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
- * field may have been written.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeVirtioBlkGeometry(value: VirtioBlkGeometry, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.cylinders;
-  if ((v0 & 0xffff) !== v0) throw valueError(VirtioBlkGeometrySchema, "cylinders", o, v0, "le16");
-  d.setUint16(o, v0, true);
-  const v1 = value.heads;
-  if ((v1 & 0xff) !== v1) throw valueError(VirtioBlkGeometrySchema, "heads", o + 2, v1, "u8");
-  b[o + 2] = v1;
-  const v2 = value.sectors;
-  if ((v2 & 0xff) !== v2) throw valueError(VirtioBlkGeometrySchema, "sectors", o + 3, v2, "u8");
-  b[o + 3] = v2;
-  return 4;
-}
-
-/**
- * {@link decodeVirtioBlkGeometry} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readVirtioBlkGeometry(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkGeometry {
-  return decodeVirtioBlkGeometry(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeVirtioBlkGeometry} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeVirtioBlkGeometry(value: VirtioBlkGeometry, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioBlkGeometry(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `virtio_blk_geometry` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioBlkGeometry(bytes, offset, options);
-  return 4;
-}
-
-/**
- * The uniform codec of `virtio_blk_geometry` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- */
-export const VirtioBlkGeometryCodec: StructCodec<VirtioBlkGeometry, VirtioBlkGeometry> = {
-  schema: VirtioBlkGeometrySchema,
-  decode: decodeVirtioBlkGeometry,
-  encode: encodeVirtioBlkGeometry,
-  encodedLength: lengthOfVirtioBlkGeometry,
-  decodedLength: measureVirtioBlkGeometry,
-};
-
-/**
- * Zero-copy view of a `virtio_blk_geometry` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
- * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:93.
- */
-export class VirtioBlkGeometryView {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioBlkGeometrySchema, offset, 4, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `virtio_blk_geometry` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkGeometryView {
-    return new VirtioBlkGeometryView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `cylinders`: `le16` at offset 0 (2 bytes).
-   *
-   * Source: device-types/blk/description.tex:94.
-   */
-  get cylinders(): number {
-    return this.#view.getUint16(this.#offset, true);
-  }
-
-  /**
-   * Sets `cylinders` (checked like encode).
-   */
-  set cylinders(v: number) {
-    if ((v & 0xffff) !== v) throw valueError(VirtioBlkGeometrySchema, "cylinders", this.#offset, v, "le16");
-    this.#view.setUint16(this.#offset, v, true);
-  }
-
-  /**
-   * `heads`: `u8` at offset 2 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:95.
-   */
-  get heads(): number {
-    return this.#view.getUint8(this.#offset + 2);
-  }
-
-  /**
-   * Sets `heads` (checked like encode).
-   */
-  set heads(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioBlkGeometrySchema, "heads", this.#offset + 2, v, "u8");
-    this.#view.setUint8(this.#offset + 2, v);
-  }
-
-  /**
-   * `sectors`: `u8` at offset 3 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:96.
-   */
-  get sectors(): number {
-    return this.#view.getUint8(this.#offset + 3);
-  }
-
-  /**
-   * Sets `sectors` (checked like encode).
-   */
-  set sectors(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioBlkGeometrySchema, "sectors", this.#offset + 3, v, "u8");
-    this.#view.setUint8(this.#offset + 3, v);
-  }
-}
-
-/**
- * `struct virtio_blk_topology`: 8 bytes.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- */
-export interface VirtioBlkTopology {
-  /**
-   * `physical_block_exp`: `u8` at offset 0 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:101.
-   */
-  physical_block_exp: number;
-  /**
-   * `alignment_offset`: `u8` at offset 1 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:103.
-   */
-  alignment_offset: number;
-  /**
-   * `min_io_size`: `le16` at offset 2 (2 bytes).
-   *
-   * Source: device-types/blk/description.tex:105.
-   */
-  min_io_size: number;
-  /**
-   * `opt_io_size`: `le32` at offset 4 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:107.
-   */
-  opt_io_size: number;
-}
-
-/**
- * Layout of `virtio_blk_topology`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- */
-export const VirtioBlkTopologySchema: StructSchema = {
-  name: "virtio_blk_topology",
-  size: 8,
-  minSize: 8,
-  maxSize: 8,
-  section: "sec:Device Types / Block Device / Device configuration layout",
-  source: "device-types/blk/description.tex:99",
-  fields: [
-    { name: "physical_block_exp", key: "physical_block_exp", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/blk/description.tex:101" },
-    { name: "alignment_offset", key: "alignment_offset", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 1, size: 1, source: "device-types/blk/description.tex:103" },
-    { name: "min_io_size", key: "min_io_size", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/blk/description.tex:105" },
-    { name: "opt_io_size", key: "opt_io_size", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/blk/description.tex:107" },
-  ],
-};
-
-/**
- * Size of `virtio_blk_topology` in bytes.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- */
-export const VirtioBlkTopologySize = 8;
-
-/**
- * Decodes `virtio_blk_topology` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkTopology {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
-  void options;
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = b[o]!;
-  const f1 = b[o + 1]!;
-  const f2 = d.getUint16(o + 2, true);
-  const f3 = d.getUint32(o + 4, true);
-  return { physical_block_exp: f0, alignment_offset: f1, min_io_size: f2, opt_io_size: f3 };
-}
-
-/**
- * Bytes {@link encodeVirtioBlkTopology} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfVirtioBlkTopology(value: VirtioBlkTopology, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 8;
-}
-
-/**
- * Encodes `value` as `virtio_blk_topology` into `bytes` at `offset`; returns the number of bytes written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
- * field may have been written.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeVirtioBlkTopology(value: VirtioBlkTopology, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.physical_block_exp;
-  if ((v0 & 0xff) !== v0) throw valueError(VirtioBlkTopologySchema, "physical_block_exp", o, v0, "u8");
-  b[o] = v0;
-  const v1 = value.alignment_offset;
-  if ((v1 & 0xff) !== v1) throw valueError(VirtioBlkTopologySchema, "alignment_offset", o + 1, v1, "u8");
-  b[o + 1] = v1;
-  const v2 = value.min_io_size;
-  if ((v2 & 0xffff) !== v2) throw valueError(VirtioBlkTopologySchema, "min_io_size", o + 2, v2, "le16");
-  d.setUint16(o + 2, v2, true);
-  const v3 = value.opt_io_size;
-  if (v3 >>> 0 !== v3) throw valueError(VirtioBlkTopologySchema, "opt_io_size", o + 4, v3, "le32");
-  d.setUint32(o + 4, v3, true);
-  return 8;
-}
-
-/**
- * {@link decodeVirtioBlkTopology} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readVirtioBlkTopology(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkTopology {
-  return decodeVirtioBlkTopology(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeVirtioBlkTopology} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeVirtioBlkTopology(value: VirtioBlkTopology, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioBlkTopology(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `virtio_blk_topology` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioBlkTopology(bytes, offset, options);
-  return 8;
-}
-
-/**
- * The uniform codec of `virtio_blk_topology` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- */
-export const VirtioBlkTopologyCodec: StructCodec<VirtioBlkTopology, VirtioBlkTopology> = {
-  schema: VirtioBlkTopologySchema,
-  decode: decodeVirtioBlkTopology,
-  encode: encodeVirtioBlkTopology,
-  encodedLength: lengthOfVirtioBlkTopology,
-  decodedLength: measureVirtioBlkTopology,
-};
-
-/**
- * Zero-copy view of a `virtio_blk_topology` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
- * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:99.
- */
-export class VirtioBlkTopologyView {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioBlkTopologySchema, offset, 8, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `virtio_blk_topology` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkTopologyView {
-    return new VirtioBlkTopologyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `physical_block_exp`: `u8` at offset 0 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:101.
-   */
-  get physical_block_exp(): number {
-    return this.#view.getUint8(this.#offset);
-  }
-
-  /**
-   * Sets `physical_block_exp` (checked like encode).
-   */
-  set physical_block_exp(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioBlkTopologySchema, "physical_block_exp", this.#offset, v, "u8");
-    this.#view.setUint8(this.#offset, v);
-  }
-
-  /**
-   * `alignment_offset`: `u8` at offset 1 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:103.
-   */
-  get alignment_offset(): number {
-    return this.#view.getUint8(this.#offset + 1);
-  }
-
-  /**
-   * Sets `alignment_offset` (checked like encode).
-   */
-  set alignment_offset(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioBlkTopologySchema, "alignment_offset", this.#offset + 1, v, "u8");
-    this.#view.setUint8(this.#offset + 1, v);
-  }
-
-  /**
-   * `min_io_size`: `le16` at offset 2 (2 bytes).
-   *
-   * Source: device-types/blk/description.tex:105.
-   */
-  get min_io_size(): number {
-    return this.#view.getUint16(this.#offset + 2, true);
-  }
-
-  /**
-   * Sets `min_io_size` (checked like encode).
-   */
-  set min_io_size(v: number) {
-    if ((v & 0xffff) !== v) throw valueError(VirtioBlkTopologySchema, "min_io_size", this.#offset + 2, v, "le16");
-    this.#view.setUint16(this.#offset + 2, v, true);
-  }
-
-  /**
-   * `opt_io_size`: `le32` at offset 4 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:107.
-   */
-  get opt_io_size(): number {
-    return this.#view.getUint32(this.#offset + 4, true);
-  }
-
-  /**
-   * Sets `opt_io_size` (checked like encode).
-   */
-  set opt_io_size(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioBlkTopologySchema, "opt_io_size", this.#offset + 4, v, "le32");
-    this.#view.setUint32(this.#offset + 4, v, true);
-  }
-}
-
-/**
- * `struct virtio_blk_zoned_characteristics`: 24 bytes.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- */
-export interface VirtioBlkZonedCharacteristics {
-  /**
-   * `zone_sectors`: `le32` at offset 0 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:123.
-   */
-  zone_sectors: number;
-  /**
-   * `max_open_zones`: `le32` at offset 4 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:124.
-   */
-  max_open_zones: number;
-  /**
-   * `max_active_zones`: `le32` at offset 8 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:125.
-   */
-  max_active_zones: number;
-  /**
-   * `max_append_sectors`: `le32` at offset 12 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:126.
-   */
-  max_append_sectors: number;
-  /**
-   * `write_granularity`: `le32` at offset 16 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:127.
-   */
-  write_granularity: number;
-  /**
-   * `model`: `u8` at offset 20 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:128.
-   */
-  model: number;
-  /**
-   * `unused2`: `u8 [3]` at offset 21 (3 bytes).
-   *
-   * Decoded as a copy.
-   *
-   * Source: device-types/blk/description.tex:129.
-   */
-  unused2: Uint8Array;
-}
-
-/**
- * Layout of `virtio_blk_zoned_characteristics`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- */
-export const VirtioBlkZonedCharacteristicsSchema: StructSchema = {
-  name: "virtio_blk_zoned_characteristics",
-  size: 24,
-  minSize: 24,
-  maxSize: 24,
-  section: "sec:Device Types / Block Device / Device configuration layout",
-  source: "device-types/blk/description.tex:122",
-  fields: [
-    { name: "zone_sectors", key: "zone_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/blk/description.tex:123" },
-    { name: "max_open_zones", key: "max_open_zones", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/blk/description.tex:124" },
-    { name: "max_active_zones", key: "max_active_zones", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/blk/description.tex:125" },
-    { name: "max_append_sectors", key: "max_append_sectors", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/blk/description.tex:126" },
-    { name: "write_granularity", key: "write_granularity", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/blk/description.tex:127" },
-    { name: "model", key: "model", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 20, size: 1, source: "device-types/blk/description.tex:128" },
-    { name: "unused2", key: "unused2", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 21, size: 3, source: "device-types/blk/description.tex:129" },
-  ],
-};
-
-/**
- * Size of `virtio_blk_zoned_characteristics` in bytes.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- */
-export const VirtioBlkZonedCharacteristicsSize = 24;
-
-/**
- * Decodes `virtio_blk_zoned_characteristics` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristics {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
-  void options;
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = d.getUint32(o, true);
-  const f1 = d.getUint32(o + 4, true);
-  const f2 = d.getUint32(o + 8, true);
-  const f3 = d.getUint32(o + 12, true);
-  const f4 = d.getUint32(o + 16, true);
-  const f5 = b[o + 20]!;
-  const f6 = b.slice(o + 21, o + 21 + 3);
-  return { zone_sectors: f0, max_open_zones: f1, max_active_zones: f2, max_append_sectors: f3, write_granularity: f4, model: f5, unused2: f6 };
-}
-
-/**
- * Bytes {@link encodeVirtioBlkZonedCharacteristics} writes for `value`. Checks the kinds and lengths of
- * variable-length arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 24;
-}
-
-/**
- * Encodes `value` as `virtio_blk_zoned_characteristics` into `bytes` at `offset`; returns the number of bytes
- * written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
- * before the bad field may have been written.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.zone_sectors;
-  if (v0 >>> 0 !== v0) throw valueError(VirtioBlkZonedCharacteristicsSchema, "zone_sectors", o, v0, "le32");
-  d.setUint32(o, v0, true);
-  const v1 = value.max_open_zones;
-  if (v1 >>> 0 !== v1) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_open_zones", o + 4, v1, "le32");
-  d.setUint32(o + 4, v1, true);
-  const v2 = value.max_active_zones;
-  if (v2 >>> 0 !== v2) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_active_zones", o + 8, v2, "le32");
-  d.setUint32(o + 8, v2, true);
-  const v3 = value.max_append_sectors;
-  if (v3 >>> 0 !== v3) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_append_sectors", o + 12, v3, "le32");
-  d.setUint32(o + 12, v3, true);
-  const v4 = value.write_granularity;
-  if (v4 >>> 0 !== v4) throw valueError(VirtioBlkZonedCharacteristicsSchema, "write_granularity", o + 16, v4, "le32");
-  d.setUint32(o + 16, v4, true);
-  const v5 = value.model;
-  if ((v5 & 0xff) !== v5) throw valueError(VirtioBlkZonedCharacteristicsSchema, "model", o + 20, v5, "u8");
-  b[o + 20] = v5;
-  const v6 = value.unused2;
-  if (!(v6 instanceof Uint8Array)) throw bytesError(VirtioBlkZonedCharacteristicsSchema, "unused2", o + 21, v6);
-  if (v6.length !== 3) throw lengthError(VirtioBlkZonedCharacteristicsSchema, "unused2", o + 21, `${v6.length} bytes given, the field holds 3`);
-  b.set(v6, o + 21);
-  return 24;
-}
-
-/**
- * {@link decodeVirtioBlkZonedCharacteristics} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readVirtioBlkZonedCharacteristics(view: DataView, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristics {
-  return decodeVirtioBlkZonedCharacteristics(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeVirtioBlkZonedCharacteristics} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioBlkZonedCharacteristics(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `virtio_blk_zoned_characteristics` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioBlkZonedCharacteristics(bytes, offset, options);
-  return 24;
-}
-
-/**
- * The uniform codec of `virtio_blk_zoned_characteristics` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- */
-export const VirtioBlkZonedCharacteristicsCodec: StructCodec<VirtioBlkZonedCharacteristics, VirtioBlkZonedCharacteristics> = {
-  schema: VirtioBlkZonedCharacteristicsSchema,
-  decode: decodeVirtioBlkZonedCharacteristics,
-  encode: encodeVirtioBlkZonedCharacteristics,
-  encodedLength: lengthOfVirtioBlkZonedCharacteristics,
-  decodedLength: measureVirtioBlkZonedCharacteristics,
-};
-
-/**
- * Zero-copy view of a `virtio_blk_zoned_characteristics` in a `DataView`: getters and setters read and write the
- * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
- * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / Block Device / Device configuration layout`, device-types/blk/description.tex:122.
- */
-export class VirtioBlkZonedCharacteristicsView {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, offset, 24, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `virtio_blk_zoned_characteristics` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioBlkZonedCharacteristicsView {
-    return new VirtioBlkZonedCharacteristicsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `zone_sectors`: `le32` at offset 0 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:123.
-   */
-  get zone_sectors(): number {
-    return this.#view.getUint32(this.#offset, true);
-  }
-
-  /**
-   * Sets `zone_sectors` (checked like encode).
-   */
-  set zone_sectors(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "zone_sectors", this.#offset, v, "le32");
-    this.#view.setUint32(this.#offset, v, true);
-  }
-
-  /**
-   * `max_open_zones`: `le32` at offset 4 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:124.
-   */
-  get max_open_zones(): number {
-    return this.#view.getUint32(this.#offset + 4, true);
-  }
-
-  /**
-   * Sets `max_open_zones` (checked like encode).
-   */
-  set max_open_zones(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_open_zones", this.#offset + 4, v, "le32");
-    this.#view.setUint32(this.#offset + 4, v, true);
-  }
-
-  /**
-   * `max_active_zones`: `le32` at offset 8 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:125.
-   */
-  get max_active_zones(): number {
-    return this.#view.getUint32(this.#offset + 8, true);
-  }
-
-  /**
-   * Sets `max_active_zones` (checked like encode).
-   */
-  set max_active_zones(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_active_zones", this.#offset + 8, v, "le32");
-    this.#view.setUint32(this.#offset + 8, v, true);
-  }
-
-  /**
-   * `max_append_sectors`: `le32` at offset 12 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:126.
-   */
-  get max_append_sectors(): number {
-    return this.#view.getUint32(this.#offset + 12, true);
-  }
-
-  /**
-   * Sets `max_append_sectors` (checked like encode).
-   */
-  set max_append_sectors(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "max_append_sectors", this.#offset + 12, v, "le32");
-    this.#view.setUint32(this.#offset + 12, v, true);
-  }
-
-  /**
-   * `write_granularity`: `le32` at offset 16 (4 bytes).
-   *
-   * Source: device-types/blk/description.tex:127.
-   */
-  get write_granularity(): number {
-    return this.#view.getUint32(this.#offset + 16, true);
-  }
-
-  /**
-   * Sets `write_granularity` (checked like encode).
-   */
-  set write_granularity(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "write_granularity", this.#offset + 16, v, "le32");
-    this.#view.setUint32(this.#offset + 16, v, true);
-  }
-
-  /**
-   * `model`: `u8` at offset 20 (1 bytes).
-   *
-   * Source: device-types/blk/description.tex:128.
-   */
-  get model(): number {
-    return this.#view.getUint8(this.#offset + 20);
-  }
-
-  /**
-   * Sets `model` (checked like encode).
-   */
-  set model(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioBlkZonedCharacteristicsSchema, "model", this.#offset + 20, v, "u8");
-    this.#view.setUint8(this.#offset + 20, v);
-  }
-
-  /**
-   * Element count of `unused2`.
-   */
-  get unused2Length(): number {
-    return 3;
-  }
-
-  /**
-   * `unused2`: `u8 [3]` at offset 21 (3 bytes).
-   *
-   * Decoded as a copy.
-   *
-   * Source: device-types/blk/description.tex:129.
-   *
-   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
-   */
-  get unused2(): Uint8Array {
-    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 21, this.unused2Length);
-  }
-}
-
-/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
+  "virtio_blk_geometry": VirtioBlkGeometryCodec,
+  "virtio_blk_topology": VirtioBlkTopologyCodec,
+  "virtio_blk_zoned_characteristics": VirtioBlkZonedCharacteristicsCodec,
+  "virtio_blk_config": VirtioBlkConfigCodec,
   "virtio_blk_req (driver-written)": VirtioBlkReqDriverPartCodec,
   "virtio_blk_req (device-written)": VirtioBlkReqDevicePartCodec,
+  "virtio_blk_discard_write_zeroes.flags": VirtioBlkDiscardWriteZeroesFlagsCodec,
+  "virtio_blk_discard_write_zeroes": VirtioBlkDiscardWriteZeroesCodec,
   "virtio_blk_lifetime": VirtioBlkLifetimeCodec,
   "virtio_blk_req_za (driver-written)": VirtioBlkReqZaDriverPartCodec,
   "virtio_blk_req_za (device-written)": VirtioBlkReqZaDevicePartCodec,
   "virtio_blk_zone_descriptor": VirtioBlkZoneDescriptorCodec,
   "virtio_blk_zone_report": VirtioBlkZoneReportCodec,
-  "virtio_blk_geometry": VirtioBlkGeometryCodec,
-  "virtio_blk_topology": VirtioBlkTopologyCodec,
-  "virtio_blk_zoned_characteristics": VirtioBlkZonedCharacteristicsCodec,
 };

@@ -30,6 +30,478 @@ function setBe64(d: DataView, at: number, v: bigint): void {
 }
 
 /**
+ * `struct S.x`: 2 bytes.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ */
+export interface SX {
+  /**
+   * `A`: `be16 :15`: bits 0..14 of the 16-bit integer at offset 0.
+   *
+   * Source: introduction.tex:302.
+   */
+  A: number;
+  /**
+   * `B`: `be16 :1`: bits 15..15 of the 16-bit integer at offset 0.
+   *
+   * Source: introduction.tex:303.
+   */
+  B: number;
+}
+
+/**
+ * Layout of `S.x`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ */
+export const SXSchema: StructSchema = {
+  name: "S.x",
+  size: 2,
+  minSize: 2,
+  maxSize: 2,
+  section: "sec:Structure Specifications",
+  source: "introduction.tex:301",
+  fields: [
+    { name: "A", key: "A", specType: "be16 :15", wire: "be16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "introduction.tex:302", bits: { offset: 0, width: 15 } },
+    { name: "B", key: "B", specType: "be16 :1", wire: "be16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "introduction.tex:303", bits: { offset: 15, width: 1 } },
+  ],
+};
+
+/**
+ * Size of `S.x` in bytes.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ */
+export const SXSize = 2;
+
+/**
+ * Decodes `S.x` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeSX(bytes: Uint8Array, offset = 0, options?: CodecOptions): SX {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(SXSchema, o, 2, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, false) & 0x7fff;
+  const f1 = (d.getUint16(o, false) >>> 15) & 0x1;
+  return { A: f0, B: f1 };
+}
+
+/**
+ * Bytes {@link encodeSX} writes for `value`. Checks the kinds and lengths of variable-length arrays (throws
+ * {@link CodecError}).
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfSX(value: SX, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 2;
+}
+
+/**
+ * Encodes `value` as `S.x` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeSX(value: SX, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(SXSchema, o, 2, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.A;
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0x7fff) throw valueError(SXSchema, "A", o, v0, "be16 :15");
+  let u0 = v0;
+  const v1 = value.B;
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0x1) throw valueError(SXSchema, "B", o, v1, "be16 :1");
+  u0 += v1 * 32768;
+  d.setUint16(o, u0, false);
+  return 2;
+}
+
+/**
+ * {@link decodeSX} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readSX(view: DataView, offset = 0, options?: CodecOptions): SX {
+  return decodeSX(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeSX} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeSX(value: SX, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeSX(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `S.x` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureSX(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeSX(bytes, offset, options);
+  return 2;
+}
+
+/**
+ * The uniform codec of `S.x` (schema plus functions), for generic code.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ */
+export const SXCodec: StructCodec<SX, SX> = {
+  schema: SXSchema,
+  decode: decodeSX,
+  encode: encodeSX,
+  encodedLength: lengthOfSX,
+  decodedLength: measureSX,
+};
+
+/**
+ * Zero-copy view of a `S.x` in a `DataView`: getters and setters read and write the buffer directly, without
+ * allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:301.
+ */
+export class SXView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(SXSchema, offset, 2, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `S.x` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): SXView {
+    return new SXView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `A`: `be16 :15`: bits 0..14 of the 16-bit integer at offset 0.
+   *
+   * Source: introduction.tex:302.
+   */
+  get A(): number {
+    return this.#view.getUint16(this.#offset, false) & 0x7fff;
+  }
+
+  /**
+   * Sets `A` (checked like encode; the other bits of its integer are kept).
+   */
+  set A(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x7fff) throw valueError(SXSchema, "A", this.#offset, v, "be16 :15");
+    const old = this.#view.getUint16(this.#offset, false);
+    this.#view.setUint16(this.#offset, old - (old & 0x7fff) + v, false);
+  }
+
+  /**
+   * `B`: `be16 :1`: bits 15..15 of the 16-bit integer at offset 0.
+   *
+   * Source: introduction.tex:303.
+   */
+  get B(): number {
+    return (this.#view.getUint16(this.#offset, false) >>> 15) & 0x1;
+  }
+
+  /**
+   * Sets `B` (checked like encode; the other bits of its integer are kept).
+   */
+  set B(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x1) throw valueError(SXSchema, "B", this.#offset, v, "be16 :1");
+    const old = this.#view.getUint16(this.#offset, false);
+    this.#view.setUint16(this.#offset, old - ((old >>> 15) & 0x1) * 32768 + v * 32768, false);
+  }
+}
+
+/**
+ * `struct S`: 4 bytes.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ */
+export interface S {
+  /**
+   * `x`: `anonymous struct` at offset 0 (2 bytes).
+   *
+   * Source: introduction.tex:301.
+   */
+  x: SX;
+  /**
+   * `y`: `be16` at offset 2 (2 bytes).
+   *
+   * Source: introduction.tex:305.
+   */
+  y: number;
+}
+
+/**
+ * Layout of `S`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ */
+export const SSchema: StructSchema = {
+  name: "S",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Structure Specifications",
+  source: "introduction.tex:300",
+  fields: [
+    { name: "x", key: "x", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "introduction.tex:301", struct: "S.x" },
+    { name: "y", key: "y", specType: "be16", wire: "be16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "introduction.tex:305" },
+  ],
+};
+
+/**
+ * Size of `S` in bytes.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ */
+export const SSize = 4;
+
+/**
+ * Decodes `S` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeS(bytes: Uint8Array, offset = 0, options?: CodecOptions): S {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(SSchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeSX(b, o, options);
+  const f1 = d.getUint16(o + 2, false);
+  return { x: f0, y: f1 };
+}
+
+/**
+ * Bytes {@link encodeS} writes for `value`. Checks the kinds and lengths of variable-length arrays (throws
+ * {@link CodecError}).
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfS(value: S, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `S` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeS(value: S, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(SSchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.x;
+  encodeSX(v0, b, o, options);
+  const v1 = value.y;
+  if ((v1 & 0xffff) !== v1) throw valueError(SSchema, "y", o + 2, v1, "be16");
+  d.setUint16(o + 2, v1, false);
+  return 4;
+}
+
+/**
+ * {@link decodeS} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readS(view: DataView, offset = 0, options?: CodecOptions): S {
+  return decodeS(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeS} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeS(value: S, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeS(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `S` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureS(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeS(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `S` (schema plus functions), for generic code.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ */
+export const SCodec: StructCodec<S, S> = {
+  schema: SSchema,
+  decode: decodeS,
+  encode: encodeS,
+  encodedLength: lengthOfS,
+  decodedLength: measureS,
+};
+
+/**
+ * Zero-copy view of a `S` in a `DataView`: getters and setters read and write the buffer directly, without
+ * allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Structure Specifications`, introduction.tex:300.
+ */
+export class SView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(SSchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `S` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): SView {
+    return new SView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `x`: `anonymous struct` at offset 0 (2 bytes).
+   *
+   * Source: introduction.tex:301.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get x(): SXView {
+    return new SXView(this.#view, this.#offset);
+  }
+
+  /**
+   * `y`: `be16` at offset 2 (2 bytes).
+   *
+   * Source: introduction.tex:305.
+   */
+  get y(): number {
+    return this.#view.getUint16(this.#offset + 2, false);
+  }
+
+  /**
+   * Sets `y` (checked like encode).
+   */
+  set y(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(SSchema, "y", this.#offset + 2, v, "be16");
+    this.#view.setUint16(this.#offset + 2, v, false);
+  }
+}
+
+/**
  * `struct virtq_desc`: 16 bytes.
  *
  * Spec: `Basic Facilities of a Virtio Device / Virtqueues / The Virtqueue Descriptor Table`, split-ring.tex:185.
@@ -1347,6 +1819,771 @@ export class PvirtqIndirectDescriptorTableView {
   descAt(index: number): PvirtqDescView {
     if (!Number.isInteger(index) || index < 0 || index >= this.descLength) throw new CodecError("out-of-range", { struct: PvirtqIndirectDescriptorTableSchema.name, field: "desc", offset: this.#offset }, `pvirtq_indirect_descriptor_table.desc: index ${index} out of range`);
     return new PvirtqDescView(this.#view, this.#offset + index * 16);
+  }
+}
+
+/**
+ * `struct pvirtq_event_suppress.desc`: 2 bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ */
+export interface PvirtqEventSuppressDesc {
+  /**
+   * `desc_event_off`: `le16 :15`: bits 0..14 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Descriptor Ring Change Event Offset.
+   *
+   * Source: packed-ring.tex:436.
+   */
+  desc_event_off: number;
+  /**
+   * `desc_event_wrap`: `le16 :1`: bits 15..15 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Descriptor Ring Change Event Wrap Counter.
+   *
+   * Source: packed-ring.tex:437.
+   */
+  desc_event_wrap: number;
+}
+
+/**
+ * Layout of `pvirtq_event_suppress.desc`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ */
+export const PvirtqEventSuppressDescSchema: StructSchema = {
+  name: "pvirtq_event_suppress.desc",
+  size: 2,
+  minSize: 2,
+  maxSize: 2,
+  section: "sec:Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format",
+  source: "packed-ring.tex:435",
+  fields: [
+    { name: "desc_event_off", key: "desc_event_off", specType: "le16 :15", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:436", bits: { offset: 0, width: 15 } },
+    { name: "desc_event_wrap", key: "desc_event_wrap", specType: "le16 :1", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:437", bits: { offset: 15, width: 1 } },
+  ],
+};
+
+/**
+ * Size of `pvirtq_event_suppress.desc` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ */
+export const PvirtqEventSuppressDescSize = 2;
+
+/**
+ * Decodes `pvirtq_event_suppress.desc` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodePvirtqEventSuppressDesc(bytes: Uint8Array, offset = 0, options?: CodecOptions): PvirtqEventSuppressDesc {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressDescSchema, o, 2, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true) & 0x7fff;
+  const f1 = (d.getUint16(o, true) >>> 15) & 0x1;
+  return { desc_event_off: f0, desc_event_wrap: f1 };
+}
+
+/**
+ * Bytes {@link encodePvirtqEventSuppressDesc} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfPvirtqEventSuppressDesc(value: PvirtqEventSuppressDesc, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 2;
+}
+
+/**
+ * Encodes `value` as `pvirtq_event_suppress.desc` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodePvirtqEventSuppressDesc(value: PvirtqEventSuppressDesc, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressDescSchema, o, 2, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.desc_event_off;
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0x7fff) throw valueError(PvirtqEventSuppressDescSchema, "desc_event_off", o, v0, "le16 :15");
+  let u0 = v0;
+  const v1 = value.desc_event_wrap;
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0x1) throw valueError(PvirtqEventSuppressDescSchema, "desc_event_wrap", o, v1, "le16 :1");
+  u0 += v1 * 32768;
+  d.setUint16(o, u0, true);
+  return 2;
+}
+
+/**
+ * {@link decodePvirtqEventSuppressDesc} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readPvirtqEventSuppressDesc(view: DataView, offset = 0, options?: CodecOptions): PvirtqEventSuppressDesc {
+  return decodePvirtqEventSuppressDesc(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodePvirtqEventSuppressDesc} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writePvirtqEventSuppressDesc(value: PvirtqEventSuppressDesc, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodePvirtqEventSuppressDesc(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `pvirtq_event_suppress.desc` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measurePvirtqEventSuppressDesc(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodePvirtqEventSuppressDesc(bytes, offset, options);
+  return 2;
+}
+
+/**
+ * The uniform codec of `pvirtq_event_suppress.desc` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ */
+export const PvirtqEventSuppressDescCodec: StructCodec<PvirtqEventSuppressDesc, PvirtqEventSuppressDesc> = {
+  schema: PvirtqEventSuppressDescSchema,
+  decode: decodePvirtqEventSuppressDesc,
+  encode: encodePvirtqEventSuppressDesc,
+  encodedLength: lengthOfPvirtqEventSuppressDesc,
+  decodedLength: measurePvirtqEventSuppressDesc,
+};
+
+/**
+ * Zero-copy view of a `pvirtq_event_suppress.desc` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:435.
+ */
+export class PvirtqEventSuppressDescView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(PvirtqEventSuppressDescSchema, offset, 2, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `pvirtq_event_suppress.desc` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): PvirtqEventSuppressDescView {
+    return new PvirtqEventSuppressDescView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `desc_event_off`: `le16 :15`: bits 0..14 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Descriptor Ring Change Event Offset.
+   *
+   * Source: packed-ring.tex:436.
+   */
+  get desc_event_off(): number {
+    return this.#view.getUint16(this.#offset, true) & 0x7fff;
+  }
+
+  /**
+   * Sets `desc_event_off` (checked like encode; the other bits of its integer are kept).
+   */
+  set desc_event_off(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x7fff) throw valueError(PvirtqEventSuppressDescSchema, "desc_event_off", this.#offset, v, "le16 :15");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - (old & 0x7fff) + v, true);
+  }
+
+  /**
+   * `desc_event_wrap`: `le16 :1`: bits 15..15 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Descriptor Ring Change Event Wrap Counter.
+   *
+   * Source: packed-ring.tex:437.
+   */
+  get desc_event_wrap(): number {
+    return (this.#view.getUint16(this.#offset, true) >>> 15) & 0x1;
+  }
+
+  /**
+   * Sets `desc_event_wrap` (checked like encode; the other bits of its integer are kept).
+   */
+  set desc_event_wrap(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x1) throw valueError(PvirtqEventSuppressDescSchema, "desc_event_wrap", this.#offset, v, "le16 :1");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - ((old >>> 15) & 0x1) * 32768 + v * 32768, true);
+  }
+}
+
+/**
+ * `struct pvirtq_event_suppress.flags`: 2 bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ */
+export interface PvirtqEventSuppressFlags {
+  /**
+   * `desc_event_flags`: `le16 :2`: bits 0..1 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Descriptor Ring Change Event Flags.
+   *
+   * Source: packed-ring.tex:440.
+   */
+  desc_event_flags: number;
+  /**
+   * `reserved`: `le16 :14`: bits 2..15 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Reserved, set to 0.
+   *
+   * Source: packed-ring.tex:441.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `pvirtq_event_suppress.flags`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ */
+export const PvirtqEventSuppressFlagsSchema: StructSchema = {
+  name: "pvirtq_event_suppress.flags",
+  size: 2,
+  minSize: 2,
+  maxSize: 2,
+  section: "sec:Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format",
+  source: "packed-ring.tex:439",
+  fields: [
+    { name: "desc_event_flags", key: "desc_event_flags", specType: "le16 :2", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:440", bits: { offset: 0, width: 2 } },
+    { name: "reserved", key: "reserved", specType: "le16 :14", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:441", bits: { offset: 2, width: 14 } },
+  ],
+};
+
+/**
+ * Size of `pvirtq_event_suppress.flags` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ */
+export const PvirtqEventSuppressFlagsSize = 2;
+
+/**
+ * Decodes `pvirtq_event_suppress.flags` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodePvirtqEventSuppressFlags(bytes: Uint8Array, offset = 0, options?: CodecOptions): PvirtqEventSuppressFlags {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressFlagsSchema, o, 2, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true) & 0x3;
+  const f1 = (d.getUint16(o, true) >>> 2) & 0x3fff;
+  return { desc_event_flags: f0, reserved: f1 };
+}
+
+/**
+ * Bytes {@link encodePvirtqEventSuppressFlags} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfPvirtqEventSuppressFlags(value: PvirtqEventSuppressFlags, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 2;
+}
+
+/**
+ * Encodes `value` as `pvirtq_event_suppress.flags` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodePvirtqEventSuppressFlags(value: PvirtqEventSuppressFlags, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressFlagsSchema, o, 2, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.desc_event_flags;
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0x3) throw valueError(PvirtqEventSuppressFlagsSchema, "desc_event_flags", o, v0, "le16 :2");
+  let u0 = v0;
+  const v1 = value.reserved;
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0x3fff) throw valueError(PvirtqEventSuppressFlagsSchema, "reserved", o, v1, "le16 :14");
+  u0 += v1 * 4;
+  d.setUint16(o, u0, true);
+  return 2;
+}
+
+/**
+ * {@link decodePvirtqEventSuppressFlags} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readPvirtqEventSuppressFlags(view: DataView, offset = 0, options?: CodecOptions): PvirtqEventSuppressFlags {
+  return decodePvirtqEventSuppressFlags(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodePvirtqEventSuppressFlags} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writePvirtqEventSuppressFlags(value: PvirtqEventSuppressFlags, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodePvirtqEventSuppressFlags(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `pvirtq_event_suppress.flags` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measurePvirtqEventSuppressFlags(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodePvirtqEventSuppressFlags(bytes, offset, options);
+  return 2;
+}
+
+/**
+ * The uniform codec of `pvirtq_event_suppress.flags` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ */
+export const PvirtqEventSuppressFlagsCodec: StructCodec<PvirtqEventSuppressFlags, PvirtqEventSuppressFlags> = {
+  schema: PvirtqEventSuppressFlagsSchema,
+  decode: decodePvirtqEventSuppressFlags,
+  encode: encodePvirtqEventSuppressFlags,
+  encodedLength: lengthOfPvirtqEventSuppressFlags,
+  decodedLength: measurePvirtqEventSuppressFlags,
+};
+
+/**
+ * Zero-copy view of a `pvirtq_event_suppress.flags` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:439.
+ */
+export class PvirtqEventSuppressFlagsView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(PvirtqEventSuppressFlagsSchema, offset, 2, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `pvirtq_event_suppress.flags` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): PvirtqEventSuppressFlagsView {
+    return new PvirtqEventSuppressFlagsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `desc_event_flags`: `le16 :2`: bits 0..1 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Descriptor Ring Change Event Flags.
+   *
+   * Source: packed-ring.tex:440.
+   */
+  get desc_event_flags(): number {
+    return this.#view.getUint16(this.#offset, true) & 0x3;
+  }
+
+  /**
+   * Sets `desc_event_flags` (checked like encode; the other bits of its integer are kept).
+   */
+  set desc_event_flags(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x3) throw valueError(PvirtqEventSuppressFlagsSchema, "desc_event_flags", this.#offset, v, "le16 :2");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - (old & 0x3) + v, true);
+  }
+
+  /**
+   * `reserved`: `le16 :14`: bits 2..15 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Reserved, set to 0.
+   *
+   * Source: packed-ring.tex:441.
+   */
+  get reserved(): number {
+    return (this.#view.getUint16(this.#offset, true) >>> 2) & 0x3fff;
+  }
+
+  /**
+   * Sets `reserved` (checked like encode; the other bits of its integer are kept).
+   */
+  set reserved(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x3fff) throw valueError(PvirtqEventSuppressFlagsSchema, "reserved", this.#offset, v, "le16 :14");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - ((old >>> 2) & 0x3fff) * 4 + v * 4, true);
+  }
+}
+
+/**
+ * `struct pvirtq_event_suppress`: 4 bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ */
+export interface PvirtqEventSuppress {
+  /**
+   * `desc`: `anonymous struct` at offset 0 (2 bytes).
+   *
+   * Spec comment: If desc_event_flags set to RING_EVENT_FLAGS_DESC.
+   *
+   * Source: packed-ring.tex:435.
+   */
+  desc: PvirtqEventSuppressDesc;
+  /**
+   * `flags`: `anonymous struct` at offset 2 (2 bytes).
+   *
+   * Source: packed-ring.tex:439.
+   */
+  flags: PvirtqEventSuppressFlags;
+}
+
+/**
+ * Layout of `pvirtq_event_suppress`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ */
+export const PvirtqEventSuppressSchema: StructSchema = {
+  name: "pvirtq_event_suppress",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format",
+  source: "packed-ring.tex:434",
+  fields: [
+    { name: "desc", key: "desc", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:435", struct: "pvirtq_event_suppress.desc" },
+    { name: "flags", key: "flags", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "packed-ring.tex:439", struct: "pvirtq_event_suppress.flags" },
+  ],
+};
+
+/**
+ * Size of `pvirtq_event_suppress` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ */
+export const PvirtqEventSuppressSize = 4;
+
+/**
+ * Decodes `pvirtq_event_suppress` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodePvirtqEventSuppress(bytes: Uint8Array, offset = 0, options?: CodecOptions): PvirtqEventSuppress {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(PvirtqEventSuppressSchema, o, 4, b.length);
+  const f0 = decodePvirtqEventSuppressDesc(b, o, options);
+  const f1 = decodePvirtqEventSuppressFlags(b, o + 2, options);
+  return { desc: f0, flags: f1 };
+}
+
+/**
+ * Bytes {@link encodePvirtqEventSuppress} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfPvirtqEventSuppress(value: PvirtqEventSuppress, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `pvirtq_event_suppress` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodePvirtqEventSuppress(value: PvirtqEventSuppress, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(PvirtqEventSuppressSchema, o, 4, b.length);
+  const v0 = value.desc;
+  encodePvirtqEventSuppressDesc(v0, b, o, options);
+  const v1 = value.flags;
+  encodePvirtqEventSuppressFlags(v1, b, o + 2, options);
+  return 4;
+}
+
+/**
+ * {@link decodePvirtqEventSuppress} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readPvirtqEventSuppress(view: DataView, offset = 0, options?: CodecOptions): PvirtqEventSuppress {
+  return decodePvirtqEventSuppress(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodePvirtqEventSuppress} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writePvirtqEventSuppress(value: PvirtqEventSuppress, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodePvirtqEventSuppress(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `pvirtq_event_suppress` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measurePvirtqEventSuppress(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodePvirtqEventSuppress(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `pvirtq_event_suppress` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ */
+export const PvirtqEventSuppressCodec: StructCodec<PvirtqEventSuppress, PvirtqEventSuppress> = {
+  schema: PvirtqEventSuppressSchema,
+  decode: decodePvirtqEventSuppress,
+  encode: encodePvirtqEventSuppress,
+  encodedLength: lengthOfPvirtqEventSuppress,
+  decodedLength: measurePvirtqEventSuppress,
+};
+
+/**
+ * Zero-copy view of a `pvirtq_event_suppress` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format`,
+ * packed-ring.tex:434.
+ */
+export class PvirtqEventSuppressView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(PvirtqEventSuppressSchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `pvirtq_event_suppress` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): PvirtqEventSuppressView {
+    return new PvirtqEventSuppressView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `desc`: `anonymous struct` at offset 0 (2 bytes).
+   *
+   * Spec comment: If desc_event_flags set to RING_EVENT_FLAGS_DESC.
+   *
+   * Source: packed-ring.tex:435.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get desc(): PvirtqEventSuppressDescView {
+    return new PvirtqEventSuppressDescView(this.#view, this.#offset);
+  }
+
+  /**
+   * `flags`: `anonymous struct` at offset 2 (2 bytes).
+   *
+   * Source: packed-ring.tex:439.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get flags(): PvirtqEventSuppressFlagsView {
+    return new PvirtqEventSuppressFlagsView(this.#view, this.#offset + 2);
   }
 }
 
@@ -7751,10 +8988,1096 @@ export class VirtioAdminCmdDevPartsMetadataDataView {
 }
 
 /**
- * `struct virtio_admin_cmd_dev_parts_get_data`: 16 bytes at least.
+ * `struct virtio_dev_part_hdr.selector.pci_common_cfg`: 8 bytes.
  *
- * Note: hdr_list: element type struct virtio_dev_part_hdr has no codec: carried as raw bytes (the rest of the
- * buffer).
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ */
+export interface VirtioDevPartHdrSelectorPciCommonCfg {
+  /**
+   * `offset`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-parts.tex:17.
+   */
+  offset: number;
+  /**
+   * `reserved`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-parts.tex:18.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `virtio_dev_part_hdr.selector.pci_common_cfg`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ */
+export const VirtioDevPartHdrSelectorPciCommonCfgSchema: StructSchema = {
+  name: "virtio_dev_part_hdr.selector.pci_common_cfg",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Basic Facilities of a Virtio Device / Device parts",
+  source: "device-parts.tex:16",
+  fields: [
+    { name: "offset", key: "offset", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-parts.tex:17" },
+    { name: "reserved", key: "reserved", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-parts.tex:18" },
+  ],
+};
+
+/**
+ * Size of `virtio_dev_part_hdr.selector.pci_common_cfg` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ */
+export const VirtioDevPartHdrSelectorPciCommonCfgSize = 8;
+
+/**
+ * Decodes `virtio_dev_part_hdr.selector.pci_common_cfg` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioDevPartHdrSelectorPciCommonCfg(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorPciCommonCfg {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorPciCommonCfgSchema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  return { offset: f0, reserved: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioDevPartHdrSelectorPciCommonCfg} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioDevPartHdrSelectorPciCommonCfg(value: VirtioDevPartHdrSelectorPciCommonCfg, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_dev_part_hdr.selector.pci_common_cfg` into `bytes` at `offset`; returns the number
+ * of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioDevPartHdrSelectorPciCommonCfg(value: VirtioDevPartHdrSelectorPciCommonCfg, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorPciCommonCfgSchema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.offset;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioDevPartHdrSelectorPciCommonCfgSchema, "offset", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.reserved;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioDevPartHdrSelectorPciCommonCfgSchema, "reserved", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioDevPartHdrSelectorPciCommonCfg} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioDevPartHdrSelectorPciCommonCfg(view: DataView, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorPciCommonCfg {
+  return decodeVirtioDevPartHdrSelectorPciCommonCfg(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioDevPartHdrSelectorPciCommonCfg} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioDevPartHdrSelectorPciCommonCfg(value: VirtioDevPartHdrSelectorPciCommonCfg, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioDevPartHdrSelectorPciCommonCfg(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_dev_part_hdr.selector.pci_common_cfg` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioDevPartHdrSelectorPciCommonCfg(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioDevPartHdrSelectorPciCommonCfg(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_dev_part_hdr.selector.pci_common_cfg` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ */
+export const VirtioDevPartHdrSelectorPciCommonCfgCodec: StructCodec<VirtioDevPartHdrSelectorPciCommonCfg, VirtioDevPartHdrSelectorPciCommonCfg> = {
+  schema: VirtioDevPartHdrSelectorPciCommonCfgSchema,
+  decode: decodeVirtioDevPartHdrSelectorPciCommonCfg,
+  encode: encodeVirtioDevPartHdrSelectorPciCommonCfg,
+  encodedLength: lengthOfVirtioDevPartHdrSelectorPciCommonCfg,
+  decodedLength: measureVirtioDevPartHdrSelectorPciCommonCfg,
+};
+
+/**
+ * Zero-copy view of a `virtio_dev_part_hdr.selector.pci_common_cfg` in a `DataView`: getters and setters read
+ * and write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or
+ * a nested view allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:16.
+ */
+export class VirtioDevPartHdrSelectorPciCommonCfgView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartHdrSelectorPciCommonCfgSchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_dev_part_hdr.selector.pci_common_cfg` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorPciCommonCfgView {
+    return new VirtioDevPartHdrSelectorPciCommonCfgView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `offset`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-parts.tex:17.
+   */
+  get offset(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `offset` (checked like encode).
+   */
+  set offset(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioDevPartHdrSelectorPciCommonCfgSchema, "offset", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `reserved`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-parts.tex:18.
+   */
+  get reserved(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `reserved` (checked like encode).
+   */
+  set reserved(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioDevPartHdrSelectorPciCommonCfgSchema, "reserved", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_dev_part_hdr.selector.vq_index`: 8 bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ */
+export interface VirtioDevPartHdrSelectorVqIndex {
+  /**
+   * `index`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-parts.tex:21.
+   */
+  index: number;
+  /**
+   * `reserved`: `u8 [6]` at offset 2 (6 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-parts.tex:22.
+   */
+  reserved: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_dev_part_hdr.selector.vq_index`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ */
+export const VirtioDevPartHdrSelectorVqIndexSchema: StructSchema = {
+  name: "virtio_dev_part_hdr.selector.vq_index",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Basic Facilities of a Virtio Device / Device parts",
+  source: "device-parts.tex:20",
+  fields: [
+    { name: "index", key: "index", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-parts.tex:21" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 6 }, offset: 2, size: 6, source: "device-parts.tex:22" },
+  ],
+};
+
+/**
+ * Size of `virtio_dev_part_hdr.selector.vq_index` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ */
+export const VirtioDevPartHdrSelectorVqIndexSize = 8;
+
+/**
+ * Decodes `virtio_dev_part_hdr.selector.vq_index` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioDevPartHdrSelectorVqIndex(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorVqIndex {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorVqIndexSchema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1 = b.slice(o + 2, o + 2 + 6);
+  return { index: f0, reserved: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioDevPartHdrSelectorVqIndex} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioDevPartHdrSelectorVqIndex(value: VirtioDevPartHdrSelectorVqIndex, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_dev_part_hdr.selector.vq_index` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioDevPartHdrSelectorVqIndex(value: VirtioDevPartHdrSelectorVqIndex, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorVqIndexSchema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.index;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioDevPartHdrSelectorVqIndexSchema, "index", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.reserved;
+  if (!(v1 instanceof Uint8Array)) throw bytesError(VirtioDevPartHdrSelectorVqIndexSchema, "reserved", o + 2, v1);
+  if (v1.length !== 6) throw lengthError(VirtioDevPartHdrSelectorVqIndexSchema, "reserved", o + 2, `${v1.length} bytes given, the field holds 6`);
+  b.set(v1, o + 2);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioDevPartHdrSelectorVqIndex} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioDevPartHdrSelectorVqIndex(view: DataView, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorVqIndex {
+  return decodeVirtioDevPartHdrSelectorVqIndex(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioDevPartHdrSelectorVqIndex} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioDevPartHdrSelectorVqIndex(value: VirtioDevPartHdrSelectorVqIndex, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioDevPartHdrSelectorVqIndex(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_dev_part_hdr.selector.vq_index` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioDevPartHdrSelectorVqIndex(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioDevPartHdrSelectorVqIndex(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_dev_part_hdr.selector.vq_index` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ */
+export const VirtioDevPartHdrSelectorVqIndexCodec: StructCodec<VirtioDevPartHdrSelectorVqIndex, VirtioDevPartHdrSelectorVqIndex> = {
+  schema: VirtioDevPartHdrSelectorVqIndexSchema,
+  decode: decodeVirtioDevPartHdrSelectorVqIndex,
+  encode: encodeVirtioDevPartHdrSelectorVqIndex,
+  encodedLength: lengthOfVirtioDevPartHdrSelectorVqIndex,
+  decodedLength: measureVirtioDevPartHdrSelectorVqIndex,
+};
+
+/**
+ * Zero-copy view of a `virtio_dev_part_hdr.selector.vq_index` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:20.
+ */
+export class VirtioDevPartHdrSelectorVqIndexView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartHdrSelectorVqIndexSchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_dev_part_hdr.selector.vq_index` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorVqIndexView {
+    return new VirtioDevPartHdrSelectorVqIndexView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `index`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-parts.tex:21.
+   */
+  get index(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `index` (checked like encode).
+   */
+  set index(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioDevPartHdrSelectorVqIndexSchema, "index", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 6;
+  }
+
+  /**
+   * `reserved`: `u8 [6]` at offset 2 (6 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-parts.tex:22.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 2, this.reservedLength);
+  }
+}
+
+/**
+ * `struct virtio_dev_part_hdr.selector`: 8 bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ */
+export interface VirtioDevPartHdrSelector {
+  /**
+   * `pci_common_cfg`: `anonymous struct` at offset 0 (8 bytes).
+   *
+   * Source: device-parts.tex:16.
+   */
+  pci_common_cfg: VirtioDevPartHdrSelectorPciCommonCfg;
+  /**
+   * `vq_index`: `anonymous struct` at offset 0 (8 bytes).
+   *
+   * Source: device-parts.tex:20.
+   */
+  vq_index: VirtioDevPartHdrSelectorVqIndex;
+  /**
+   * `device_type_raw`: `u8 [8]` at offset 0 (8 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-parts.tex:24.
+   */
+  device_type_raw: Uint8Array;
+}
+
+/**
+ * What {@link encodeVirtioDevPartHdrSelector} accepts: exactly one member of the union (the rest of its bytes
+ * are written as zeros).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ */
+export type VirtioDevPartHdrSelectorInput = { [K in keyof VirtioDevPartHdrSelector]: { [M in K]: VirtioDevPartHdrSelector[K] } & { [M in Exclude<keyof VirtioDevPartHdrSelector, K>]?: undefined } }[keyof VirtioDevPartHdrSelector];
+
+/**
+ * Layout of `virtio_dev_part_hdr.selector`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ */
+export const VirtioDevPartHdrSelectorSchema: StructSchema = {
+  name: "virtio_dev_part_hdr.selector",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Basic Facilities of a Virtio Device / Device parts",
+  source: "device-parts.tex:15",
+  fields: [
+    { name: "pci_common_cfg", key: "pci_common_cfg", specType: "anonymous struct", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-parts.tex:16", struct: "virtio_dev_part_hdr.selector.pci_common_cfg" },
+    { name: "vq_index", key: "vq_index", specType: "anonymous struct", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-parts.tex:20", struct: "virtio_dev_part_hdr.selector.vq_index" },
+    { name: "device_type_raw", key: "device_type_raw", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 8 }, offset: 0, size: 8, source: "device-parts.tex:24" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_dev_part_hdr.selector` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ */
+export const VirtioDevPartHdrSelectorSize = 8;
+
+/**
+ * Decodes `virtio_dev_part_hdr.selector` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioDevPartHdrSelector(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelector {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorSchema, o, 8, b.length);
+  const f0 = decodeVirtioDevPartHdrSelectorPciCommonCfg(b, o, options);
+  const f1 = decodeVirtioDevPartHdrSelectorVqIndex(b, o, options);
+  const f2 = b.slice(o, o + 8);
+  return { pci_common_cfg: f0, vq_index: f1, device_type_raw: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioDevPartHdrSelector} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioDevPartHdrSelector(value: VirtioDevPartHdrSelectorInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_dev_part_hdr.selector`) into `bytes` at `offset`:
+ * zeroes the union's 8 bytes, then writes the member; returns 8.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioDevPartHdrSelector(value: VirtioDevPartHdrSelectorInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorSchema, o, 8, b.length);
+  const given = ["pci_common_cfg","vq_index","device_type_raw"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioDevPartHdrSelectorSchema.name, offset: o }, `virtio_dev_part_hdr.selector: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 8);
+  const v0 = value.pci_common_cfg;
+  if (v0 !== undefined) {
+    encodeVirtioDevPartHdrSelectorPciCommonCfg(v0, b, o, options);
+  }
+  const v1 = value.vq_index;
+  if (v1 !== undefined) {
+    encodeVirtioDevPartHdrSelectorVqIndex(v1, b, o, options);
+  }
+  const v2 = value.device_type_raw;
+  if (v2 !== undefined) {
+    if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioDevPartHdrSelectorSchema, "device_type_raw", o, v2);
+    if (v2.length !== 8) throw lengthError(VirtioDevPartHdrSelectorSchema, "device_type_raw", o, `${v2.length} bytes given, the field holds 8`);
+    b.set(v2, o);
+  }
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioDevPartHdrSelector} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioDevPartHdrSelector(view: DataView, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelector {
+  return decodeVirtioDevPartHdrSelector(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioDevPartHdrSelector} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioDevPartHdrSelector(value: VirtioDevPartHdrSelectorInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioDevPartHdrSelector(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_dev_part_hdr.selector` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioDevPartHdrSelector(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioDevPartHdrSelector(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_dev_part_hdr.selector` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ */
+export const VirtioDevPartHdrSelectorCodec: StructCodec<VirtioDevPartHdrSelector, VirtioDevPartHdrSelectorInput> = {
+  schema: VirtioDevPartHdrSelectorSchema,
+  decode: decodeVirtioDevPartHdrSelector,
+  encode: encodeVirtioDevPartHdrSelector,
+  encodedLength: lengthOfVirtioDevPartHdrSelector,
+  decodedLength: measureVirtioDevPartHdrSelector,
+};
+
+/**
+ * Zero-copy view of a `virtio_dev_part_hdr.selector` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:15.
+ */
+export class VirtioDevPartHdrSelectorView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartHdrSelectorSchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_dev_part_hdr.selector` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrSelectorView {
+    return new VirtioDevPartHdrSelectorView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `pci_common_cfg`: `anonymous struct` at offset 0 (8 bytes).
+   *
+   * Source: device-parts.tex:16.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get pci_common_cfg(): VirtioDevPartHdrSelectorPciCommonCfgView {
+    return new VirtioDevPartHdrSelectorPciCommonCfgView(this.#view, this.#offset);
+  }
+
+  /**
+   * `vq_index`: `anonymous struct` at offset 0 (8 bytes).
+   *
+   * Source: device-parts.tex:20.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get vq_index(): VirtioDevPartHdrSelectorVqIndexView {
+    return new VirtioDevPartHdrSelectorVqIndexView(this.#view, this.#offset);
+  }
+
+  /**
+   * Element count of `device_type_raw`.
+   */
+  get device_type_rawLength(): number {
+    return 8;
+  }
+
+  /**
+   * `device_type_raw`: `u8 [8]` at offset 0 (8 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-parts.tex:24.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get device_type_raw(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset, this.device_type_rawLength);
+  }
+}
+
+/**
+ * `struct virtio_dev_part_hdr`: 16 bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ */
+export interface VirtioDevPartHdr {
+  /**
+   * `part_type`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-parts.tex:12.
+   */
+  part_type: number;
+  /**
+   * `flags`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-parts.tex:13.
+   */
+  flags: number;
+  /**
+   * `reserved`: `u8` at offset 3 (1 bytes).
+   *
+   * Source: device-parts.tex:14.
+   */
+  reserved: number;
+  /**
+   * `selector`: `anonymous union` at offset 4 (8 bytes).
+   *
+   * Source: device-parts.tex:15.
+   */
+  selector: VirtioDevPartHdrSelector;
+  /**
+   * `length`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-parts.tex:26.
+   */
+  length: number;
+}
+
+/**
+ * What {@link encodeVirtioDevPartHdr} accepts: a {@link VirtioDevPartHdr} whose count fields are optional
+ * (encode fills them in from the arrays).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ */
+export type VirtioDevPartHdrInput = Omit<VirtioDevPartHdr, "selector"> & { selector: VirtioDevPartHdrSelectorInput };
+
+/**
+ * Layout of `virtio_dev_part_hdr`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ */
+export const VirtioDevPartHdrSchema: StructSchema = {
+  name: "virtio_dev_part_hdr",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Basic Facilities of a Virtio Device / Device parts",
+  source: "device-parts.tex:11",
+  fields: [
+    { name: "part_type", key: "part_type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-parts.tex:12" },
+    { name: "flags", key: "flags", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 2, size: 1, source: "device-parts.tex:13" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 3, size: 1, source: "device-parts.tex:14" },
+    { name: "selector", key: "selector", specType: "anonymous union", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 4, size: 8, source: "device-parts.tex:15", struct: "virtio_dev_part_hdr.selector" },
+    { name: "length", key: "length", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-parts.tex:26" },
+  ],
+};
+
+/**
+ * Size of `virtio_dev_part_hdr` in bytes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ */
+export const VirtioDevPartHdrSize = 16;
+
+/**
+ * Decodes `virtio_dev_part_hdr` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioDevPartHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdr {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioDevPartHdrSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1 = b[o + 2]!;
+  const f2 = b[o + 3]!;
+  const f3 = decodeVirtioDevPartHdrSelector(b, o + 4, options);
+  const f4 = d.getUint32(o + 12, true);
+  return { part_type: f0, flags: f1, reserved: f2, selector: f3, length: f4 };
+}
+
+/**
+ * Bytes {@link encodeVirtioDevPartHdr} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioDevPartHdr(value: VirtioDevPartHdrInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_dev_part_hdr` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioDevPartHdr(value: VirtioDevPartHdrInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioDevPartHdrSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.part_type;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioDevPartHdrSchema, "part_type", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.flags;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioDevPartHdrSchema, "flags", o + 2, v1, "u8");
+  b[o + 2] = v1;
+  const v2 = value.reserved;
+  if ((v2 & 0xff) !== v2) throw valueError(VirtioDevPartHdrSchema, "reserved", o + 3, v2, "u8");
+  b[o + 3] = v2;
+  const v3 = value.selector;
+  encodeVirtioDevPartHdrSelector(v3, b, o + 4, options);
+  const v4 = value.length;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioDevPartHdrSchema, "length", o + 12, v4, "le32");
+  d.setUint32(o + 12, v4, true);
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioDevPartHdr} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioDevPartHdr(view: DataView, offset = 0, options?: CodecOptions): VirtioDevPartHdr {
+  return decodeVirtioDevPartHdr(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioDevPartHdr} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioDevPartHdr(value: VirtioDevPartHdrInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioDevPartHdr(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_dev_part_hdr` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioDevPartHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioDevPartHdr(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_dev_part_hdr` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ */
+export const VirtioDevPartHdrCodec: StructCodec<VirtioDevPartHdr, VirtioDevPartHdrInput> = {
+  schema: VirtioDevPartHdrSchema,
+  decode: decodeVirtioDevPartHdr,
+  encode: encodeVirtioDevPartHdr,
+  encodedLength: lengthOfVirtioDevPartHdr,
+  decodedLength: measureVirtioDevPartHdr,
+};
+
+/**
+ * Zero-copy view of a `virtio_dev_part_hdr` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:11.
+ */
+export class VirtioDevPartHdrView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioDevPartHdrSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_dev_part_hdr` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartHdrView {
+    return new VirtioDevPartHdrView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `part_type`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-parts.tex:12.
+   */
+  get part_type(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `part_type` (checked like encode).
+   */
+  set part_type(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioDevPartHdrSchema, "part_type", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * `flags`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-parts.tex:13.
+   */
+  get flags(): number {
+    return this.#view.getUint8(this.#offset + 2);
+  }
+
+  /**
+   * Sets `flags` (checked like encode).
+   */
+  set flags(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioDevPartHdrSchema, "flags", this.#offset + 2, v, "u8");
+    this.#view.setUint8(this.#offset + 2, v);
+  }
+
+  /**
+   * `reserved`: `u8` at offset 3 (1 bytes).
+   *
+   * Source: device-parts.tex:14.
+   */
+  get reserved(): number {
+    return this.#view.getUint8(this.#offset + 3);
+  }
+
+  /**
+   * Sets `reserved` (checked like encode).
+   */
+  set reserved(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioDevPartHdrSchema, "reserved", this.#offset + 3, v, "u8");
+    this.#view.setUint8(this.#offset + 3, v);
+  }
+
+  /**
+   * `selector`: `anonymous union` at offset 4 (8 bytes).
+   *
+   * Source: device-parts.tex:15.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get selector(): VirtioDevPartHdrSelectorView {
+    return new VirtioDevPartHdrSelectorView(this.#view, this.#offset + 4);
+  }
+
+  /**
+   * `length`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-parts.tex:26.
+   */
+  get length(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `length` (checked like encode).
+   */
+  set length(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioDevPartHdrSchema, "length", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+}
+
+/**
+ * `struct virtio_admin_cmd_dev_parts_get_data`: 16 bytes at least.
  *
  * Spec:
  * `Basic Facilities of a Virtio Device / Device groups / Group administration commands / Device parts / Device parts handling commands / VIRTIO-ADMIN-CMD-DEV-PARTS-GET`,
@@ -7784,14 +10107,20 @@ export interface VirtioAdminCmdDevPartsGetData {
   /**
    * `hdr_list`: `struct virtio_dev_part_hdr [] (the rest of the buffer)` at offset 16.
    *
-   * Decoded as a copy of the bytes (not a view into the buffer).
-   *
-   * Note: element type struct virtio_dev_part_hdr has no codec: carried as raw bytes (the rest of the buffer).
-   *
    * Source: admin-cmds-device-parts.tex:185.
    */
-  hdr_list: Uint8Array;
+  hdr_list: VirtioDevPartHdr[];
 }
+
+/**
+ * What {@link encodeVirtioAdminCmdDevPartsGetData} accepts: a {@link VirtioAdminCmdDevPartsGetData} whose count
+ * fields are optional (encode fills them in from the arrays).
+ *
+ * Spec:
+ * `Basic Facilities of a Virtio Device / Device groups / Group administration commands / Device parts / Device parts handling commands / VIRTIO-ADMIN-CMD-DEV-PARTS-GET`,
+ * admin-cmds-device-parts.tex:181.
+ */
+export type VirtioAdminCmdDevPartsGetDataInput = Omit<VirtioAdminCmdDevPartsGetData, "hdr_list"> & { hdr_list: VirtioDevPartHdrInput[] };
 
 /**
  * Layout of `virtio_admin_cmd_dev_parts_get_data`: offsets, sizes and spec sources of its fields.
@@ -7811,7 +10140,7 @@ export const VirtioAdminCmdDevPartsGetDataSchema: StructSchema = {
     { name: "hdr", key: "hdr", specType: "struct virtio_admin_cmd_resource_obj_cmd_hdr", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "admin-cmds-device-parts.tex:182", struct: "virtio_admin_cmd_resource_obj_cmd_hdr" },
     { name: "type", key: "type", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 8, size: 1, source: "admin-cmds-device-parts.tex:183" },
     { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 7 }, offset: 9, size: 7, source: "admin-cmds-device-parts.tex:184" },
-    { name: "hdr_list", key: "hdr_list", specType: "struct virtio_dev_part_hdr", wire: "bytes", elementSize: 1, array: { kind: "rest" }, offset: 16, size: null, source: "admin-cmds-device-parts.tex:185" },
+    { name: "hdr_list", key: "hdr_list", specType: "struct virtio_dev_part_hdr", wire: "struct", elementSize: 16, array: { kind: "rest" }, offset: 16, size: null, source: "admin-cmds-device-parts.tex:185", struct: "virtio_dev_part_hdr" },
   ],
 };
 
@@ -7827,8 +10156,8 @@ export const VirtioAdminCmdDevPartsGetDataMinSize = 16;
 /**
  * Decodes `virtio_admin_cmd_dev_parts_get_data` from `bytes` at `offset`.
  *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`, `bad-length`) when the bytes do not hold one; never
+ * reads past `bytes`.
  *
  * Spec:
  * `Basic Facilities of a Virtio Device / Device groups / Group administration commands / Device parts / Device parts handling commands / VIRTIO-ADMIN-CMD-DEV-PARTS-GET`,
@@ -7847,7 +10176,9 @@ export function decodeVirtioAdminCmdDevPartsGetData(bytes: Uint8Array, offset = 
   const f2 = b.slice(o + 9, o + 9 + 7);
   let p = o + 16;
   const f3Bytes = b.length - p;
-  const f3 = b.slice(p, p + f3Bytes);
+  if (f3Bytes % 16 !== 0) throw lengthError(VirtioAdminCmdDevPartsGetDataSchema, "hdr_list", p, `${f3Bytes} trailing bytes are not whole 16-byte elements`);
+  const f3: VirtioDevPartHdr[] = [];
+  for (let i = p, end = p + f3Bytes; i < end; i += 16) f3.push(decodeVirtioDevPartHdr(b, i, options));
   return { hdr: f0, type: f1, reserved: f2, hdr_list: f3 };
 }
 
@@ -7863,12 +10194,12 @@ export function decodeVirtioAdminCmdDevPartsGetData(bytes: Uint8Array, offset = 
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
-export function lengthOfVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetData, options?: CodecOptions, offset = 0): number {
+export function lengthOfVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetDataInput, options?: CodecOptions, offset = 0): number {
   void options;
   let n = 16;
   const hdrListValue = value.hdr_list;
-  if (!(hdrListValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdDevPartsGetDataSchema, "hdr_list", offset + 16, hdrListValue);
-  n += hdrListValue.length;
+  if (!Array.isArray(hdrListValue)) throw arrayError(VirtioAdminCmdDevPartsGetDataSchema, "hdr_list", offset + 16, hdrListValue);
+  n += hdrListValue.length * 16;
   return n;
 }
 
@@ -7889,7 +10220,7 @@ export function lengthOfVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPa
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function encodeVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+export function encodeVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetDataInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
   const n = lengthOfVirtioAdminCmdDevPartsGetData(value, options, o);
@@ -7905,7 +10236,10 @@ export function encodeVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPart
   b.set(v2, o + 9);
   let p = o + 16;
   const v3 = value.hdr_list;
-  b.set(v3, p);
+  for (let i = 0; i < v3.length; i++) {
+    const e = v3[i]!;
+    encodeVirtioDevPartHdr(e, b, p + i * 16, options);
+  }
   return n;
 }
 
@@ -7936,7 +10270,7 @@ export function readVirtioAdminCmdDevPartsGetData(view: DataView, offset = 0, op
  * @param offset - where the struct starts
  * @param options - as for encode
  */
-export function writeVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetData, view: DataView, offset = 0, options?: CodecOptions): number {
+export function writeVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetDataInput, view: DataView, offset = 0, options?: CodecOptions): number {
   return encodeVirtioAdminCmdDevPartsGetData(value, bytesOf(view), offset, options);
 }
 
@@ -7953,7 +10287,7 @@ export function writeVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevParts
  * @param options - as for decode
  */
 export function measureVirtioAdminCmdDevPartsGetData(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  return lengthOfVirtioAdminCmdDevPartsGetData(decodeVirtioAdminCmdDevPartsGetData(bytes, offset, options), options, offset);
+  return lengthOfVirtioAdminCmdDevPartsGetData(decodeVirtioAdminCmdDevPartsGetData(bytes, offset, options) as unknown as VirtioAdminCmdDevPartsGetDataInput, options, offset);
 }
 
 /**
@@ -7963,7 +10297,7 @@ export function measureVirtioAdminCmdDevPartsGetData(bytes: Uint8Array, offset =
  * `Basic Facilities of a Virtio Device / Device groups / Group administration commands / Device parts / Device parts handling commands / VIRTIO-ADMIN-CMD-DEV-PARTS-GET`,
  * admin-cmds-device-parts.tex:181.
  */
-export const VirtioAdminCmdDevPartsGetDataCodec: StructCodec<VirtioAdminCmdDevPartsGetData, VirtioAdminCmdDevPartsGetData> = {
+export const VirtioAdminCmdDevPartsGetDataCodec: StructCodec<VirtioAdminCmdDevPartsGetData, VirtioAdminCmdDevPartsGetDataInput> = {
   schema: VirtioAdminCmdDevPartsGetDataSchema,
   decode: decodeVirtioAdminCmdDevPartsGetData,
   encode: encodeVirtioAdminCmdDevPartsGetData,
@@ -8062,29 +10396,276 @@ export class VirtioAdminCmdDevPartsGetDataView {
    * Element count of `hdr_list` (whole elements in the rest of the buffer).
    */
   get hdr_listLength(): number {
-    return Math.floor((this.#view.byteLength - (this.#offset + 16)) / 1);
+    return Math.floor((this.#view.byteLength - (this.#offset + 16)) / 16);
   }
 
   /**
    * `hdr_list`: `struct virtio_dev_part_hdr [] (the rest of the buffer)` at offset 16.
    *
+   * Source: admin-cmds-device-parts.tex:185.
+   *
+   * Element `index` of `hdr_list` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  hdr_listAt(index: number): VirtioDevPartHdrView {
+    if (!Number.isInteger(index) || index < 0 || index >= this.hdr_listLength) throw new CodecError("out-of-range", { struct: VirtioAdminCmdDevPartsGetDataSchema.name, field: "hdr_list", offset: this.#offset + 16 }, `virtio_admin_cmd_dev_parts_get_data.hdr_list: index ${index} out of range`);
+    return new VirtioDevPartHdrView(this.#view, this.#offset + 16 + index * 16);
+  }
+}
+
+/**
+ * `struct virtio_dev_part`: 16 bytes at least.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ */
+export interface VirtioDevPart {
+  /**
+   * `hdr`: `struct virtio_dev_part_hdr` at offset 0 (16 bytes).
+   *
+   * Source: device-parts.tex:32.
+   */
+  hdr: VirtioDevPartHdr;
+  /**
+   * `value`: `u8 [] (the rest of the buffer)` at offset 16.
+   *
    * Decoded as a copy of the bytes (not a view into the buffer).
    *
-   * Note: element type struct virtio_dev_part_hdr has no codec: carried as raw bytes (the rest of the buffer).
+   * Source: device-parts.tex:33.
+   */
+  value: Uint8Array;
+}
+
+/**
+ * What {@link encodeVirtioDevPart} accepts: a {@link VirtioDevPart} whose count fields are optional (encode
+ * fills them in from the arrays).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ */
+export type VirtioDevPartInput = Omit<VirtioDevPart, "hdr"> & { hdr: VirtioDevPartHdrInput };
+
+/**
+ * Layout of `virtio_dev_part`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ */
+export const VirtioDevPartSchema: StructSchema = {
+  name: "virtio_dev_part",
+  size: null,
+  minSize: 16,
+  maxSize: null,
+  section: "sec:Basic Facilities of a Virtio Device / Device parts",
+  source: "device-parts.tex:31",
+  fields: [
+    { name: "hdr", key: "hdr", specType: "struct virtio_dev_part_hdr", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-parts.tex:32", struct: "virtio_dev_part_hdr" },
+    { name: "value", key: "value", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "rest" }, offset: 16, size: null, source: "device-parts.tex:33" },
+  ],
+};
+
+/**
+ * Fewest bytes an encoding of `virtio_dev_part` takes.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ */
+export const VirtioDevPartMinSize = 16;
+
+/**
+ * Decodes `virtio_dev_part` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioDevPart(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPart {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioDevPartSchema, o, 16, b.length);
+  const f0 = decodeVirtioDevPartHdr(b, o, options);
+  let p = o + 16;
+  const f1Bytes = b.length - p;
+  const f1 = b.slice(p, p + f1Bytes);
+  return { hdr: f0, value: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioDevPart} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioDevPart(value: VirtioDevPartInput, options?: CodecOptions, offset = 0): number {
+  void options;
+  let n = 16;
+  const valueValue = value.value;
+  if (!(valueValue instanceof Uint8Array)) throw bytesError(VirtioDevPartSchema, "value", offset + 16, valueValue);
+  n += valueValue.length;
+  return n;
+}
+
+/**
+ * Encodes `value` as `virtio_dev_part` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioDevPart(value: VirtioDevPartInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  const n = lengthOfVirtioDevPart(value, options, o);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioDevPartSchema, o, n, b.length);
+  const v0 = value.hdr;
+  encodeVirtioDevPartHdr(v0, b, o, options);
+  let p = o + 16;
+  const v1 = value.value;
+  b.set(v1, p);
+  return n;
+}
+
+/**
+ * {@link decodeVirtioDevPart} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioDevPart(view: DataView, offset = 0, options?: CodecOptions): VirtioDevPart {
+  return decodeVirtioDevPart(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioDevPart} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioDevPart(value: VirtioDevPartInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioDevPart(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_dev_part` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioDevPart(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  return lengthOfVirtioDevPart(decodeVirtioDevPart(bytes, offset, options) as unknown as VirtioDevPartInput, options, offset);
+}
+
+/**
+ * The uniform codec of `virtio_dev_part` (schema plus functions), for generic code.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ */
+export const VirtioDevPartCodec: StructCodec<VirtioDevPart, VirtioDevPartInput> = {
+  schema: VirtioDevPartSchema,
+  decode: decodeVirtioDevPart,
+  encode: encodeVirtioDevPart,
+  encodedLength: lengthOfVirtioDevPart,
+  decodedLength: measureVirtioDevPart,
+};
+
+/**
+ * Zero-copy view of a `virtio_dev_part` in a `DataView`: getters and setters read and write the buffer directly,
+ * without allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that
+ * object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Basic Facilities of a Virtio Device / Device parts`, device-parts.tex:31.
+ */
+export class VirtioDevPartView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioDevPartSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_dev_part` at `offset` in `bytes` (same memory).
    *
-   * Source: admin-cmds-device-parts.tex:185.
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioDevPartView {
+    return new VirtioDevPartView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `hdr`: `struct virtio_dev_part_hdr` at offset 0 (16 bytes).
+   *
+   * Source: device-parts.tex:32.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get hdr(): VirtioDevPartHdrView {
+    return new VirtioDevPartHdrView(this.#view, this.#offset);
+  }
+
+  /**
+   * Element count of `value` (whole elements in the rest of the buffer).
+   */
+  get valueLength(): number {
+    return Math.floor((this.#view.byteLength - (this.#offset + 16)) / 1);
+  }
+
+  /**
+   * `value`: `u8 [] (the rest of the buffer)` at offset 16.
+   *
+   * Decoded as a copy of the bytes (not a view into the buffer).
+   *
+   * Source: device-parts.tex:33.
    *
    * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
    */
-  get hdr_list(): Uint8Array {
-    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 16, this.hdr_listLength);
+  get value(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 16, this.valueLength);
   }
 }
 
 /**
  * `struct virtio_admin_cmd_dev_parts_get_result`: 0 bytes at least.
  *
- * Note: parts: element type struct virtio_dev_part has no codec: carried as raw bytes (the rest of the buffer).
+ * Note: parts: element type struct virtio_dev_part has no fixed size: carried as raw bytes (the rest of the
+ * buffer).
  *
  * Spec:
  * `Basic Facilities of a Virtio Device / Device groups / Group administration commands / Device parts / Device parts handling commands / VIRTIO-ADMIN-CMD-DEV-PARTS-GET`,
@@ -8096,7 +10677,7 @@ export interface VirtioAdminCmdDevPartsGetResult {
    *
    * Decoded as a copy of the bytes (not a view into the buffer).
    *
-   * Note: element type struct virtio_dev_part has no codec: carried as raw bytes (the rest of the buffer).
+   * Note: element type struct virtio_dev_part has no fixed size: carried as raw bytes (the rest of the buffer).
    *
    * Source: admin-cmds-device-parts.tex:192.
    */
@@ -8319,7 +10900,7 @@ export class VirtioAdminCmdDevPartsGetResultView {
    *
    * Decoded as a copy of the bytes (not a view into the buffer).
    *
-   * Note: element type struct virtio_dev_part has no codec: carried as raw bytes (the rest of the buffer).
+   * Note: element type struct virtio_dev_part has no fixed size: carried as raw bytes (the rest of the buffer).
    *
    * Source: admin-cmds-device-parts.tex:192.
    *
@@ -8333,7 +10914,8 @@ export class VirtioAdminCmdDevPartsGetResultView {
 /**
  * `struct virtio_admin_cmd_dev_parts_set_data`: 8 bytes at least.
  *
- * Note: parts: element type struct virtio_dev_part has no codec: carried as raw bytes (the rest of the buffer).
+ * Note: parts: element type struct virtio_dev_part has no fixed size: carried as raw bytes (the rest of the
+ * buffer).
  *
  * Spec:
  * `Basic Facilities of a Virtio Device / Device groups / Group administration commands / Device parts / Device parts handling commands / VIRTIO-ADMIN-CMD-DEV-PARTS-SET`,
@@ -8351,7 +10933,7 @@ export interface VirtioAdminCmdDevPartsSetData {
    *
    * Decoded as a copy of the bytes (not a view into the buffer).
    *
-   * Note: element type struct virtio_dev_part has no codec: carried as raw bytes (the rest of the buffer).
+   * Note: element type struct virtio_dev_part has no fixed size: carried as raw bytes (the rest of the buffer).
    *
    * Source: admin-cmds-device-parts.tex:225.
    */
@@ -8587,7 +11169,7 @@ export class VirtioAdminCmdDevPartsSetDataView {
    *
    * Decoded as a copy of the bytes (not a view into the buffer).
    *
-   * Note: element type struct virtio_dev_part has no codec: carried as raw bytes (the rest of the buffer).
+   * Note: element type struct virtio_dev_part has no fixed size: carried as raw bytes (the rest of the buffer).
    *
    * Source: admin-cmds-device-parts.tex:225.
    *
@@ -14139,11 +16721,16 @@ export class VirtioThinintAreaView {
  * property tests.
  */
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
+  "S.x": SXCodec,
+  "S": SCodec,
   "virtq_desc": VirtqDescCodec,
   "indirect_descriptor_table": IndirectDescriptorTableCodec,
   "virtq_used_elem": VirtqUsedElemCodec,
   "pvirtq_desc": PvirtqDescCodec,
   "pvirtq_indirect_descriptor_table": PvirtqIndirectDescriptorTableCodec,
+  "pvirtq_event_suppress.desc": PvirtqEventSuppressDescCodec,
+  "pvirtq_event_suppress.flags": PvirtqEventSuppressFlagsCodec,
+  "pvirtq_event_suppress": PvirtqEventSuppressCodec,
   "virtio_admin_cmd (driver-written)": VirtioAdminCmdDriverPartCodec,
   "virtio_admin_cmd (device-written)": VirtioAdminCmdDevicePartCodec,
   "virtio_admin_cmd_list": VirtioAdminCmdListCodec,
@@ -14167,7 +16754,12 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_dev_parts_cap": VirtioDevPartsCapCodec,
   "virtio_resource_obj_dev_parts": VirtioResourceObjDevPartsCodec,
   "virtio_admin_cmd_dev_parts_metadata_data": VirtioAdminCmdDevPartsMetadataDataCodec,
+  "virtio_dev_part_hdr.selector.pci_common_cfg": VirtioDevPartHdrSelectorPciCommonCfgCodec,
+  "virtio_dev_part_hdr.selector.vq_index": VirtioDevPartHdrSelectorVqIndexCodec,
+  "virtio_dev_part_hdr.selector": VirtioDevPartHdrSelectorCodec,
+  "virtio_dev_part_hdr": VirtioDevPartHdrCodec,
   "virtio_admin_cmd_dev_parts_get_data": VirtioAdminCmdDevPartsGetDataCodec,
+  "virtio_dev_part": VirtioDevPartCodec,
   "virtio_admin_cmd_dev_parts_get_result": VirtioAdminCmdDevPartsGetResultCodec,
   "virtio_admin_cmd_dev_parts_set_data": VirtioAdminCmdDevPartsSetDataCodec,
   "virtio_admin_cmd_dev_mode_set_data": VirtioAdminCmdDevModeSetDataCodec,

@@ -6428,6 +6428,532 @@ export class VirtioCryptoHashDataFlfView {
 }
 
 /**
+ * `struct virtio_crypto_hash_data_flf_stateless.sess_para`: 4 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ */
+export interface VirtioCryptoHashDataFlfStatelessSessPara {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1174.
+   */
+  algo: number;
+}
+
+/**
+ * Layout of `virtio_crypto_hash_data_flf_stateless.sess_para`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ */
+export const VirtioCryptoHashDataFlfStatelessSessParaSchema: StructSchema = {
+  name: "virtio_crypto_hash_data_flf_stateless.sess_para",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Device Types / Crypto Device / Device Operation / HASH Service Operation",
+  source: "device-types/crypto/description.tex:1172",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1174" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_hash_data_flf_stateless.sess_para` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ */
+export const VirtioCryptoHashDataFlfStatelessSessParaSize = 4;
+
+/**
+ * Decodes `virtio_crypto_hash_data_flf_stateless.sess_para` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoHashDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoHashDataFlfStatelessSessPara {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioCryptoHashDataFlfStatelessSessParaSchema, o, 4, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  return { algo: f0 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoHashDataFlfStatelessSessPara} writes for `value`. Checks the kinds and lengths
+ * of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoHashDataFlfStatelessSessPara(value: VirtioCryptoHashDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_hash_data_flf_stateless.sess_para` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoHashDataFlfStatelessSessPara(value: VirtioCryptoHashDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioCryptoHashDataFlfStatelessSessParaSchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoHashDataFlfStatelessSessParaSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  return 4;
+}
+
+/**
+ * {@link decodeVirtioCryptoHashDataFlfStatelessSessPara} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoHashDataFlfStatelessSessPara(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoHashDataFlfStatelessSessPara {
+  return decodeVirtioCryptoHashDataFlfStatelessSessPara(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoHashDataFlfStatelessSessPara} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoHashDataFlfStatelessSessPara(value: VirtioCryptoHashDataFlfStatelessSessPara, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoHashDataFlfStatelessSessPara(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_hash_data_flf_stateless.sess_para` encoded at `offset` occupies (decodes it to find
+ * out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoHashDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoHashDataFlfStatelessSessPara(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_hash_data_flf_stateless.sess_para` (schema plus functions), for generic
+ * code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ */
+export const VirtioCryptoHashDataFlfStatelessSessParaCodec: StructCodec<VirtioCryptoHashDataFlfStatelessSessPara, VirtioCryptoHashDataFlfStatelessSessPara> = {
+  schema: VirtioCryptoHashDataFlfStatelessSessParaSchema,
+  decode: decodeVirtioCryptoHashDataFlfStatelessSessPara,
+  encode: encodeVirtioCryptoHashDataFlfStatelessSessPara,
+  encodedLength: lengthOfVirtioCryptoHashDataFlfStatelessSessPara,
+  decodedLength: measureVirtioCryptoHashDataFlfStatelessSessPara,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_hash_data_flf_stateless.sess_para` in a `DataView`: getters and setters
+ * read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1172.
+ */
+export class VirtioCryptoHashDataFlfStatelessSessParaView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioCryptoHashDataFlfStatelessSessParaSchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_hash_data_flf_stateless.sess_para` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoHashDataFlfStatelessSessParaView {
+    return new VirtioCryptoHashDataFlfStatelessSessParaView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1174.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoHashDataFlfStatelessSessParaSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_hash_data_flf_stateless`: 16 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ */
+export interface VirtioCryptoHashDataFlfStateless {
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1172.
+   */
+  sess_para: VirtioCryptoHashDataFlfStatelessSessPara;
+  /**
+   * `src_data_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1178.
+   */
+  src_data_len: number;
+  /**
+   * `hash_result_len`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1180.
+   */
+  hash_result_len: number;
+  /**
+   * `reserved`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1181.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `virtio_crypto_hash_data_flf_stateless`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ */
+export const VirtioCryptoHashDataFlfStatelessSchema: StructSchema = {
+  name: "virtio_crypto_hash_data_flf_stateless",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / Crypto Device / Device Operation / HASH Service Operation",
+  source: "device-types/crypto/description.tex:1171",
+  fields: [
+    { name: "sess_para", key: "sess_para", specType: "anonymous struct", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1172", struct: "virtio_crypto_hash_data_flf_stateless.sess_para" },
+    { name: "src_data_len", key: "src_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1178" },
+    { name: "hash_result_len", key: "hash_result_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1180" },
+    { name: "reserved", key: "reserved", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/crypto/description.tex:1181" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_hash_data_flf_stateless` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ */
+export const VirtioCryptoHashDataFlfStatelessSize = 16;
+
+/**
+ * Decodes `virtio_crypto_hash_data_flf_stateless` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoHashDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoHashDataFlfStateless {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoHashDataFlfStatelessSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioCryptoHashDataFlfStatelessSessPara(b, o, options);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  const f3 = d.getUint32(o + 12, true);
+  return { sess_para: f0, src_data_len: f1, hash_result_len: f2, reserved: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoHashDataFlfStateless} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoHashDataFlfStateless(value: VirtioCryptoHashDataFlfStateless, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_hash_data_flf_stateless` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoHashDataFlfStateless(value: VirtioCryptoHashDataFlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoHashDataFlfStatelessSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sess_para;
+  encodeVirtioCryptoHashDataFlfStatelessSessPara(v0, b, o, options);
+  const v1 = value.src_data_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoHashDataFlfStatelessSchema, "src_data_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.hash_result_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoHashDataFlfStatelessSchema, "hash_result_len", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  const v3 = value.reserved;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioCryptoHashDataFlfStatelessSchema, "reserved", o + 12, v3, "le32");
+  d.setUint32(o + 12, v3, true);
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioCryptoHashDataFlfStateless} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoHashDataFlfStateless(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoHashDataFlfStateless {
+  return decodeVirtioCryptoHashDataFlfStateless(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoHashDataFlfStateless} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoHashDataFlfStateless(value: VirtioCryptoHashDataFlfStateless, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoHashDataFlfStateless(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_hash_data_flf_stateless` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoHashDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoHashDataFlfStateless(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_hash_data_flf_stateless` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ */
+export const VirtioCryptoHashDataFlfStatelessCodec: StructCodec<VirtioCryptoHashDataFlfStateless, VirtioCryptoHashDataFlfStateless> = {
+  schema: VirtioCryptoHashDataFlfStatelessSchema,
+  decode: decodeVirtioCryptoHashDataFlfStateless,
+  encode: encodeVirtioCryptoHashDataFlfStateless,
+  encodedLength: lengthOfVirtioCryptoHashDataFlfStateless,
+  decodedLength: measureVirtioCryptoHashDataFlfStateless,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_hash_data_flf_stateless` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / HASH Service Operation`,
+ * device-types/crypto/description.tex:1171.
+ */
+export class VirtioCryptoHashDataFlfStatelessView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoHashDataFlfStatelessSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_hash_data_flf_stateless` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoHashDataFlfStatelessView {
+    return new VirtioCryptoHashDataFlfStatelessView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1172.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get sess_para(): VirtioCryptoHashDataFlfStatelessSessParaView {
+    return new VirtioCryptoHashDataFlfStatelessSessParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `src_data_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1178.
+   */
+  get src_data_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `src_data_len` (checked like encode).
+   */
+  set src_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoHashDataFlfStatelessSchema, "src_data_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `hash_result_len`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1180.
+   */
+  get hash_result_len(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `hash_result_len` (checked like encode).
+   */
+  set hash_result_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoHashDataFlfStatelessSchema, "hash_result_len", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `reserved`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1181.
+   */
+  get reserved(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `reserved` (checked like encode).
+   */
+  set reserved(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoHashDataFlfStatelessSchema, "reserved", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+}
+
+/**
  * `struct virtio_crypto_mac_data_flf`: 8 bytes.
  *
  * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
@@ -6637,6 +7163,532 @@ export class VirtioCryptoMacDataFlfView {
    */
   get hdr(): VirtioCryptoHashDataFlfView {
     return new VirtioCryptoHashDataFlfView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_crypto_mac_data_flf_stateless.sess_para`: 8 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ */
+export interface VirtioCryptoMacDataFlfStatelessSessPara {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1265.
+   */
+  algo: number;
+  /**
+   * `auth_key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1267.
+   */
+  auth_key_len: number;
+}
+
+/**
+ * Layout of `virtio_crypto_mac_data_flf_stateless.sess_para`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ */
+export const VirtioCryptoMacDataFlfStatelessSessParaSchema: StructSchema = {
+  name: "virtio_crypto_mac_data_flf_stateless.sess_para",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Device Types / Crypto Device / Device Operation / MAC Service Operation",
+  source: "device-types/crypto/description.tex:1263",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1265" },
+    { name: "auth_key_len", key: "auth_key_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1267" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_mac_data_flf_stateless.sess_para` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ */
+export const VirtioCryptoMacDataFlfStatelessSessParaSize = 8;
+
+/**
+ * Decodes `virtio_crypto_mac_data_flf_stateless.sess_para` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoMacDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoMacDataFlfStatelessSessPara {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoMacDataFlfStatelessSessParaSchema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  return { algo: f0, auth_key_len: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoMacDataFlfStatelessSessPara} writes for `value`. Checks the kinds and lengths
+ * of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoMacDataFlfStatelessSessPara(value: VirtioCryptoMacDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_mac_data_flf_stateless.sess_para` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoMacDataFlfStatelessSessPara(value: VirtioCryptoMacDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoMacDataFlfStatelessSessParaSchema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoMacDataFlfStatelessSessParaSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.auth_key_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoMacDataFlfStatelessSessParaSchema, "auth_key_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioCryptoMacDataFlfStatelessSessPara} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoMacDataFlfStatelessSessPara(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoMacDataFlfStatelessSessPara {
+  return decodeVirtioCryptoMacDataFlfStatelessSessPara(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoMacDataFlfStatelessSessPara} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoMacDataFlfStatelessSessPara(value: VirtioCryptoMacDataFlfStatelessSessPara, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoMacDataFlfStatelessSessPara(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_mac_data_flf_stateless.sess_para` encoded at `offset` occupies (decodes it to find
+ * out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoMacDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoMacDataFlfStatelessSessPara(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_mac_data_flf_stateless.sess_para` (schema plus functions), for generic
+ * code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ */
+export const VirtioCryptoMacDataFlfStatelessSessParaCodec: StructCodec<VirtioCryptoMacDataFlfStatelessSessPara, VirtioCryptoMacDataFlfStatelessSessPara> = {
+  schema: VirtioCryptoMacDataFlfStatelessSessParaSchema,
+  decode: decodeVirtioCryptoMacDataFlfStatelessSessPara,
+  encode: encodeVirtioCryptoMacDataFlfStatelessSessPara,
+  encodedLength: lengthOfVirtioCryptoMacDataFlfStatelessSessPara,
+  decodedLength: measureVirtioCryptoMacDataFlfStatelessSessPara,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_mac_data_flf_stateless.sess_para` in a `DataView`: getters and setters read
+ * and write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or
+ * a nested view allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1263.
+ */
+export class VirtioCryptoMacDataFlfStatelessSessParaView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoMacDataFlfStatelessSessParaSchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_mac_data_flf_stateless.sess_para` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoMacDataFlfStatelessSessParaView {
+    return new VirtioCryptoMacDataFlfStatelessSessParaView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1265.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoMacDataFlfStatelessSessParaSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `auth_key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1267.
+   */
+  get auth_key_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `auth_key_len` (checked like encode).
+   */
+  set auth_key_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoMacDataFlfStatelessSessParaSchema, "auth_key_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_mac_data_flf_stateless`: 16 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ */
+export interface VirtioCryptoMacDataFlfStateless {
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (8 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1263.
+   */
+  sess_para: VirtioCryptoMacDataFlfStatelessSessPara;
+  /**
+   * `src_data_len`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1271.
+   */
+  src_data_len: number;
+  /**
+   * `hash_result_len`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1273.
+   */
+  hash_result_len: number;
+}
+
+/**
+ * Layout of `virtio_crypto_mac_data_flf_stateless`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ */
+export const VirtioCryptoMacDataFlfStatelessSchema: StructSchema = {
+  name: "virtio_crypto_mac_data_flf_stateless",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / Crypto Device / Device Operation / MAC Service Operation",
+  source: "device-types/crypto/description.tex:1262",
+  fields: [
+    { name: "sess_para", key: "sess_para", specType: "anonymous struct", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/crypto/description.tex:1263", struct: "virtio_crypto_mac_data_flf_stateless.sess_para" },
+    { name: "src_data_len", key: "src_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1271" },
+    { name: "hash_result_len", key: "hash_result_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/crypto/description.tex:1273" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_mac_data_flf_stateless` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ */
+export const VirtioCryptoMacDataFlfStatelessSize = 16;
+
+/**
+ * Decodes `virtio_crypto_mac_data_flf_stateless` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoMacDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoMacDataFlfStateless {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoMacDataFlfStatelessSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioCryptoMacDataFlfStatelessSessPara(b, o, options);
+  const f1 = d.getUint32(o + 8, true);
+  const f2 = d.getUint32(o + 12, true);
+  return { sess_para: f0, src_data_len: f1, hash_result_len: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoMacDataFlfStateless} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoMacDataFlfStateless(value: VirtioCryptoMacDataFlfStateless, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_mac_data_flf_stateless` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoMacDataFlfStateless(value: VirtioCryptoMacDataFlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoMacDataFlfStatelessSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sess_para;
+  encodeVirtioCryptoMacDataFlfStatelessSessPara(v0, b, o, options);
+  const v1 = value.src_data_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoMacDataFlfStatelessSchema, "src_data_len", o + 8, v1, "le32");
+  d.setUint32(o + 8, v1, true);
+  const v2 = value.hash_result_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoMacDataFlfStatelessSchema, "hash_result_len", o + 12, v2, "le32");
+  d.setUint32(o + 12, v2, true);
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioCryptoMacDataFlfStateless} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoMacDataFlfStateless(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoMacDataFlfStateless {
+  return decodeVirtioCryptoMacDataFlfStateless(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoMacDataFlfStateless} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoMacDataFlfStateless(value: VirtioCryptoMacDataFlfStateless, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoMacDataFlfStateless(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_mac_data_flf_stateless` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoMacDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoMacDataFlfStateless(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_mac_data_flf_stateless` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ */
+export const VirtioCryptoMacDataFlfStatelessCodec: StructCodec<VirtioCryptoMacDataFlfStateless, VirtioCryptoMacDataFlfStateless> = {
+  schema: VirtioCryptoMacDataFlfStatelessSchema,
+  decode: decodeVirtioCryptoMacDataFlfStateless,
+  encode: encodeVirtioCryptoMacDataFlfStateless,
+  encodedLength: lengthOfVirtioCryptoMacDataFlfStateless,
+  decodedLength: measureVirtioCryptoMacDataFlfStateless,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_mac_data_flf_stateless` in a `DataView`: getters and setters read and write
+ * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
+ * view allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / MAC Service Operation`,
+ * device-types/crypto/description.tex:1262.
+ */
+export class VirtioCryptoMacDataFlfStatelessView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoMacDataFlfStatelessSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_mac_data_flf_stateless` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoMacDataFlfStatelessView {
+    return new VirtioCryptoMacDataFlfStatelessView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (8 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1263.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get sess_para(): VirtioCryptoMacDataFlfStatelessSessParaView {
+    return new VirtioCryptoMacDataFlfStatelessSessParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `src_data_len`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1271.
+   */
+  get src_data_len(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `src_data_len` (checked like encode).
+   */
+  set src_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoMacDataFlfStatelessSchema, "src_data_len", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `hash_result_len`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1273.
+   */
+  get hash_result_len(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `hash_result_len` (checked like encode).
+   */
+  set hash_result_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoMacDataFlfStatelessSchema, "hash_result_len", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
   }
 }
 
@@ -7944,6 +8996,1953 @@ export class VirtioCryptoSymDataVlfView {
 }
 
 /**
+ * `struct virtio_crypto_cipher_data_flf_stateless.sess_para`: 12 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ */
+export interface VirtioCryptoCipherDataFlfStatelessSessPara {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1464.
+   */
+  algo: number;
+  /**
+   * `key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1466.
+   */
+  key_len: number;
+  /**
+   * `op`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1469.
+   */
+  op: number;
+}
+
+/**
+ * Layout of `virtio_crypto_cipher_data_flf_stateless.sess_para`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ */
+export const VirtioCryptoCipherDataFlfStatelessSessParaSchema: StructSchema = {
+  name: "virtio_crypto_cipher_data_flf_stateless.sess_para",
+  size: 12,
+  minSize: 12,
+  maxSize: 12,
+  section: "sec:Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation",
+  source: "device-types/crypto/description.tex:1462",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1464" },
+    { name: "key_len", key: "key_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1466" },
+    { name: "op", key: "op", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1469" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_cipher_data_flf_stateless.sess_para` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ */
+export const VirtioCryptoCipherDataFlfStatelessSessParaSize = 12;
+
+/**
+ * Decodes `virtio_crypto_cipher_data_flf_stateless.sess_para` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoCipherDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoCipherDataFlfStatelessSessPara {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, o, 12, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  return { algo: f0, key_len: f1, op: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoCipherDataFlfStatelessSessPara} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoCipherDataFlfStatelessSessPara(value: VirtioCryptoCipherDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 12;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_cipher_data_flf_stateless.sess_para` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoCipherDataFlfStatelessSessPara(value: VirtioCryptoCipherDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, o, 12, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.key_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, "key_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.op;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, "op", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  return 12;
+}
+
+/**
+ * {@link decodeVirtioCryptoCipherDataFlfStatelessSessPara} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoCipherDataFlfStatelessSessPara(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoCipherDataFlfStatelessSessPara {
+  return decodeVirtioCryptoCipherDataFlfStatelessSessPara(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoCipherDataFlfStatelessSessPara} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoCipherDataFlfStatelessSessPara(value: VirtioCryptoCipherDataFlfStatelessSessPara, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoCipherDataFlfStatelessSessPara(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_cipher_data_flf_stateless.sess_para` encoded at `offset` occupies (decodes it to find
+ * out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoCipherDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoCipherDataFlfStatelessSessPara(bytes, offset, options);
+  return 12;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_cipher_data_flf_stateless.sess_para` (schema plus functions), for generic
+ * code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ */
+export const VirtioCryptoCipherDataFlfStatelessSessParaCodec: StructCodec<VirtioCryptoCipherDataFlfStatelessSessPara, VirtioCryptoCipherDataFlfStatelessSessPara> = {
+  schema: VirtioCryptoCipherDataFlfStatelessSessParaSchema,
+  decode: decodeVirtioCryptoCipherDataFlfStatelessSessPara,
+  encode: encodeVirtioCryptoCipherDataFlfStatelessSessPara,
+  encodedLength: lengthOfVirtioCryptoCipherDataFlfStatelessSessPara,
+  decodedLength: measureVirtioCryptoCipherDataFlfStatelessSessPara,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_cipher_data_flf_stateless.sess_para` in a `DataView`: getters and setters
+ * read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1462.
+ */
+export class VirtioCryptoCipherDataFlfStatelessSessParaView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_cipher_data_flf_stateless.sess_para` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoCipherDataFlfStatelessSessParaView {
+    return new VirtioCryptoCipherDataFlfStatelessSessParaView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1464.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1466.
+   */
+  get key_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `key_len` (checked like encode).
+   */
+  set key_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, "key_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `op`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1469.
+   */
+  get op(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `op` (checked like encode).
+   */
+  set op(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, "op", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_cipher_data_flf_stateless`: 24 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ */
+export interface VirtioCryptoCipherDataFlfStateless {
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1462.
+   */
+  sess_para: VirtioCryptoCipherDataFlfStatelessSessPara;
+  /**
+   * `iv_len`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1475.
+   */
+  iv_len: number;
+  /**
+   * `src_data_len`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1477.
+   */
+  src_data_len: number;
+  /**
+   * `dst_data_len`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1479.
+   */
+  dst_data_len: number;
+}
+
+/**
+ * Layout of `virtio_crypto_cipher_data_flf_stateless`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ */
+export const VirtioCryptoCipherDataFlfStatelessSchema: StructSchema = {
+  name: "virtio_crypto_cipher_data_flf_stateless",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "sec:Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation",
+  source: "device-types/crypto/description.tex:1461",
+  fields: [
+    { name: "sess_para", key: "sess_para", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/crypto/description.tex:1462", struct: "virtio_crypto_cipher_data_flf_stateless.sess_para" },
+    { name: "iv_len", key: "iv_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/crypto/description.tex:1475" },
+    { name: "src_data_len", key: "src_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/crypto/description.tex:1477" },
+    { name: "dst_data_len", key: "dst_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/crypto/description.tex:1479" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_cipher_data_flf_stateless` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ */
+export const VirtioCryptoCipherDataFlfStatelessSize = 24;
+
+/**
+ * Decodes `virtio_crypto_cipher_data_flf_stateless` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoCipherDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoCipherDataFlfStateless {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoCipherDataFlfStatelessSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioCryptoCipherDataFlfStatelessSessPara(b, o, options);
+  const f1 = d.getUint32(o + 12, true);
+  const f2 = d.getUint32(o + 16, true);
+  const f3 = d.getUint32(o + 20, true);
+  return { sess_para: f0, iv_len: f1, src_data_len: f2, dst_data_len: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoCipherDataFlfStateless} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoCipherDataFlfStateless(value: VirtioCryptoCipherDataFlfStateless, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_cipher_data_flf_stateless` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoCipherDataFlfStateless(value: VirtioCryptoCipherDataFlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoCipherDataFlfStatelessSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sess_para;
+  encodeVirtioCryptoCipherDataFlfStatelessSessPara(v0, b, o, options);
+  const v1 = value.iv_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoCipherDataFlfStatelessSchema, "iv_len", o + 12, v1, "le32");
+  d.setUint32(o + 12, v1, true);
+  const v2 = value.src_data_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoCipherDataFlfStatelessSchema, "src_data_len", o + 16, v2, "le32");
+  d.setUint32(o + 16, v2, true);
+  const v3 = value.dst_data_len;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioCryptoCipherDataFlfStatelessSchema, "dst_data_len", o + 20, v3, "le32");
+  d.setUint32(o + 20, v3, true);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioCryptoCipherDataFlfStateless} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoCipherDataFlfStateless(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoCipherDataFlfStateless {
+  return decodeVirtioCryptoCipherDataFlfStateless(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoCipherDataFlfStateless} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoCipherDataFlfStateless(value: VirtioCryptoCipherDataFlfStateless, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoCipherDataFlfStateless(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_cipher_data_flf_stateless` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoCipherDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoCipherDataFlfStateless(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_cipher_data_flf_stateless` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ */
+export const VirtioCryptoCipherDataFlfStatelessCodec: StructCodec<VirtioCryptoCipherDataFlfStateless, VirtioCryptoCipherDataFlfStateless> = {
+  schema: VirtioCryptoCipherDataFlfStatelessSchema,
+  decode: decodeVirtioCryptoCipherDataFlfStateless,
+  encode: encodeVirtioCryptoCipherDataFlfStateless,
+  encodedLength: lengthOfVirtioCryptoCipherDataFlfStateless,
+  decodedLength: measureVirtioCryptoCipherDataFlfStateless,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_cipher_data_flf_stateless` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1461.
+ */
+export class VirtioCryptoCipherDataFlfStatelessView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioCryptoCipherDataFlfStatelessSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_cipher_data_flf_stateless` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoCipherDataFlfStatelessView {
+    return new VirtioCryptoCipherDataFlfStatelessView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1462.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get sess_para(): VirtioCryptoCipherDataFlfStatelessSessParaView {
+    return new VirtioCryptoCipherDataFlfStatelessSessParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `iv_len`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1475.
+   */
+  get iv_len(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `iv_len` (checked like encode).
+   */
+  set iv_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoCipherDataFlfStatelessSchema, "iv_len", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `src_data_len`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1477.
+   */
+  get src_data_len(): number {
+    return this.#view.getUint32(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `src_data_len` (checked like encode).
+   */
+  set src_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoCipherDataFlfStatelessSchema, "src_data_len", this.#offset + 16, v, "le32");
+    this.#view.setUint32(this.#offset + 16, v, true);
+  }
+
+  /**
+   * `dst_data_len`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1479.
+   */
+  get dst_data_len(): number {
+    return this.#view.getUint32(this.#offset + 20, true);
+  }
+
+  /**
+   * Sets `dst_data_len` (checked like encode).
+   */
+  set dst_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoCipherDataFlfStatelessSchema, "dst_data_len", this.#offset + 20, v, "le32");
+    this.#view.setUint32(this.#offset + 20, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher`: 12 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ */
+export interface VirtioCryptoAlgChainDataFlfStatelessSessParaCipher {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1511.
+   */
+  algo: number;
+  /**
+   * `key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1513.
+   */
+  key_len: number;
+  /**
+   * `op`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1515.
+   */
+  op: number;
+}
+
+/**
+ * Layout of `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher`: offsets, sizes and spec sources of
+ * its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema: StructSchema = {
+  name: "virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher",
+  size: 12,
+  minSize: 12,
+  maxSize: 12,
+  section: "sec:Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation",
+  source: "device-types/crypto/description.tex:1509",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1511" },
+    { name: "key_len", key: "key_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1513" },
+    { name: "op", key: "op", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1515" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSize = 12;
+
+/**
+ * Decodes `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaCipher {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, o, 12, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  return { algo: f0, key_len: f1, op: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher} writes for `value`. Checks the kinds
+ * and lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value: VirtioCryptoAlgChainDataFlfStatelessSessParaCipher, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 12;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` into `bytes` at `offset`;
+ * returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value: VirtioCryptoAlgChainDataFlfStatelessSessParaCipher, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, o, 12, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.key_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, "key_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.op;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, "op", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  return 12;
+}
+
+/**
+ * {@link decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaCipher {
+  return decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value: VirtioCryptoAlgChainDataFlfStatelessSessParaCipher, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` encoded at `offset` occupies (decodes
+ * it to find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(bytes, offset, options);
+  return 12;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` (schema plus functions),
+ * for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaCipherCodec: StructCodec<VirtioCryptoAlgChainDataFlfStatelessSessParaCipher, VirtioCryptoAlgChainDataFlfStatelessSessParaCipher> = {
+  schema: VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema,
+  decode: decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher,
+  encode: encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher,
+  encodedLength: lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaCipher,
+  decodedLength: measureVirtioCryptoAlgChainDataFlfStatelessSessParaCipher,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` in a `DataView`: getters and
+ * setters read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1509.
+ */
+export class VirtioCryptoAlgChainDataFlfStatelessSessParaCipherView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher` at `offset` in `bytes` (same
+   * memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaCipherView {
+    return new VirtioCryptoAlgChainDataFlfStatelessSessParaCipherView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1511.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1513.
+   */
+  get key_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `key_len` (checked like encode).
+   */
+  set key_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, "key_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `op`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1515.
+   */
+  get op(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `op` (checked like encode).
+   */
+  set op(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, "op", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash`: 12 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ */
+export interface VirtioCryptoAlgChainDataFlfStatelessSessParaHash {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1520.
+   */
+  algo: number;
+  /**
+   * `auth_key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1522.
+   */
+  auth_key_len: number;
+  /**
+   * `hash_mode`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1524.
+   */
+  hash_mode: number;
+}
+
+/**
+ * Layout of `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash`: offsets, sizes and spec sources of its
+ * fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema: StructSchema = {
+  name: "virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash",
+  size: 12,
+  minSize: 12,
+  maxSize: 12,
+  section: "sec:Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation",
+  source: "device-types/crypto/description.tex:1518",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1520" },
+    { name: "auth_key_len", key: "auth_key_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1522" },
+    { name: "hash_mode", key: "hash_mode", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1524" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaHashSize = 12;
+
+/**
+ * Decodes `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaHash {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, o, 12, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  return { algo: f0, auth_key_len: f1, hash_mode: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value: VirtioCryptoAlgChainDataFlfStatelessSessParaHash, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 12;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` into `bytes` at `offset`;
+ * returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value: VirtioCryptoAlgChainDataFlfStatelessSessParaHash, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, o, 12, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.auth_key_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, "auth_key_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.hash_mode;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, "hash_mode", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  return 12;
+}
+
+/**
+ * {@link decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAlgChainDataFlfStatelessSessParaHash(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaHash {
+  return decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value: VirtioCryptoAlgChainDataFlfStatelessSessParaHash, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` encoded at `offset` occupies (decodes it
+ * to find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAlgChainDataFlfStatelessSessParaHash(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(bytes, offset, options);
+  return 12;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` (schema plus functions), for
+ * generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaHashCodec: StructCodec<VirtioCryptoAlgChainDataFlfStatelessSessParaHash, VirtioCryptoAlgChainDataFlfStatelessSessParaHash> = {
+  schema: VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema,
+  decode: decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash,
+  encode: encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash,
+  encodedLength: lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaHash,
+  decodedLength: measureVirtioCryptoAlgChainDataFlfStatelessSessParaHash,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` in a `DataView`: getters and
+ * setters read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1518.
+ */
+export class VirtioCryptoAlgChainDataFlfStatelessSessParaHashView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash` at `offset` in `bytes` (same
+   * memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaHashView {
+    return new VirtioCryptoAlgChainDataFlfStatelessSessParaHashView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1520.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `auth_key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1522.
+   */
+  get auth_key_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `auth_key_len` (checked like encode).
+   */
+  set auth_key_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, "auth_key_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `hash_mode`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1524.
+   */
+  get hash_mode(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `hash_mode` (checked like encode).
+   */
+  set hash_mode(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, "hash_mode", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_alg_chain_data_flf_stateless.sess_para`: 32 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ */
+export interface VirtioCryptoAlgChainDataFlfStatelessSessPara {
+  /**
+   * `alg_chain_order`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1505.
+   */
+  alg_chain_order: number;
+  /**
+   * `aad_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1507.
+   */
+  aad_len: number;
+  /**
+   * `cipher`: `anonymous struct` at offset 8 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1509.
+   */
+  cipher: VirtioCryptoAlgChainDataFlfStatelessSessParaCipher;
+  /**
+   * `hash`: `anonymous struct` at offset 20 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1518.
+   */
+  hash: VirtioCryptoAlgChainDataFlfStatelessSessParaHash;
+}
+
+/**
+ * Layout of `virtio_crypto_alg_chain_data_flf_stateless.sess_para`: offsets, sizes and spec sources of its
+ * fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaSchema: StructSchema = {
+  name: "virtio_crypto_alg_chain_data_flf_stateless.sess_para",
+  size: 32,
+  minSize: 32,
+  maxSize: 32,
+  section: "sec:Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation",
+  source: "device-types/crypto/description.tex:1503",
+  fields: [
+    { name: "alg_chain_order", key: "alg_chain_order", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1505" },
+    { name: "aad_len", key: "aad_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1507" },
+    { name: "cipher", key: "cipher", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 8, size: 12, source: "device-types/crypto/description.tex:1509", struct: "virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher" },
+    { name: "hash", key: "hash", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 20, size: 12, source: "device-types/crypto/description.tex:1518", struct: "virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_alg_chain_data_flf_stateless.sess_para` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaSize = 32;
+
+/**
+ * Decodes `virtio_crypto_alg_chain_data_flf_stateless.sess_para` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAlgChainDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessPara {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, o, 32, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(b, o + 8, options);
+  const f3 = decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(b, o + 20, options);
+  return { alg_chain_order: f0, aad_len: f1, cipher: f2, hash: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAlgChainDataFlfStatelessSessPara} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessPara(value: VirtioCryptoAlgChainDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 32;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_alg_chain_data_flf_stateless.sess_para` into `bytes` at `offset`; returns
+ * the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAlgChainDataFlfStatelessSessPara(value: VirtioCryptoAlgChainDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, o, 32, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.alg_chain_order;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, "alg_chain_order", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.aad_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, "aad_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.cipher;
+  encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(v2, b, o + 8, options);
+  const v3 = value.hash;
+  encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(v3, b, o + 20, options);
+  return 32;
+}
+
+/**
+ * {@link decodeVirtioCryptoAlgChainDataFlfStatelessSessPara} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAlgChainDataFlfStatelessSessPara(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessPara {
+  return decodeVirtioCryptoAlgChainDataFlfStatelessSessPara(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAlgChainDataFlfStatelessSessPara} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAlgChainDataFlfStatelessSessPara(value: VirtioCryptoAlgChainDataFlfStatelessSessPara, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAlgChainDataFlfStatelessSessPara(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_alg_chain_data_flf_stateless.sess_para` encoded at `offset` occupies (decodes it to
+ * find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAlgChainDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAlgChainDataFlfStatelessSessPara(bytes, offset, options);
+  return 32;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_alg_chain_data_flf_stateless.sess_para` (schema plus functions), for
+ * generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSessParaCodec: StructCodec<VirtioCryptoAlgChainDataFlfStatelessSessPara, VirtioCryptoAlgChainDataFlfStatelessSessPara> = {
+  schema: VirtioCryptoAlgChainDataFlfStatelessSessParaSchema,
+  decode: decodeVirtioCryptoAlgChainDataFlfStatelessSessPara,
+  encode: encodeVirtioCryptoAlgChainDataFlfStatelessSessPara,
+  encodedLength: lengthOfVirtioCryptoAlgChainDataFlfStatelessSessPara,
+  decodedLength: measureVirtioCryptoAlgChainDataFlfStatelessSessPara,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_alg_chain_data_flf_stateless.sess_para` in a `DataView`: getters and
+ * setters read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 32 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1503.
+ */
+export class VirtioCryptoAlgChainDataFlfStatelessSessParaView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, offset, 32, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_alg_chain_data_flf_stateless.sess_para` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessSessParaView {
+    return new VirtioCryptoAlgChainDataFlfStatelessSessParaView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `alg_chain_order`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1505.
+   */
+  get alg_chain_order(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `alg_chain_order` (checked like encode).
+   */
+  set alg_chain_order(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, "alg_chain_order", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `aad_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1507.
+   */
+  get aad_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `aad_len` (checked like encode).
+   */
+  set aad_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, "aad_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `cipher`: `anonymous struct` at offset 8 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1509.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get cipher(): VirtioCryptoAlgChainDataFlfStatelessSessParaCipherView {
+    return new VirtioCryptoAlgChainDataFlfStatelessSessParaCipherView(this.#view, this.#offset + 8);
+  }
+
+  /**
+   * `hash`: `anonymous struct` at offset 20 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1518.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get hash(): VirtioCryptoAlgChainDataFlfStatelessSessParaHashView {
+    return new VirtioCryptoAlgChainDataFlfStatelessSessParaHashView(this.#view, this.#offset + 20);
+  }
+}
+
+/**
+ * `struct virtio_crypto_alg_chain_data_flf_stateless`: 72 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ */
+export interface VirtioCryptoAlgChainDataFlfStateless {
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (32 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1503.
+   */
+  sess_para: VirtioCryptoAlgChainDataFlfStatelessSessPara;
+  /**
+   * `iv_len`: `le32` at offset 32 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1528.
+   */
+  iv_len: number;
+  /**
+   * `src_data_len`: `le32` at offset 36 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1530.
+   */
+  src_data_len: number;
+  /**
+   * `dst_data_len`: `le32` at offset 40 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1532.
+   */
+  dst_data_len: number;
+  /**
+   * `cipher_start_src_offset`: `le32` at offset 44 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1534.
+   */
+  cipher_start_src_offset: number;
+  /**
+   * `len_to_cipher`: `le32` at offset 48 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1536.
+   */
+  len_to_cipher: number;
+  /**
+   * `hash_start_src_offset`: `le32` at offset 52 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1538.
+   */
+  hash_start_src_offset: number;
+  /**
+   * `len_to_hash`: `le32` at offset 56 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1540.
+   */
+  len_to_hash: number;
+  /**
+   * `aad_len`: `le32` at offset 60 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1542.
+   */
+  aad_len: number;
+  /**
+   * `hash_result_len`: `le32` at offset 64 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1544.
+   */
+  hash_result_len: number;
+  /**
+   * `reserved`: `le32` at offset 68 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1545.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `virtio_crypto_alg_chain_data_flf_stateless`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSchema: StructSchema = {
+  name: "virtio_crypto_alg_chain_data_flf_stateless",
+  size: 72,
+  minSize: 72,
+  maxSize: 72,
+  section: "sec:Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation",
+  source: "device-types/crypto/description.tex:1502",
+  fields: [
+    { name: "sess_para", key: "sess_para", specType: "anonymous struct", wire: "struct", elementSize: 32, array: { kind: "scalar" }, offset: 0, size: 32, source: "device-types/crypto/description.tex:1503", struct: "virtio_crypto_alg_chain_data_flf_stateless.sess_para" },
+    { name: "iv_len", key: "iv_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 32, size: 4, source: "device-types/crypto/description.tex:1528" },
+    { name: "src_data_len", key: "src_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 36, size: 4, source: "device-types/crypto/description.tex:1530" },
+    { name: "dst_data_len", key: "dst_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 40, size: 4, source: "device-types/crypto/description.tex:1532" },
+    { name: "cipher_start_src_offset", key: "cipher_start_src_offset", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 44, size: 4, source: "device-types/crypto/description.tex:1534" },
+    { name: "len_to_cipher", key: "len_to_cipher", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 48, size: 4, source: "device-types/crypto/description.tex:1536" },
+    { name: "hash_start_src_offset", key: "hash_start_src_offset", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 52, size: 4, source: "device-types/crypto/description.tex:1538" },
+    { name: "len_to_hash", key: "len_to_hash", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 56, size: 4, source: "device-types/crypto/description.tex:1540" },
+    { name: "aad_len", key: "aad_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 60, size: 4, source: "device-types/crypto/description.tex:1542" },
+    { name: "hash_result_len", key: "hash_result_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 64, size: 4, source: "device-types/crypto/description.tex:1544" },
+    { name: "reserved", key: "reserved", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 68, size: 4, source: "device-types/crypto/description.tex:1545" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_alg_chain_data_flf_stateless` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessSize = 72;
+
+/**
+ * Decodes `virtio_crypto_alg_chain_data_flf_stateless` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAlgChainDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStateless {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 72)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSchema, o, 72, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioCryptoAlgChainDataFlfStatelessSessPara(b, o, options);
+  const f1 = d.getUint32(o + 32, true);
+  const f2 = d.getUint32(o + 36, true);
+  const f3 = d.getUint32(o + 40, true);
+  const f4 = d.getUint32(o + 44, true);
+  const f5 = d.getUint32(o + 48, true);
+  const f6 = d.getUint32(o + 52, true);
+  const f7 = d.getUint32(o + 56, true);
+  const f8 = d.getUint32(o + 60, true);
+  const f9 = d.getUint32(o + 64, true);
+  const f10 = d.getUint32(o + 68, true);
+  return { sess_para: f0, iv_len: f1, src_data_len: f2, dst_data_len: f3, cipher_start_src_offset: f4, len_to_cipher: f5, hash_start_src_offset: f6, len_to_hash: f7, aad_len: f8, hash_result_len: f9, reserved: f10 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAlgChainDataFlfStateless} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAlgChainDataFlfStateless(value: VirtioCryptoAlgChainDataFlfStateless, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 72;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_alg_chain_data_flf_stateless` into `bytes` at `offset`; returns the number
+ * of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAlgChainDataFlfStateless(value: VirtioCryptoAlgChainDataFlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 72)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSchema, o, 72, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sess_para;
+  encodeVirtioCryptoAlgChainDataFlfStatelessSessPara(v0, b, o, options);
+  const v1 = value.iv_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "iv_len", o + 32, v1, "le32");
+  d.setUint32(o + 32, v1, true);
+  const v2 = value.src_data_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "src_data_len", o + 36, v2, "le32");
+  d.setUint32(o + 36, v2, true);
+  const v3 = value.dst_data_len;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "dst_data_len", o + 40, v3, "le32");
+  d.setUint32(o + 40, v3, true);
+  const v4 = value.cipher_start_src_offset;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "cipher_start_src_offset", o + 44, v4, "le32");
+  d.setUint32(o + 44, v4, true);
+  const v5 = value.len_to_cipher;
+  if (v5 >>> 0 !== v5) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "len_to_cipher", o + 48, v5, "le32");
+  d.setUint32(o + 48, v5, true);
+  const v6 = value.hash_start_src_offset;
+  if (v6 >>> 0 !== v6) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "hash_start_src_offset", o + 52, v6, "le32");
+  d.setUint32(o + 52, v6, true);
+  const v7 = value.len_to_hash;
+  if (v7 >>> 0 !== v7) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "len_to_hash", o + 56, v7, "le32");
+  d.setUint32(o + 56, v7, true);
+  const v8 = value.aad_len;
+  if (v8 >>> 0 !== v8) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "aad_len", o + 60, v8, "le32");
+  d.setUint32(o + 60, v8, true);
+  const v9 = value.hash_result_len;
+  if (v9 >>> 0 !== v9) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "hash_result_len", o + 64, v9, "le32");
+  d.setUint32(o + 64, v9, true);
+  const v10 = value.reserved;
+  if (v10 >>> 0 !== v10) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "reserved", o + 68, v10, "le32");
+  d.setUint32(o + 68, v10, true);
+  return 72;
+}
+
+/**
+ * {@link decodeVirtioCryptoAlgChainDataFlfStateless} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAlgChainDataFlfStateless(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStateless {
+  return decodeVirtioCryptoAlgChainDataFlfStateless(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAlgChainDataFlfStateless} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAlgChainDataFlfStateless(value: VirtioCryptoAlgChainDataFlfStateless, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAlgChainDataFlfStateless(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_alg_chain_data_flf_stateless` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAlgChainDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAlgChainDataFlfStateless(bytes, offset, options);
+  return 72;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_alg_chain_data_flf_stateless` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ */
+export const VirtioCryptoAlgChainDataFlfStatelessCodec: StructCodec<VirtioCryptoAlgChainDataFlfStateless, VirtioCryptoAlgChainDataFlfStateless> = {
+  schema: VirtioCryptoAlgChainDataFlfStatelessSchema,
+  decode: decodeVirtioCryptoAlgChainDataFlfStateless,
+  encode: encodeVirtioCryptoAlgChainDataFlfStateless,
+  encodedLength: lengthOfVirtioCryptoAlgChainDataFlfStateless,
+  decodedLength: measureVirtioCryptoAlgChainDataFlfStateless,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_alg_chain_data_flf_stateless` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 72 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
+ * device-types/crypto/description.tex:1502.
+ */
+export class VirtioCryptoAlgChainDataFlfStatelessView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 72)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSchema, offset, 72, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_alg_chain_data_flf_stateless` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAlgChainDataFlfStatelessView {
+    return new VirtioCryptoAlgChainDataFlfStatelessView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (32 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1503.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get sess_para(): VirtioCryptoAlgChainDataFlfStatelessSessParaView {
+    return new VirtioCryptoAlgChainDataFlfStatelessSessParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `iv_len`: `le32` at offset 32 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1528.
+   */
+  get iv_len(): number {
+    return this.#view.getUint32(this.#offset + 32, true);
+  }
+
+  /**
+   * Sets `iv_len` (checked like encode).
+   */
+  set iv_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "iv_len", this.#offset + 32, v, "le32");
+    this.#view.setUint32(this.#offset + 32, v, true);
+  }
+
+  /**
+   * `src_data_len`: `le32` at offset 36 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1530.
+   */
+  get src_data_len(): number {
+    return this.#view.getUint32(this.#offset + 36, true);
+  }
+
+  /**
+   * Sets `src_data_len` (checked like encode).
+   */
+  set src_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "src_data_len", this.#offset + 36, v, "le32");
+    this.#view.setUint32(this.#offset + 36, v, true);
+  }
+
+  /**
+   * `dst_data_len`: `le32` at offset 40 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1532.
+   */
+  get dst_data_len(): number {
+    return this.#view.getUint32(this.#offset + 40, true);
+  }
+
+  /**
+   * Sets `dst_data_len` (checked like encode).
+   */
+  set dst_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "dst_data_len", this.#offset + 40, v, "le32");
+    this.#view.setUint32(this.#offset + 40, v, true);
+  }
+
+  /**
+   * `cipher_start_src_offset`: `le32` at offset 44 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1534.
+   */
+  get cipher_start_src_offset(): number {
+    return this.#view.getUint32(this.#offset + 44, true);
+  }
+
+  /**
+   * Sets `cipher_start_src_offset` (checked like encode).
+   */
+  set cipher_start_src_offset(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "cipher_start_src_offset", this.#offset + 44, v, "le32");
+    this.#view.setUint32(this.#offset + 44, v, true);
+  }
+
+  /**
+   * `len_to_cipher`: `le32` at offset 48 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1536.
+   */
+  get len_to_cipher(): number {
+    return this.#view.getUint32(this.#offset + 48, true);
+  }
+
+  /**
+   * Sets `len_to_cipher` (checked like encode).
+   */
+  set len_to_cipher(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "len_to_cipher", this.#offset + 48, v, "le32");
+    this.#view.setUint32(this.#offset + 48, v, true);
+  }
+
+  /**
+   * `hash_start_src_offset`: `le32` at offset 52 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1538.
+   */
+  get hash_start_src_offset(): number {
+    return this.#view.getUint32(this.#offset + 52, true);
+  }
+
+  /**
+   * Sets `hash_start_src_offset` (checked like encode).
+   */
+  set hash_start_src_offset(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "hash_start_src_offset", this.#offset + 52, v, "le32");
+    this.#view.setUint32(this.#offset + 52, v, true);
+  }
+
+  /**
+   * `len_to_hash`: `le32` at offset 56 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1540.
+   */
+  get len_to_hash(): number {
+    return this.#view.getUint32(this.#offset + 56, true);
+  }
+
+  /**
+   * Sets `len_to_hash` (checked like encode).
+   */
+  set len_to_hash(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "len_to_hash", this.#offset + 56, v, "le32");
+    this.#view.setUint32(this.#offset + 56, v, true);
+  }
+
+  /**
+   * `aad_len`: `le32` at offset 60 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1542.
+   */
+  get aad_len(): number {
+    return this.#view.getUint32(this.#offset + 60, true);
+  }
+
+  /**
+   * Sets `aad_len` (checked like encode).
+   */
+  set aad_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "aad_len", this.#offset + 60, v, "le32");
+    this.#view.setUint32(this.#offset + 60, v, true);
+  }
+
+  /**
+   * `hash_result_len`: `le32` at offset 64 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1544.
+   */
+  get hash_result_len(): number {
+    return this.#view.getUint32(this.#offset + 64, true);
+  }
+
+  /**
+   * Sets `hash_result_len` (checked like encode).
+   */
+  set hash_result_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "hash_result_len", this.#offset + 64, v, "le32");
+    this.#view.setUint32(this.#offset + 64, v, true);
+  }
+
+  /**
+   * `reserved`: `le32` at offset 68 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1545.
+   */
+  get reserved(): number {
+    return this.#view.getUint32(this.#offset + 68, true);
+  }
+
+  /**
+   * Sets `reserved` (checked like encode).
+   */
+  set reserved(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAlgChainDataFlfStatelessSchema, "reserved", this.#offset + 68, v, "le32");
+    this.#view.setUint32(this.#offset + 68, v, true);
+  }
+}
+
+/**
  * `struct virtio_crypto_sym_data_flf_stateless`: 76 bytes.
  *
  * Spec: `Device Types / Crypto Device / Device Operation / Symmetric algorithms Operation`,
@@ -8800,6 +11799,644 @@ export class VirtioCryptoAeadDataFlfView {
 }
 
 /**
+ * `struct virtio_crypto_aead_data_flf_stateless.sess_para`: 12 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ */
+export interface VirtioCryptoAeadDataFlfStatelessSessPara {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1728.
+   */
+  algo: number;
+  /**
+   * `key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1730.
+   */
+  key_len: number;
+  /**
+   * `op`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1732.
+   */
+  op: number;
+}
+
+/**
+ * Layout of `virtio_crypto_aead_data_flf_stateless.sess_para`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ */
+export const VirtioCryptoAeadDataFlfStatelessSessParaSchema: StructSchema = {
+  name: "virtio_crypto_aead_data_flf_stateless.sess_para",
+  size: 12,
+  minSize: 12,
+  maxSize: 12,
+  section: "sec:Device Types / Crypto Device / Device Operation / AEAD Service Operation",
+  source: "device-types/crypto/description.tex:1726",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1728" },
+    { name: "key_len", key: "key_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1730" },
+    { name: "op", key: "op", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1732" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_aead_data_flf_stateless.sess_para` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ */
+export const VirtioCryptoAeadDataFlfStatelessSessParaSize = 12;
+
+/**
+ * Decodes `virtio_crypto_aead_data_flf_stateless.sess_para` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAeadDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAeadDataFlfStatelessSessPara {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, o, 12, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  return { algo: f0, key_len: f1, op: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAeadDataFlfStatelessSessPara} writes for `value`. Checks the kinds and lengths
+ * of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAeadDataFlfStatelessSessPara(value: VirtioCryptoAeadDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 12;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_aead_data_flf_stateless.sess_para` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAeadDataFlfStatelessSessPara(value: VirtioCryptoAeadDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, o, 12, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.key_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, "key_len", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.op;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, "op", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  return 12;
+}
+
+/**
+ * {@link decodeVirtioCryptoAeadDataFlfStatelessSessPara} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAeadDataFlfStatelessSessPara(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAeadDataFlfStatelessSessPara {
+  return decodeVirtioCryptoAeadDataFlfStatelessSessPara(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAeadDataFlfStatelessSessPara} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAeadDataFlfStatelessSessPara(value: VirtioCryptoAeadDataFlfStatelessSessPara, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAeadDataFlfStatelessSessPara(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_aead_data_flf_stateless.sess_para` encoded at `offset` occupies (decodes it to find
+ * out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAeadDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAeadDataFlfStatelessSessPara(bytes, offset, options);
+  return 12;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_aead_data_flf_stateless.sess_para` (schema plus functions), for generic
+ * code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ */
+export const VirtioCryptoAeadDataFlfStatelessSessParaCodec: StructCodec<VirtioCryptoAeadDataFlfStatelessSessPara, VirtioCryptoAeadDataFlfStatelessSessPara> = {
+  schema: VirtioCryptoAeadDataFlfStatelessSessParaSchema,
+  decode: decodeVirtioCryptoAeadDataFlfStatelessSessPara,
+  encode: encodeVirtioCryptoAeadDataFlfStatelessSessPara,
+  encodedLength: lengthOfVirtioCryptoAeadDataFlfStatelessSessPara,
+  decodedLength: measureVirtioCryptoAeadDataFlfStatelessSessPara,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_aead_data_flf_stateless.sess_para` in a `DataView`: getters and setters
+ * read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1726.
+ */
+export class VirtioCryptoAeadDataFlfStatelessSessParaView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_aead_data_flf_stateless.sess_para` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAeadDataFlfStatelessSessParaView {
+    return new VirtioCryptoAeadDataFlfStatelessSessParaView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1728.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `key_len`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1730.
+   */
+  get key_len(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `key_len` (checked like encode).
+   */
+  set key_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, "key_len", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `op`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1732.
+   */
+  get op(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `op` (checked like encode).
+   */
+  set op(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, "op", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_aead_data_flf_stateless`: 32 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ */
+export interface VirtioCryptoAeadDataFlfStateless {
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1726.
+   */
+  sess_para: VirtioCryptoAeadDataFlfStatelessSessPara;
+  /**
+   * `iv_len`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1736.
+   */
+  iv_len: number;
+  /**
+   * `tag_len`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1738.
+   */
+  tag_len: number;
+  /**
+   * `aad_len`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1740.
+   */
+  aad_len: number;
+  /**
+   * `src_data_len`: `le32` at offset 24 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1742.
+   */
+  src_data_len: number;
+  /**
+   * `dst_data_len`: `le32` at offset 28 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1744.
+   */
+  dst_data_len: number;
+}
+
+/**
+ * Layout of `virtio_crypto_aead_data_flf_stateless`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ */
+export const VirtioCryptoAeadDataFlfStatelessSchema: StructSchema = {
+  name: "virtio_crypto_aead_data_flf_stateless",
+  size: 32,
+  minSize: 32,
+  maxSize: 32,
+  section: "sec:Device Types / Crypto Device / Device Operation / AEAD Service Operation",
+  source: "device-types/crypto/description.tex:1725",
+  fields: [
+    { name: "sess_para", key: "sess_para", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/crypto/description.tex:1726", struct: "virtio_crypto_aead_data_flf_stateless.sess_para" },
+    { name: "iv_len", key: "iv_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/crypto/description.tex:1736" },
+    { name: "tag_len", key: "tag_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/crypto/description.tex:1738" },
+    { name: "aad_len", key: "aad_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/crypto/description.tex:1740" },
+    { name: "src_data_len", key: "src_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 24, size: 4, source: "device-types/crypto/description.tex:1742" },
+    { name: "dst_data_len", key: "dst_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 28, size: 4, source: "device-types/crypto/description.tex:1744" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_aead_data_flf_stateless` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ */
+export const VirtioCryptoAeadDataFlfStatelessSize = 32;
+
+/**
+ * Decodes `virtio_crypto_aead_data_flf_stateless` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAeadDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAeadDataFlfStateless {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioCryptoAeadDataFlfStatelessSchema, o, 32, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioCryptoAeadDataFlfStatelessSessPara(b, o, options);
+  const f1 = d.getUint32(o + 12, true);
+  const f2 = d.getUint32(o + 16, true);
+  const f3 = d.getUint32(o + 20, true);
+  const f4 = d.getUint32(o + 24, true);
+  const f5 = d.getUint32(o + 28, true);
+  return { sess_para: f0, iv_len: f1, tag_len: f2, aad_len: f3, src_data_len: f4, dst_data_len: f5 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAeadDataFlfStateless} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAeadDataFlfStateless(value: VirtioCryptoAeadDataFlfStateless, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 32;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_aead_data_flf_stateless` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAeadDataFlfStateless(value: VirtioCryptoAeadDataFlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioCryptoAeadDataFlfStatelessSchema, o, 32, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sess_para;
+  encodeVirtioCryptoAeadDataFlfStatelessSessPara(v0, b, o, options);
+  const v1 = value.iv_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "iv_len", o + 12, v1, "le32");
+  d.setUint32(o + 12, v1, true);
+  const v2 = value.tag_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "tag_len", o + 16, v2, "le32");
+  d.setUint32(o + 16, v2, true);
+  const v3 = value.aad_len;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "aad_len", o + 20, v3, "le32");
+  d.setUint32(o + 20, v3, true);
+  const v4 = value.src_data_len;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "src_data_len", o + 24, v4, "le32");
+  d.setUint32(o + 24, v4, true);
+  const v5 = value.dst_data_len;
+  if (v5 >>> 0 !== v5) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "dst_data_len", o + 28, v5, "le32");
+  d.setUint32(o + 28, v5, true);
+  return 32;
+}
+
+/**
+ * {@link decodeVirtioCryptoAeadDataFlfStateless} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAeadDataFlfStateless(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAeadDataFlfStateless {
+  return decodeVirtioCryptoAeadDataFlfStateless(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAeadDataFlfStateless} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAeadDataFlfStateless(value: VirtioCryptoAeadDataFlfStateless, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAeadDataFlfStateless(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_aead_data_flf_stateless` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAeadDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAeadDataFlfStateless(bytes, offset, options);
+  return 32;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_aead_data_flf_stateless` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ */
+export const VirtioCryptoAeadDataFlfStatelessCodec: StructCodec<VirtioCryptoAeadDataFlfStateless, VirtioCryptoAeadDataFlfStateless> = {
+  schema: VirtioCryptoAeadDataFlfStatelessSchema,
+  decode: decodeVirtioCryptoAeadDataFlfStateless,
+  encode: encodeVirtioCryptoAeadDataFlfStateless,
+  encodedLength: lengthOfVirtioCryptoAeadDataFlfStateless,
+  decodedLength: measureVirtioCryptoAeadDataFlfStateless,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_aead_data_flf_stateless` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 32 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AEAD Service Operation`,
+ * device-types/crypto/description.tex:1725.
+ */
+export class VirtioCryptoAeadDataFlfStatelessView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioCryptoAeadDataFlfStatelessSchema, offset, 32, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_aead_data_flf_stateless` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAeadDataFlfStatelessView {
+    return new VirtioCryptoAeadDataFlfStatelessView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1726.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get sess_para(): VirtioCryptoAeadDataFlfStatelessSessParaView {
+    return new VirtioCryptoAeadDataFlfStatelessSessParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `iv_len`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1736.
+   */
+  get iv_len(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `iv_len` (checked like encode).
+   */
+  set iv_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "iv_len", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `tag_len`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1738.
+   */
+  get tag_len(): number {
+    return this.#view.getUint32(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `tag_len` (checked like encode).
+   */
+  set tag_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "tag_len", this.#offset + 16, v, "le32");
+    this.#view.setUint32(this.#offset + 16, v, true);
+  }
+
+  /**
+   * `aad_len`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1740.
+   */
+  get aad_len(): number {
+    return this.#view.getUint32(this.#offset + 20, true);
+  }
+
+  /**
+   * Sets `aad_len` (checked like encode).
+   */
+  set aad_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "aad_len", this.#offset + 20, v, "le32");
+    this.#view.setUint32(this.#offset + 20, v, true);
+  }
+
+  /**
+   * `src_data_len`: `le32` at offset 24 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1742.
+   */
+  get src_data_len(): number {
+    return this.#view.getUint32(this.#offset + 24, true);
+  }
+
+  /**
+   * Sets `src_data_len` (checked like encode).
+   */
+  set src_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "src_data_len", this.#offset + 24, v, "le32");
+    this.#view.setUint32(this.#offset + 24, v, true);
+  }
+
+  /**
+   * `dst_data_len`: `le32` at offset 28 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1744.
+   */
+  get dst_data_len(): number {
+    return this.#view.getUint32(this.#offset + 28, true);
+  }
+
+  /**
+   * Sets `dst_data_len` (checked like encode).
+   */
+  set dst_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAeadDataFlfStatelessSchema, "dst_data_len", this.#offset + 28, v, "le32");
+    this.#view.setUint32(this.#offset + 28, v, true);
+  }
+}
+
+/**
  * `struct virtio_crypto_akcipher_data_flf`: 8 bytes.
  *
  * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
@@ -9049,6 +12686,857 @@ export class VirtioCryptoAkcipherDataFlfView {
   set dst_data_len(v: number) {
     if (v >>> 0 !== v) throw valueError(VirtioCryptoAkcipherDataFlfSchema, "dst_data_len", this.#offset + 4, v, "le32");
     this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_crypto_akcipher_data_flf_stateless.sess_para.u`: 8 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ */
+export interface VirtioCryptoAkcipherDataFlfStatelessSessParaU {
+  /**
+   * `rsa`: `struct virtio_crypto_rsa_session_para` at offset 0 (8 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1872.
+   */
+  rsa: VirtioCryptoRsaSessionPara;
+  /**
+   * `ecdsa`: `struct virtio_crypto_ecdsa_session_para` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1873.
+   */
+  ecdsa: VirtioCryptoEcdsaSessionPara;
+}
+
+/**
+ * What {@link encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU} accepts: exactly one member of the union (the
+ * rest of its bytes are written as zeros).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ */
+export type VirtioCryptoAkcipherDataFlfStatelessSessParaUInput = { [K in keyof VirtioCryptoAkcipherDataFlfStatelessSessParaU]: { [M in K]: VirtioCryptoAkcipherDataFlfStatelessSessParaU[K] } & { [M in Exclude<keyof VirtioCryptoAkcipherDataFlfStatelessSessParaU, K>]?: undefined } }[keyof VirtioCryptoAkcipherDataFlfStatelessSessParaU];
+
+/**
+ * Layout of `virtio_crypto_akcipher_data_flf_stateless.sess_para.u`: offsets, sizes and spec sources of its
+ * fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema: StructSchema = {
+  name: "virtio_crypto_akcipher_data_flf_stateless.sess_para.u",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation",
+  source: "device-types/crypto/description.tex:1871",
+  fields: [
+    { name: "rsa", key: "rsa", specType: "struct virtio_crypto_rsa_session_para", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/crypto/description.tex:1872", struct: "virtio_crypto_rsa_session_para" },
+    { name: "ecdsa", key: "ecdsa", specType: "struct virtio_crypto_ecdsa_session_para", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1873", struct: "virtio_crypto_ecdsa_session_para" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_crypto_akcipher_data_flf_stateless.sess_para.u` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSessParaUSize = 8;
+
+/**
+ * Decodes `virtio_crypto_akcipher_data_flf_stateless.sess_para.u` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessSessParaU {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema, o, 8, b.length);
+  const f0 = decodeVirtioCryptoRsaSessionPara(b, o, options);
+  const f1 = decodeVirtioCryptoEcdsaSessionPara(b, o, options);
+  return { rsa: f0, ecdsa: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAkcipherDataFlfStatelessSessParaU(value: VirtioCryptoAkcipherDataFlfStatelessSessParaUInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_crypto_akcipher_data_flf_stateless.sess_para.u`) into
+ * `bytes` at `offset`: zeroes the union's 8 bytes, then writes the member; returns 8.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(value: VirtioCryptoAkcipherDataFlfStatelessSessParaUInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema, o, 8, b.length);
+  const given = ["rsa","ecdsa"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema.name, offset: o }, `virtio_crypto_akcipher_data_flf_stateless.sess_para.u: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 8);
+  const v0 = value.rsa;
+  if (v0 !== undefined) {
+    encodeVirtioCryptoRsaSessionPara(v0, b, o, options);
+  }
+  const v1 = value.ecdsa;
+  if (v1 !== undefined) {
+    encodeVirtioCryptoEcdsaSessionPara(v1, b, o, options);
+  }
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAkcipherDataFlfStatelessSessParaU(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessSessParaU {
+  return decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAkcipherDataFlfStatelessSessParaU(value: VirtioCryptoAkcipherDataFlfStatelessSessParaUInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_akcipher_data_flf_stateless.sess_para.u` encoded at `offset` occupies (decodes it to
+ * find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAkcipherDataFlfStatelessSessParaU(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_akcipher_data_flf_stateless.sess_para.u` (schema plus functions), for
+ * generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSessParaUCodec: StructCodec<VirtioCryptoAkcipherDataFlfStatelessSessParaU, VirtioCryptoAkcipherDataFlfStatelessSessParaUInput> = {
+  schema: VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema,
+  decode: decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU,
+  encode: encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU,
+  encodedLength: lengthOfVirtioCryptoAkcipherDataFlfStatelessSessParaU,
+  decodedLength: measureVirtioCryptoAkcipherDataFlfStatelessSessParaU,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_akcipher_data_flf_stateless.sess_para.u` in a `DataView`: getters and
+ * setters read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1871.
+ */
+export class VirtioCryptoAkcipherDataFlfStatelessSessParaUView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_akcipher_data_flf_stateless.sess_para.u` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessSessParaUView {
+    return new VirtioCryptoAkcipherDataFlfStatelessSessParaUView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `rsa`: `struct virtio_crypto_rsa_session_para` at offset 0 (8 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1872.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get rsa(): VirtioCryptoRsaSessionParaView {
+    return new VirtioCryptoRsaSessionParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `ecdsa`: `struct virtio_crypto_ecdsa_session_para` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1873.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get ecdsa(): VirtioCryptoEcdsaSessionParaView {
+    return new VirtioCryptoEcdsaSessionParaView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_crypto_akcipher_data_flf_stateless.sess_para`: 20 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ */
+export interface VirtioCryptoAkcipherDataFlfStatelessSessPara {
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1864.
+   */
+  algo: number;
+  /**
+   * `key_type`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1866.
+   */
+  key_type: number;
+  /**
+   * `key_len`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1868.
+   */
+  key_len: number;
+  /**
+   * `u`: `anonymous union` at offset 12 (8 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1871.
+   */
+  u: VirtioCryptoAkcipherDataFlfStatelessSessParaU;
+}
+
+/**
+ * What {@link encodeVirtioCryptoAkcipherDataFlfStatelessSessPara} accepts: a
+ * {@link VirtioCryptoAkcipherDataFlfStatelessSessPara} whose count fields are optional (encode fills them in
+ * from the arrays).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ */
+export type VirtioCryptoAkcipherDataFlfStatelessSessParaInput = Omit<VirtioCryptoAkcipherDataFlfStatelessSessPara, "u"> & { u: VirtioCryptoAkcipherDataFlfStatelessSessParaUInput };
+
+/**
+ * Layout of `virtio_crypto_akcipher_data_flf_stateless.sess_para`: offsets, sizes and spec sources of its
+ * fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSessParaSchema: StructSchema = {
+  name: "virtio_crypto_akcipher_data_flf_stateless.sess_para",
+  size: 20,
+  minSize: 20,
+  maxSize: 20,
+  section: "sec:Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation",
+  source: "device-types/crypto/description.tex:1862",
+  fields: [
+    { name: "algo", key: "algo", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:1864" },
+    { name: "key_type", key: "key_type", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:1866" },
+    { name: "key_len", key: "key_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:1868" },
+    { name: "u", key: "u", specType: "anonymous union", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 12, size: 8, source: "device-types/crypto/description.tex:1871", struct: "virtio_crypto_akcipher_data_flf_stateless.sess_para.u" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_akcipher_data_flf_stateless.sess_para` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSessParaSize = 20;
+
+/**
+ * Decodes `virtio_crypto_akcipher_data_flf_stateless.sess_para` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAkcipherDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessSessPara {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, o, 20, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  const f3 = decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(b, o + 12, options);
+  return { algo: f0, key_type: f1, key_len: f2, u: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAkcipherDataFlfStatelessSessPara} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAkcipherDataFlfStatelessSessPara(value: VirtioCryptoAkcipherDataFlfStatelessSessParaInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 20;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_akcipher_data_flf_stateless.sess_para` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAkcipherDataFlfStatelessSessPara(value: VirtioCryptoAkcipherDataFlfStatelessSessParaInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, o, 20, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.algo;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, "algo", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.key_type;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, "key_type", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.key_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, "key_len", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  const v3 = value.u;
+  encodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(v3, b, o + 12, options);
+  return 20;
+}
+
+/**
+ * {@link decodeVirtioCryptoAkcipherDataFlfStatelessSessPara} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAkcipherDataFlfStatelessSessPara(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessSessPara {
+  return decodeVirtioCryptoAkcipherDataFlfStatelessSessPara(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAkcipherDataFlfStatelessSessPara} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAkcipherDataFlfStatelessSessPara(value: VirtioCryptoAkcipherDataFlfStatelessSessParaInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAkcipherDataFlfStatelessSessPara(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_akcipher_data_flf_stateless.sess_para` encoded at `offset` occupies (decodes it to
+ * find out; throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAkcipherDataFlfStatelessSessPara(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAkcipherDataFlfStatelessSessPara(bytes, offset, options);
+  return 20;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_akcipher_data_flf_stateless.sess_para` (schema plus functions), for
+ * generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSessParaCodec: StructCodec<VirtioCryptoAkcipherDataFlfStatelessSessPara, VirtioCryptoAkcipherDataFlfStatelessSessParaInput> = {
+  schema: VirtioCryptoAkcipherDataFlfStatelessSessParaSchema,
+  decode: decodeVirtioCryptoAkcipherDataFlfStatelessSessPara,
+  encode: encodeVirtioCryptoAkcipherDataFlfStatelessSessPara,
+  encodedLength: lengthOfVirtioCryptoAkcipherDataFlfStatelessSessPara,
+  decodedLength: measureVirtioCryptoAkcipherDataFlfStatelessSessPara,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_akcipher_data_flf_stateless.sess_para` in a `DataView`: getters and setters
+ * read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 20 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1862.
+ */
+export class VirtioCryptoAkcipherDataFlfStatelessSessParaView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, offset, 20, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_akcipher_data_flf_stateless.sess_para` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessSessParaView {
+    return new VirtioCryptoAkcipherDataFlfStatelessSessParaView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `algo`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1864.
+   */
+  get algo(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `algo` (checked like encode).
+   */
+  set algo(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, "algo", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `key_type`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1866.
+   */
+  get key_type(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `key_type` (checked like encode).
+   */
+  set key_type(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, "key_type", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `key_len`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1868.
+   */
+  get key_len(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `key_len` (checked like encode).
+   */
+  set key_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, "key_len", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `u`: `anonymous union` at offset 12 (8 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1871.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get u(): VirtioCryptoAkcipherDataFlfStatelessSessParaUView {
+    return new VirtioCryptoAkcipherDataFlfStatelessSessParaUView(this.#view, this.#offset + 12);
+  }
+}
+
+/**
+ * `struct virtio_crypto_akcipher_data_flf_stateless`: 28 bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ */
+export interface VirtioCryptoAkcipherDataFlfStateless {
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (20 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1862.
+   */
+  sess_para: VirtioCryptoAkcipherDataFlfStatelessSessPara;
+  /**
+   * `src_data_len`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1878.
+   */
+  src_data_len: number;
+  /**
+   * `dst_data_len`: `le32` at offset 24 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1880.
+   */
+  dst_data_len: number;
+}
+
+/**
+ * What {@link encodeVirtioCryptoAkcipherDataFlfStateless} accepts: a
+ * {@link VirtioCryptoAkcipherDataFlfStateless} whose count fields are optional (encode fills them in from the
+ * arrays).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ */
+export type VirtioCryptoAkcipherDataFlfStatelessInput = Omit<VirtioCryptoAkcipherDataFlfStateless, "sess_para"> & { sess_para: VirtioCryptoAkcipherDataFlfStatelessSessParaInput };
+
+/**
+ * Layout of `virtio_crypto_akcipher_data_flf_stateless`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSchema: StructSchema = {
+  name: "virtio_crypto_akcipher_data_flf_stateless",
+  size: 28,
+  minSize: 28,
+  maxSize: 28,
+  section: "sec:Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation",
+  source: "device-types/crypto/description.tex:1861",
+  fields: [
+    { name: "sess_para", key: "sess_para", specType: "anonymous struct", wire: "struct", elementSize: 20, array: { kind: "scalar" }, offset: 0, size: 20, source: "device-types/crypto/description.tex:1862", struct: "virtio_crypto_akcipher_data_flf_stateless.sess_para" },
+    { name: "src_data_len", key: "src_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/crypto/description.tex:1878" },
+    { name: "dst_data_len", key: "dst_data_len", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 24, size: 4, source: "device-types/crypto/description.tex:1880" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_akcipher_data_flf_stateless` in bytes.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessSize = 28;
+
+/**
+ * Decodes `virtio_crypto_akcipher_data_flf_stateless` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoAkcipherDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStateless {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 28)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSchema, o, 28, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioCryptoAkcipherDataFlfStatelessSessPara(b, o, options);
+  const f1 = d.getUint32(o + 20, true);
+  const f2 = d.getUint32(o + 24, true);
+  return { sess_para: f0, src_data_len: f1, dst_data_len: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoAkcipherDataFlfStateless} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoAkcipherDataFlfStateless(value: VirtioCryptoAkcipherDataFlfStatelessInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 28;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_akcipher_data_flf_stateless` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoAkcipherDataFlfStateless(value: VirtioCryptoAkcipherDataFlfStatelessInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 28)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSchema, o, 28, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.sess_para;
+  encodeVirtioCryptoAkcipherDataFlfStatelessSessPara(v0, b, o, options);
+  const v1 = value.src_data_len;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSchema, "src_data_len", o + 20, v1, "le32");
+  d.setUint32(o + 20, v1, true);
+  const v2 = value.dst_data_len;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSchema, "dst_data_len", o + 24, v2, "le32");
+  d.setUint32(o + 24, v2, true);
+  return 28;
+}
+
+/**
+ * {@link decodeVirtioCryptoAkcipherDataFlfStateless} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoAkcipherDataFlfStateless(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStateless {
+  return decodeVirtioCryptoAkcipherDataFlfStateless(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoAkcipherDataFlfStateless} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoAkcipherDataFlfStateless(value: VirtioCryptoAkcipherDataFlfStatelessInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoAkcipherDataFlfStateless(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_akcipher_data_flf_stateless` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoAkcipherDataFlfStateless(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoAkcipherDataFlfStateless(bytes, offset, options);
+  return 28;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_akcipher_data_flf_stateless` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ */
+export const VirtioCryptoAkcipherDataFlfStatelessCodec: StructCodec<VirtioCryptoAkcipherDataFlfStateless, VirtioCryptoAkcipherDataFlfStatelessInput> = {
+  schema: VirtioCryptoAkcipherDataFlfStatelessSchema,
+  decode: decodeVirtioCryptoAkcipherDataFlfStateless,
+  encode: encodeVirtioCryptoAkcipherDataFlfStateless,
+  encodedLength: lengthOfVirtioCryptoAkcipherDataFlfStateless,
+  decodedLength: measureVirtioCryptoAkcipherDataFlfStateless,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_akcipher_data_flf_stateless` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 28 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / AKCIPHER Service Operation`,
+ * device-types/crypto/description.tex:1861.
+ */
+export class VirtioCryptoAkcipherDataFlfStatelessView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 28)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSchema, offset, 28, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_akcipher_data_flf_stateless` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoAkcipherDataFlfStatelessView {
+    return new VirtioCryptoAkcipherDataFlfStatelessView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `sess_para`: `anonymous struct` at offset 0 (20 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1862.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get sess_para(): VirtioCryptoAkcipherDataFlfStatelessSessParaView {
+    return new VirtioCryptoAkcipherDataFlfStatelessSessParaView(this.#view, this.#offset);
+  }
+
+  /**
+   * `src_data_len`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1878.
+   */
+  get src_data_len(): number {
+    return this.#view.getUint32(this.#offset + 20, true);
+  }
+
+  /**
+   * Sets `src_data_len` (checked like encode).
+   */
+  set src_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSchema, "src_data_len", this.#offset + 20, v, "le32");
+    this.#view.setUint32(this.#offset + 20, v, true);
+  }
+
+  /**
+   * `dst_data_len`: `le32` at offset 24 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:1880.
+   */
+  get dst_data_len(): number {
+    return this.#view.getUint32(this.#offset + 24, true);
+  }
+
+  /**
+   * Sets `dst_data_len` (checked like encode).
+   */
+  set dst_data_len(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoAkcipherDataFlfStatelessSchema, "dst_data_len", this.#offset + 24, v, "le32");
+    this.#view.setUint32(this.#offset + 24, v, true);
   }
 }
 
@@ -10599,6 +15087,1292 @@ export class In6AddrView {
 }
 
 /**
+ * `struct virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4`: 12 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ */
+export interface VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
+  /**
+   * `src_ip`: `struct in_addr` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2123.
+   */
+  src_ip: InAddr;
+  /**
+   * `dst_ip`: `struct in_addr` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2125.
+   */
+  dst_ip: InAddr;
+  /**
+   * `dscp`: `u8` at offset 8 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2127.
+   */
+  dscp: number;
+  /**
+   * `df`: `u8` at offset 9 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2129.
+   */
+  df: number;
+  /**
+   * `ttl`: `u8` at offset 10 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2131.
+   */
+  ttl: number;
+  /**
+   * `reserved1`: `u8` at offset 11 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2132.
+   */
+  reserved1: number;
+}
+
+/**
+ * Layout of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4",
+  size: 12,
+  minSize: 12,
+  maxSize: 12,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2121",
+  fields: [
+    { name: "src_ip", key: "src_ip", specType: "struct in_addr", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/crypto/description.tex:2123", struct: "in_addr" },
+    { name: "dst_ip", key: "dst_ip", specType: "struct in_addr", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:2125", struct: "in_addr" },
+    { name: "dscp", key: "dscp", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 8, size: 1, source: "device-types/crypto/description.tex:2127" },
+    { name: "df", key: "df", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 9, size: 1, source: "device-types/crypto/description.tex:2129" },
+    { name: "ttl", key: "ttl", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 10, size: 1, source: "device-types/crypto/description.tex:2131" },
+    { name: "reserved1", key: "reserved1", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 11, size: 1, source: "device-types/crypto/description.tex:2132" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Size = 12;
+
+/**
+ * Decodes `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, o, 12, b.length);
+  const f0 = decodeInAddr(b, o, options);
+  const f1 = decodeInAddr(b, o + 4, options);
+  const f2 = b[o + 8]!;
+  const f3 = b[o + 9]!;
+  const f4 = b[o + 10]!;
+  const f5 = b[o + 11]!;
+  return { src_ip: f0, dst_ip: f1, dscp: f2, df: f3, ttl: f4, reserved1: f5 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4} writes for `value`. Checks the kinds and lengths
+ * of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv4, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 12;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv4, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, o, 12, b.length);
+  const v0 = value.src_ip;
+  encodeInAddr(v0, b, o, options);
+  const v1 = value.dst_ip;
+  encodeInAddr(v1, b, o + 4, options);
+  const v2 = value.dscp;
+  if ((v2 & 0xff) !== v2) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "dscp", o + 8, v2, "u8");
+  b[o + 8] = v2;
+  const v3 = value.df;
+  if ((v3 & 0xff) !== v3) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "df", o + 9, v3, "u8");
+  b[o + 9] = v3;
+  const v4 = value.ttl;
+  if ((v4 & 0xff) !== v4) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "ttl", o + 10, v4, "u8");
+  b[o + 10] = v4;
+  const v5 = value.reserved1;
+  if ((v5 & 0xff) !== v5) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "reserved1", o + 11, v5, "u8");
+  b[o + 11] = v5;
+  return 12;
+}
+
+/**
+ * {@link decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoIpsecTunnelParamAnon2119Ipv4(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
+  return decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv4, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` encoded at `offset` occupies (decodes it to find
+ * out; throws {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes, offset, options);
+  return 12;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` (schema plus functions), for generic
+ * code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnon2119Ipv4, VirtioCryptoIpsecTunnelParamAnon2119Ipv4> = {
+  schema: VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema,
+  decode: decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
+  encode: encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
+  decodedLength: measureVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` in a `DataView`: getters and setters
+ * read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2121.
+ */
+export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
+    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv4View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `src_ip`: `struct in_addr` at offset 0 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2123.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get src_ip(): InAddrView {
+    return new InAddrView(this.#view, this.#offset);
+  }
+
+  /**
+   * `dst_ip`: `struct in_addr` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2125.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get dst_ip(): InAddrView {
+    return new InAddrView(this.#view, this.#offset + 4);
+  }
+
+  /**
+   * `dscp`: `u8` at offset 8 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2127.
+   */
+  get dscp(): number {
+    return this.#view.getUint8(this.#offset + 8);
+  }
+
+  /**
+   * Sets `dscp` (checked like encode).
+   */
+  set dscp(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "dscp", this.#offset + 8, v, "u8");
+    this.#view.setUint8(this.#offset + 8, v);
+  }
+
+  /**
+   * `df`: `u8` at offset 9 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2129.
+   */
+  get df(): number {
+    return this.#view.getUint8(this.#offset + 9);
+  }
+
+  /**
+   * Sets `df` (checked like encode).
+   */
+  set df(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "df", this.#offset + 9, v, "u8");
+    this.#view.setUint8(this.#offset + 9, v);
+  }
+
+  /**
+   * `ttl`: `u8` at offset 10 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2131.
+   */
+  get ttl(): number {
+    return this.#view.getUint8(this.#offset + 10);
+  }
+
+  /**
+   * Sets `ttl` (checked like encode).
+   */
+  set ttl(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "ttl", this.#offset + 10, v, "u8");
+    this.#view.setUint8(this.#offset + 10, v);
+  }
+
+  /**
+   * `reserved1`: `u8` at offset 11 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2132.
+   */
+  get reserved1(): number {
+    return this.#view.getUint8(this.#offset + 11);
+  }
+
+  /**
+   * Sets `reserved1` (checked like encode).
+   */
+  set reserved1(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "reserved1", this.#offset + 11, v, "u8");
+    this.#view.setUint8(this.#offset + 11, v);
+  }
+}
+
+/**
+ * `struct virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6`: 40 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ */
+export interface VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
+  /**
+   * `src_addr`: `struct in6_addr` at offset 0 (16 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2137.
+   */
+  src_addr: In6Addr;
+  /**
+   * `dst_addr`: `struct in6_addr` at offset 16 (16 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2139.
+   */
+  dst_addr: In6Addr;
+  /**
+   * `flabel`: `le32` at offset 32 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2141.
+   */
+  flabel: number;
+  /**
+   * `hlimit`: `u8` at offset 36 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2143.
+   */
+  hlimit: number;
+  /**
+   * `dscp`: `u8` at offset 37 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2145.
+   */
+  dscp: number;
+  /**
+   * `reserved2`: `u8 [2]` at offset 38 (2 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2146.
+   */
+  reserved2: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6",
+  size: 40,
+  minSize: 40,
+  maxSize: 40,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2135",
+  fields: [
+    { name: "src_addr", key: "src_addr", specType: "struct in6_addr", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-types/crypto/description.tex:2137", struct: "in6_addr" },
+    { name: "dst_addr", key: "dst_addr", specType: "struct in6_addr", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 16, size: 16, source: "device-types/crypto/description.tex:2139", struct: "in6_addr" },
+    { name: "flabel", key: "flabel", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 32, size: 4, source: "device-types/crypto/description.tex:2141" },
+    { name: "hlimit", key: "hlimit", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 36, size: 1, source: "device-types/crypto/description.tex:2143" },
+    { name: "dscp", key: "dscp", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 37, size: 1, source: "device-types/crypto/description.tex:2145" },
+    { name: "reserved2", key: "reserved2", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 2 }, offset: 38, size: 2, source: "device-types/crypto/description.tex:2146" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Size = 40;
+
+/**
+ * Decodes `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, o, 40, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeIn6Addr(b, o, options);
+  const f1 = decodeIn6Addr(b, o + 16, options);
+  const f2 = d.getUint32(o + 32, true);
+  const f3 = b[o + 36]!;
+  const f4 = b[o + 37]!;
+  const f5 = b.slice(o + 38, o + 38 + 2);
+  return { src_addr: f0, dst_addr: f1, flabel: f2, hlimit: f3, dscp: f4, reserved2: f5 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6} writes for `value`. Checks the kinds and lengths
+ * of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv6, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 40;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` into `bytes` at `offset`; returns the
+ * number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv6, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, o, 40, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.src_addr;
+  encodeIn6Addr(v0, b, o, options);
+  const v1 = value.dst_addr;
+  encodeIn6Addr(v1, b, o + 16, options);
+  const v2 = value.flabel;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "flabel", o + 32, v2, "le32");
+  d.setUint32(o + 32, v2, true);
+  const v3 = value.hlimit;
+  if ((v3 & 0xff) !== v3) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "hlimit", o + 36, v3, "u8");
+  b[o + 36] = v3;
+  const v4 = value.dscp;
+  if ((v4 & 0xff) !== v4) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "dscp", o + 37, v4, "u8");
+  b[o + 37] = v4;
+  const v5 = value.reserved2;
+  if (!(v5 instanceof Uint8Array)) throw bytesError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "reserved2", o + 38, v5);
+  if (v5.length !== 2) throw lengthError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "reserved2", o + 38, `${v5.length} bytes given, the field holds 2`);
+  b.set(v5, o + 38);
+  return 40;
+}
+
+/**
+ * {@link decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoIpsecTunnelParamAnon2119Ipv6(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
+  return decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv6, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` encoded at `offset` occupies (decodes it to find
+ * out; throws {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes, offset, options);
+  return 40;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` (schema plus functions), for generic
+ * code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnon2119Ipv6, VirtioCryptoIpsecTunnelParamAnon2119Ipv6> = {
+  schema: VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema,
+  decode: decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
+  encode: encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
+  decodedLength: measureVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` in a `DataView`: getters and setters
+ * read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 40 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2135.
+ */
+export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, offset, 40, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
+    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv6View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `src_addr`: `struct in6_addr` at offset 0 (16 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2137.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get src_addr(): In6AddrView {
+    return new In6AddrView(this.#view, this.#offset);
+  }
+
+  /**
+   * `dst_addr`: `struct in6_addr` at offset 16 (16 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2139.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get dst_addr(): In6AddrView {
+    return new In6AddrView(this.#view, this.#offset + 16);
+  }
+
+  /**
+   * `flabel`: `le32` at offset 32 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2141.
+   */
+  get flabel(): number {
+    return this.#view.getUint32(this.#offset + 32, true);
+  }
+
+  /**
+   * Sets `flabel` (checked like encode).
+   */
+  set flabel(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "flabel", this.#offset + 32, v, "le32");
+    this.#view.setUint32(this.#offset + 32, v, true);
+  }
+
+  /**
+   * `hlimit`: `u8` at offset 36 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2143.
+   */
+  get hlimit(): number {
+    return this.#view.getUint8(this.#offset + 36);
+  }
+
+  /**
+   * Sets `hlimit` (checked like encode).
+   */
+  set hlimit(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "hlimit", this.#offset + 36, v, "u8");
+    this.#view.setUint8(this.#offset + 36, v);
+  }
+
+  /**
+   * `dscp`: `u8` at offset 37 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2145.
+   */
+  get dscp(): number {
+    return this.#view.getUint8(this.#offset + 37);
+  }
+
+  /**
+   * Sets `dscp` (checked like encode).
+   */
+  set dscp(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "dscp", this.#offset + 37, v, "u8");
+    this.#view.setUint8(this.#offset + 37, v);
+  }
+
+  /**
+   * Element count of `reserved2`.
+   */
+  get reserved2Length(): number {
+    return 2;
+  }
+
+  /**
+   * `reserved2`: `u8 [2]` at offset 38 (2 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2146.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved2(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 38, this.reserved2Length);
+  }
+}
+
+/**
+ * `struct virtio_crypto_ipsec_tunnel_param.anon_2119`: 40 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ */
+export interface VirtioCryptoIpsecTunnelParamAnon2119 {
+  /**
+   * `ipv4`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2121.
+   */
+  ipv4: VirtioCryptoIpsecTunnelParamAnon2119Ipv4;
+  /**
+   * `ipv6`: `anonymous struct` at offset 0 (40 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2135.
+   */
+  ipv6: VirtioCryptoIpsecTunnelParamAnon2119Ipv6;
+}
+
+/**
+ * What {@link encodeVirtioCryptoIpsecTunnelParamAnon2119} accepts: exactly one member of the union (the rest of
+ * its bytes are written as zeros).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ */
+export type VirtioCryptoIpsecTunnelParamAnon2119Input = { [K in keyof VirtioCryptoIpsecTunnelParamAnon2119]: { [M in K]: VirtioCryptoIpsecTunnelParamAnon2119[K] } & { [M in Exclude<keyof VirtioCryptoIpsecTunnelParamAnon2119, K>]?: undefined } }[keyof VirtioCryptoIpsecTunnelParamAnon2119];
+
+/**
+ * Layout of `virtio_crypto_ipsec_tunnel_param.anon_2119`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Schema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param.anon_2119",
+  size: 40,
+  minSize: 40,
+  maxSize: 40,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2119",
+  fields: [
+    { name: "ipv4", key: "ipv4", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/crypto/description.tex:2121", struct: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4" },
+    { name: "ipv6", key: "ipv6", specType: "anonymous struct", wire: "struct", elementSize: 40, array: { kind: "scalar" }, offset: 0, size: 40, source: "device-types/crypto/description.tex:2135", struct: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_crypto_ipsec_tunnel_param.anon_2119` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Size = 40;
+
+/**
+ * Decodes `virtio_crypto_ipsec_tunnel_param.anon_2119` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoIpsecTunnelParamAnon2119(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Schema, o, 40, b.length);
+  const f0 = decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(b, o, options);
+  const f1 = decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(b, o, options);
+  return { ipv4: f0, ipv6: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnon2119} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIpsecTunnelParamAnon2119Input, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 40;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_crypto_ipsec_tunnel_param.anon_2119`) into `bytes` at
+ * `offset`: zeroes the union's 40 bytes, then writes the member; returns 40.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIpsecTunnelParamAnon2119Input, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Schema, o, 40, b.length);
+  const given = ["ipv4","ipv6"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioCryptoIpsecTunnelParamAnon2119Schema.name, offset: o }, `virtio_crypto_ipsec_tunnel_param.anon_2119: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 40);
+  const v0 = value.ipv4;
+  if (v0 !== undefined) {
+    encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(v0, b, o, options);
+  }
+  const v1 = value.ipv6;
+  if (v1 !== undefined) {
+    encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(v1, b, o, options);
+  }
+  return 40;
+}
+
+/**
+ * {@link decodeVirtioCryptoIpsecTunnelParamAnon2119} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoIpsecTunnelParamAnon2119(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119 {
+  return decodeVirtioCryptoIpsecTunnelParamAnon2119(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoIpsecTunnelParamAnon2119} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIpsecTunnelParamAnon2119Input, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParamAnon2119(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_2119` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoIpsecTunnelParamAnon2119(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParamAnon2119(bytes, offset, options);
+  return 40;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_2119` (schema plus functions), for generic code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ */
+export const VirtioCryptoIpsecTunnelParamAnon2119Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnon2119, VirtioCryptoIpsecTunnelParamAnon2119Input> = {
+  schema: VirtioCryptoIpsecTunnelParamAnon2119Schema,
+  decode: decodeVirtioCryptoIpsecTunnelParamAnon2119,
+  encode: encodeVirtioCryptoIpsecTunnelParamAnon2119,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnon2119,
+  decodedLength: measureVirtioCryptoIpsecTunnelParamAnon2119,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_2119` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
+ *
+ * The constructor checks that the 40 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2119.
+ */
+export class VirtioCryptoIpsecTunnelParamAnon2119View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Schema, offset, 40, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_2119` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119View {
+    return new VirtioCryptoIpsecTunnelParamAnon2119View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `ipv4`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2121.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get ipv4(): VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
+    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv4View(this.#view, this.#offset);
+  }
+
+  /**
+   * `ipv6`: `anonymous struct` at offset 0 (40 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2135.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get ipv6(): VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
+    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv6View(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_crypto_ipsec_tunnel_param`: 44 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ */
+export interface VirtioCryptoIpsecTunnelParam {
+  /**
+   * `type`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2117.
+   */
+  type: number;
+  /**
+   * `reserved`: `u8 [3]` at offset 1 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2118.
+   */
+  reserved: Uint8Array;
+  /**
+   * `anon_2119`: `anonymous union` at offset 4 (40 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2119.
+   */
+  anon_2119: VirtioCryptoIpsecTunnelParamAnon2119;
+}
+
+/**
+ * What {@link encodeVirtioCryptoIpsecTunnelParam} accepts: a {@link VirtioCryptoIpsecTunnelParam} whose count
+ * fields are optional (encode fills them in from the arrays).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ */
+export type VirtioCryptoIpsecTunnelParamInput = Omit<VirtioCryptoIpsecTunnelParam, "anon_2119"> & { anon_2119: VirtioCryptoIpsecTunnelParamAnon2119Input };
+
+/**
+ * Layout of `virtio_crypto_ipsec_tunnel_param`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ */
+export const VirtioCryptoIpsecTunnelParamSchema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param",
+  size: 44,
+  minSize: 44,
+  maxSize: 44,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2115",
+  fields: [
+    { name: "type", key: "type", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/crypto/description.tex:2117" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 1, size: 3, source: "device-types/crypto/description.tex:2118" },
+    { name: "anon_2119", key: "anon_2119", specType: "anonymous union", wire: "struct", elementSize: 40, array: { kind: "scalar" }, offset: 4, size: 40, source: "device-types/crypto/description.tex:2119", struct: "virtio_crypto_ipsec_tunnel_param.anon_2119" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_ipsec_tunnel_param` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ */
+export const VirtioCryptoIpsecTunnelParamSize = 44;
+
+/**
+ * Decodes `virtio_crypto_ipsec_tunnel_param` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoIpsecTunnelParam(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParam {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioCryptoIpsecTunnelParamSchema, o, 44, b.length);
+  const f0 = b[o]!;
+  const f1 = b.slice(o + 1, o + 1 + 3);
+  const f2 = decodeVirtioCryptoIpsecTunnelParamAnon2119(b, o + 4, options);
+  return { type: f0, reserved: f1, anon_2119: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParam} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoIpsecTunnelParam(value: VirtioCryptoIpsecTunnelParamInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 44;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_ipsec_tunnel_param` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoIpsecTunnelParam(value: VirtioCryptoIpsecTunnelParamInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioCryptoIpsecTunnelParamSchema, o, 44, b.length);
+  const v0 = value.type;
+  if ((v0 & 0xff) !== v0) throw valueError(VirtioCryptoIpsecTunnelParamSchema, "type", o, v0, "u8");
+  b[o] = v0;
+  const v1 = value.reserved;
+  if (!(v1 instanceof Uint8Array)) throw bytesError(VirtioCryptoIpsecTunnelParamSchema, "reserved", o + 1, v1);
+  if (v1.length !== 3) throw lengthError(VirtioCryptoIpsecTunnelParamSchema, "reserved", o + 1, `${v1.length} bytes given, the field holds 3`);
+  b.set(v1, o + 1);
+  const v2 = value.anon_2119;
+  encodeVirtioCryptoIpsecTunnelParamAnon2119(v2, b, o + 4, options);
+  return 44;
+}
+
+/**
+ * {@link decodeVirtioCryptoIpsecTunnelParam} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoIpsecTunnelParam(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParam {
+  return decodeVirtioCryptoIpsecTunnelParam(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoIpsecTunnelParam} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoIpsecTunnelParam(value: VirtioCryptoIpsecTunnelParamInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParam(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_ipsec_tunnel_param` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoIpsecTunnelParam(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParam(bytes, offset, options);
+  return 44;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param` (schema plus functions), for generic code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ */
+export const VirtioCryptoIpsecTunnelParamCodec: StructCodec<VirtioCryptoIpsecTunnelParam, VirtioCryptoIpsecTunnelParamInput> = {
+  schema: VirtioCryptoIpsecTunnelParamSchema,
+  decode: decodeVirtioCryptoIpsecTunnelParam,
+  encode: encodeVirtioCryptoIpsecTunnelParam,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParam,
+  decodedLength: measureVirtioCryptoIpsecTunnelParam,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 44 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2115.
+ */
+export class VirtioCryptoIpsecTunnelParamView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 44)) throw spanError(VirtioCryptoIpsecTunnelParamSchema, offset, 44, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_ipsec_tunnel_param` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamView {
+    return new VirtioCryptoIpsecTunnelParamView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `type`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2117.
+   */
+  get type(): number {
+    return this.#view.getUint8(this.#offset);
+  }
+
+  /**
+   * Sets `type` (checked like encode).
+   */
+  set type(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamSchema, "type", this.#offset, v, "u8");
+    this.#view.setUint8(this.#offset, v);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 3;
+  }
+
+  /**
+   * `reserved`: `u8 [3]` at offset 1 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2118.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 1, this.reservedLength);
+  }
+
+  /**
+   * `anon_2119`: `anonymous union` at offset 4 (40 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2119.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get anon_2119(): VirtioCryptoIpsecTunnelParamAnon2119View {
+    return new VirtioCryptoIpsecTunnelParamAnon2119View(this.#view, this.#offset + 4);
+  }
+}
+
+/**
  * `struct virtio_crypto_ipsec_lifetime`: 32 bytes.
  *
  * Spec:
@@ -10935,6 +16709,1265 @@ export class VirtioCryptoIpsecLifetimeView {
 }
 
 /**
+ * `struct virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key`: 36 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ */
+export interface VirtioCryptoResourceObjIpsecSa256bKeyCipherKey {
+  /**
+   * `length`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2172.
+   */
+  length: number;
+  /**
+   * `reserved1`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2173.
+   */
+  reserved1: number;
+  /**
+   * `data`: `u8 [32]` at offset 4 (32 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2174.
+   */
+  data: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key`: offsets, sizes and spec sources of its
+ * fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema: StructSchema = {
+  name: "virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key",
+  size: 36,
+  minSize: 36,
+  maxSize: 36,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2171",
+  fields: [
+    { name: "length", key: "length", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/crypto/description.tex:2172" },
+    { name: "reserved1", key: "reserved1", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/crypto/description.tex:2173" },
+    { name: "data", key: "data", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 32 }, offset: 4, size: 32, source: "device-types/crypto/description.tex:2174" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySize = 36;
+
+/**
+ * Decodes `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyCipherKey {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, o, 36, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1 = d.getUint16(o + 2, true);
+  const f2 = b.slice(o + 4, o + 4 + 32);
+  return { length: f0, reserved1: f1, data: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value: VirtioCryptoResourceObjIpsecSa256bKeyCipherKey, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 36;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` into `bytes` at `offset`; returns
+ * the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value: VirtioCryptoResourceObjIpsecSa256bKeyCipherKey, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, o, 36, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.length;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, "length", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.reserved1;
+  if ((v1 & 0xffff) !== v1) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, "reserved1", o + 2, v1, "le16");
+  d.setUint16(o + 2, v1, true);
+  const v2 = value.data;
+  if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, "data", o + 4, v2);
+  if (v2.length !== 32) throw lengthError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, "data", o + 4, `${v2.length} bytes given, the field holds 32`);
+  b.set(v2, o + 4);
+  return 36;
+}
+
+/**
+ * {@link decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyCipherKey {
+  return decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value: VirtioCryptoResourceObjIpsecSa256bKeyCipherKey, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` encoded at `offset` occupies (decodes it
+ * to find out; throws {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(bytes, offset, options);
+  return 36;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` (schema plus functions), for
+ * generic code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyCodec: StructCodec<VirtioCryptoResourceObjIpsecSa256bKeyCipherKey, VirtioCryptoResourceObjIpsecSa256bKeyCipherKey> = {
+  schema: VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema,
+  decode: decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey,
+  encode: encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey,
+  encodedLength: lengthOfVirtioCryptoResourceObjIpsecSa256bKeyCipherKey,
+  decodedLength: measureVirtioCryptoResourceObjIpsecSa256bKeyCipherKey,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` in a `DataView`: getters and
+ * setters read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 36 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2171.
+ */
+export class VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, offset, 36, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyView {
+    return new VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `length`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2172.
+   */
+  get length(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `length` (checked like encode).
+   */
+  set length(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, "length", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * `reserved1`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2173.
+   */
+  get reserved1(): number {
+    return this.#view.getUint16(this.#offset + 2, true);
+  }
+
+  /**
+   * Sets `reserved1` (checked like encode).
+   */
+  set reserved1(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, "reserved1", this.#offset + 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2, v, true);
+  }
+
+  /**
+   * Element count of `data`.
+   */
+  get dataLength(): number {
+    return 32;
+  }
+
+  /**
+   * `data`: `u8 [32]` at offset 4 (32 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2174.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get data(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 4, this.dataLength);
+  }
+}
+
+/**
+ * `struct virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key`: 36 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ */
+export interface VirtioCryptoResourceObjIpsecSa256bKeyAuthKey {
+  /**
+   * `length`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2178.
+   */
+  length: number;
+  /**
+   * `reserved2`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2179.
+   */
+  reserved2: number;
+  /**
+   * `data`: `u8 [32]` at offset 4 (32 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2180.
+   */
+  data: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key`: offsets, sizes and spec sources of its
+ * fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema: StructSchema = {
+  name: "virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key",
+  size: 36,
+  minSize: 36,
+  maxSize: 36,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2177",
+  fields: [
+    { name: "length", key: "length", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/crypto/description.tex:2178" },
+    { name: "reserved2", key: "reserved2", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/crypto/description.tex:2179" },
+    { name: "data", key: "data", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 32 }, offset: 4, size: 32, source: "device-types/crypto/description.tex:2180" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySize = 36;
+
+/**
+ * Decodes `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyAuthKey {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, o, 36, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1 = d.getUint16(o + 2, true);
+  const f2 = b.slice(o + 4, o + 4 + 32);
+  return { length: f0, reserved2: f1, data: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey} writes for `value`. Checks the kinds and
+ * lengths of variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value: VirtioCryptoResourceObjIpsecSa256bKeyAuthKey, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 36;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` into `bytes` at `offset`; returns
+ * the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value: VirtioCryptoResourceObjIpsecSa256bKeyAuthKey, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, o, 36, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.length;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, "length", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.reserved2;
+  if ((v1 & 0xffff) !== v1) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, "reserved2", o + 2, v1, "le16");
+  d.setUint16(o + 2, v1, true);
+  const v2 = value.data;
+  if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, "data", o + 4, v2);
+  if (v2.length !== 32) throw lengthError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, "data", o + 4, `${v2.length} bytes given, the field holds 32`);
+  b.set(v2, o + 4);
+  return 36;
+}
+
+/**
+ * {@link decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey} on a `DataView` (same memory, no copy of the
+ * buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyAuthKey {
+  return decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey} on a `DataView`; returns the number of bytes
+ * written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value: VirtioCryptoResourceObjIpsecSa256bKeyAuthKey, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` encoded at `offset` occupies (decodes it to
+ * find out; throws {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(bytes, offset, options);
+  return 36;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` (schema plus functions), for
+ * generic code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyCodec: StructCodec<VirtioCryptoResourceObjIpsecSa256bKeyAuthKey, VirtioCryptoResourceObjIpsecSa256bKeyAuthKey> = {
+  schema: VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema,
+  decode: decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey,
+  encode: encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey,
+  encodedLength: lengthOfVirtioCryptoResourceObjIpsecSa256bKeyAuthKey,
+  decodedLength: measureVirtioCryptoResourceObjIpsecSa256bKeyAuthKey,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` in a `DataView`: getters and
+ * setters read and write the buffer directly, without allocating per scalar access (array getters returning a
+ * `Uint8Array` or a nested view allocate that object).
+ *
+ * The constructor checks that the 36 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2177.
+ */
+export class VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, offset, 36, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyView {
+    return new VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `length`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2178.
+   */
+  get length(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `length` (checked like encode).
+   */
+  set length(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, "length", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * `reserved2`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2179.
+   */
+  get reserved2(): number {
+    return this.#view.getUint16(this.#offset + 2, true);
+  }
+
+  /**
+   * Sets `reserved2` (checked like encode).
+   */
+  set reserved2(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, "reserved2", this.#offset + 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2, v, true);
+  }
+
+  /**
+   * Element count of `data`.
+   */
+  get dataLength(): number {
+    return 32;
+  }
+
+  /**
+   * `data`: `u8 [32]` at offset 4 (32 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2180.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get data(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 4, this.dataLength);
+  }
+}
+
+/**
+ * `struct virtio_crypto_resource_obj_ipsec_sa_256b_key`: 196 bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ */
+export interface VirtioCryptoResourceObjIpsecSa256bKey {
+  /**
+   * `mode`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2159.
+   */
+  mode: number;
+  /**
+   * `direction`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2160.
+   */
+  direction: number;
+  /**
+   * `reserved`: `u8 [2]` at offset 2 (2 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2161.
+   */
+  reserved: Uint8Array;
+  /**
+   * `obj_id`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2162.
+   */
+  obj_id: number;
+  /**
+   * `spi`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2163.
+   */
+  spi: number;
+  /**
+   * `salt`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2164.
+   */
+  salt: number;
+  /**
+   * `options`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/crypto/description.tex:2165.
+   */
+  options: bigint;
+  /**
+   * `param`: `struct virtio_crypto_ipsec_tunnel_param` at offset 24 (44 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2166.
+   */
+  param: VirtioCryptoIpsecTunnelParam;
+  /**
+   * `udp_sport`: `le16` at offset 68 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2167.
+   */
+  udp_sport: number;
+  /**
+   * `udp_dport`: `le16` at offset 70 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2168.
+   */
+  udp_dport: number;
+  /**
+   * `replay_win_sz`: `le32` at offset 72 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2169.
+   */
+  replay_win_sz: number;
+  /**
+   * `cipher_algo`: `le64` at offset 76 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/crypto/description.tex:2170.
+   */
+  cipher_algo: bigint;
+  /**
+   * `cipher_key`: `anonymous struct` at offset 84 (36 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2171.
+   */
+  cipher_key: VirtioCryptoResourceObjIpsecSa256bKeyCipherKey;
+  /**
+   * `auth_algo`: `le64` at offset 120 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/crypto/description.tex:2176.
+   */
+  auth_algo: bigint;
+  /**
+   * `auth_key`: `anonymous struct` at offset 128 (36 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2177.
+   */
+  auth_key: VirtioCryptoResourceObjIpsecSa256bKeyAuthKey;
+  /**
+   * `life`: `struct virtio_crypto_ipsec_lifetime` at offset 164 (32 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2182.
+   */
+  life: VirtioCryptoIpsecLifetime;
+}
+
+/**
+ * What {@link encodeVirtioCryptoResourceObjIpsecSa256bKey} accepts: a
+ * {@link VirtioCryptoResourceObjIpsecSa256bKey} whose count fields are optional (encode fills them in from the
+ * arrays).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ */
+export type VirtioCryptoResourceObjIpsecSa256bKeyInput = Omit<VirtioCryptoResourceObjIpsecSa256bKey, "param"> & { param: VirtioCryptoIpsecTunnelParamInput };
+
+/**
+ * Layout of `virtio_crypto_resource_obj_ipsec_sa_256b_key`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeySchema: StructSchema = {
+  name: "virtio_crypto_resource_obj_ipsec_sa_256b_key",
+  size: 196,
+  minSize: 196,
+  maxSize: 196,
+  section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
+  source: "device-types/crypto/description.tex:2158",
+  fields: [
+    { name: "mode", key: "mode", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/crypto/description.tex:2159" },
+    { name: "direction", key: "direction", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 1, size: 1, source: "device-types/crypto/description.tex:2160" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 2 }, offset: 2, size: 2, source: "device-types/crypto/description.tex:2161" },
+    { name: "obj_id", key: "obj_id", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/crypto/description.tex:2162" },
+    { name: "spi", key: "spi", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/crypto/description.tex:2163" },
+    { name: "salt", key: "salt", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/crypto/description.tex:2164" },
+    { name: "options", key: "options", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 16, size: 8, source: "device-types/crypto/description.tex:2165" },
+    { name: "param", key: "param", specType: "struct virtio_crypto_ipsec_tunnel_param", wire: "struct", elementSize: 44, array: { kind: "scalar" }, offset: 24, size: 44, source: "device-types/crypto/description.tex:2166", struct: "virtio_crypto_ipsec_tunnel_param" },
+    { name: "udp_sport", key: "udp_sport", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 68, size: 2, source: "device-types/crypto/description.tex:2167" },
+    { name: "udp_dport", key: "udp_dport", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 70, size: 2, source: "device-types/crypto/description.tex:2168" },
+    { name: "replay_win_sz", key: "replay_win_sz", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 72, size: 4, source: "device-types/crypto/description.tex:2169" },
+    { name: "cipher_algo", key: "cipher_algo", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 76, size: 8, source: "device-types/crypto/description.tex:2170" },
+    { name: "cipher_key", key: "cipher_key", specType: "anonymous struct", wire: "struct", elementSize: 36, array: { kind: "scalar" }, offset: 84, size: 36, source: "device-types/crypto/description.tex:2171", struct: "virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key" },
+    { name: "auth_algo", key: "auth_algo", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 120, size: 8, source: "device-types/crypto/description.tex:2176" },
+    { name: "auth_key", key: "auth_key", specType: "anonymous struct", wire: "struct", elementSize: 36, array: { kind: "scalar" }, offset: 128, size: 36, source: "device-types/crypto/description.tex:2177", struct: "virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key" },
+    { name: "life", key: "life", specType: "struct virtio_crypto_ipsec_lifetime", wire: "struct", elementSize: 32, array: { kind: "scalar" }, offset: 164, size: 32, source: "device-types/crypto/description.tex:2182", struct: "virtio_crypto_ipsec_lifetime" },
+  ],
+};
+
+/**
+ * Size of `virtio_crypto_resource_obj_ipsec_sa_256b_key` in bytes.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeySize = 196;
+
+/**
+ * Decodes `virtio_crypto_resource_obj_ipsec_sa_256b_key` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioCryptoResourceObjIpsecSa256bKey(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKey {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 196)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeySchema, o, 196, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = b[o]!;
+  const f1 = b[o + 1]!;
+  const f2 = b.slice(o + 2, o + 2 + 2);
+  const f3 = d.getUint32(o + 4, true);
+  const f4 = d.getUint32(o + 8, true);
+  const f5 = d.getUint32(o + 12, true);
+  const f6 = d.getBigUint64(o + 16, true);
+  const f7 = decodeVirtioCryptoIpsecTunnelParam(b, o + 24, options);
+  const f8 = d.getUint16(o + 68, true);
+  const f9 = d.getUint16(o + 70, true);
+  const f10 = d.getUint32(o + 72, true);
+  const f11 = d.getBigUint64(o + 76, true);
+  const f12 = decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(b, o + 84, options);
+  const f13 = d.getBigUint64(o + 120, true);
+  const f14 = decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(b, o + 128, options);
+  const f15 = decodeVirtioCryptoIpsecLifetime(b, o + 164, options);
+  return { mode: f0, direction: f1, reserved: f2, obj_id: f3, spi: f4, salt: f5, options: f6, param: f7, udp_sport: f8, udp_dport: f9, replay_win_sz: f10, cipher_algo: f11, cipher_key: f12, auth_algo: f13, auth_key: f14, life: f15 };
+}
+
+/**
+ * Bytes {@link encodeVirtioCryptoResourceObjIpsecSa256bKey} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioCryptoResourceObjIpsecSa256bKey(value: VirtioCryptoResourceObjIpsecSa256bKeyInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 196;
+}
+
+/**
+ * Encodes `value` as `virtio_crypto_resource_obj_ipsec_sa_256b_key` into `bytes` at `offset`; returns the number
+ * of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioCryptoResourceObjIpsecSa256bKey(value: VirtioCryptoResourceObjIpsecSa256bKeyInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 196)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeySchema, o, 196, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.mode;
+  if ((v0 & 0xff) !== v0) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "mode", o, v0, "u8");
+  b[o] = v0;
+  const v1 = value.direction;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "direction", o + 1, v1, "u8");
+  b[o + 1] = v1;
+  const v2 = value.reserved;
+  if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "reserved", o + 2, v2);
+  if (v2.length !== 2) throw lengthError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "reserved", o + 2, `${v2.length} bytes given, the field holds 2`);
+  b.set(v2, o + 2);
+  const v3 = value.obj_id;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "obj_id", o + 4, v3, "le32");
+  d.setUint32(o + 4, v3, true);
+  const v4 = value.spi;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "spi", o + 8, v4, "le32");
+  d.setUint32(o + 8, v4, true);
+  const v5 = value.salt;
+  if (v5 >>> 0 !== v5) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "salt", o + 12, v5, "le32");
+  d.setUint32(o + 12, v5, true);
+  const v6 = value.options;
+  if (typeof v6 !== "bigint" || BigInt.asUintN(64, v6) !== v6) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "options", o + 16, v6, "le64");
+  setLe64(d, o + 16, v6);
+  const v7 = value.param;
+  encodeVirtioCryptoIpsecTunnelParam(v7, b, o + 24, options);
+  const v8 = value.udp_sport;
+  if ((v8 & 0xffff) !== v8) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "udp_sport", o + 68, v8, "le16");
+  d.setUint16(o + 68, v8, true);
+  const v9 = value.udp_dport;
+  if ((v9 & 0xffff) !== v9) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "udp_dport", o + 70, v9, "le16");
+  d.setUint16(o + 70, v9, true);
+  const v10 = value.replay_win_sz;
+  if (v10 >>> 0 !== v10) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "replay_win_sz", o + 72, v10, "le32");
+  d.setUint32(o + 72, v10, true);
+  const v11 = value.cipher_algo;
+  if (typeof v11 !== "bigint" || BigInt.asUintN(64, v11) !== v11) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "cipher_algo", o + 76, v11, "le64");
+  setLe64(d, o + 76, v11);
+  const v12 = value.cipher_key;
+  encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(v12, b, o + 84, options);
+  const v13 = value.auth_algo;
+  if (typeof v13 !== "bigint" || BigInt.asUintN(64, v13) !== v13) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "auth_algo", o + 120, v13, "le64");
+  setLe64(d, o + 120, v13);
+  const v14 = value.auth_key;
+  encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(v14, b, o + 128, options);
+  const v15 = value.life;
+  encodeVirtioCryptoIpsecLifetime(v15, b, o + 164, options);
+  return 196;
+}
+
+/**
+ * {@link decodeVirtioCryptoResourceObjIpsecSa256bKey} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioCryptoResourceObjIpsecSa256bKey(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKey {
+  return decodeVirtioCryptoResourceObjIpsecSa256bKey(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioCryptoResourceObjIpsecSa256bKey} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioCryptoResourceObjIpsecSa256bKey(value: VirtioCryptoResourceObjIpsecSa256bKeyInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoResourceObjIpsecSa256bKey(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_crypto_resource_obj_ipsec_sa_256b_key` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioCryptoResourceObjIpsecSa256bKey(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoResourceObjIpsecSa256bKey(bytes, offset, options);
+  return 196;
+}
+
+/**
+ * The uniform codec of `virtio_crypto_resource_obj_ipsec_sa_256b_key` (schema plus functions), for generic code.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ */
+export const VirtioCryptoResourceObjIpsecSa256bKeyCodec: StructCodec<VirtioCryptoResourceObjIpsecSa256bKey, VirtioCryptoResourceObjIpsecSa256bKeyInput> = {
+  schema: VirtioCryptoResourceObjIpsecSa256bKeySchema,
+  decode: decodeVirtioCryptoResourceObjIpsecSa256bKey,
+  encode: encodeVirtioCryptoResourceObjIpsecSa256bKey,
+  encodedLength: lengthOfVirtioCryptoResourceObjIpsecSa256bKey,
+  decodedLength: measureVirtioCryptoResourceObjIpsecSa256bKey,
+};
+
+/**
+ * Zero-copy view of a `virtio_crypto_resource_obj_ipsec_sa_256b_key` in a `DataView`: getters and setters read
+ * and write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or
+ * a nested view allocate that object).
+ *
+ * The constructor checks that the 196 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
+ * device-types/crypto/description.tex:2158.
+ */
+export class VirtioCryptoResourceObjIpsecSa256bKeyView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 196)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeySchema, offset, 196, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_crypto_resource_obj_ipsec_sa_256b_key` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoResourceObjIpsecSa256bKeyView {
+    return new VirtioCryptoResourceObjIpsecSa256bKeyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `mode`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2159.
+   */
+  get mode(): number {
+    return this.#view.getUint8(this.#offset);
+  }
+
+  /**
+   * Sets `mode` (checked like encode).
+   */
+  set mode(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "mode", this.#offset, v, "u8");
+    this.#view.setUint8(this.#offset, v);
+  }
+
+  /**
+   * `direction`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2160.
+   */
+  get direction(): number {
+    return this.#view.getUint8(this.#offset + 1);
+  }
+
+  /**
+   * Sets `direction` (checked like encode).
+   */
+  set direction(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "direction", this.#offset + 1, v, "u8");
+    this.#view.setUint8(this.#offset + 1, v);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 2;
+  }
+
+  /**
+   * `reserved`: `u8 [2]` at offset 2 (2 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/crypto/description.tex:2161.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 2, this.reservedLength);
+  }
+
+  /**
+   * `obj_id`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2162.
+   */
+  get obj_id(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `obj_id` (checked like encode).
+   */
+  set obj_id(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "obj_id", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `spi`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2163.
+   */
+  get spi(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `spi` (checked like encode).
+   */
+  set spi(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "spi", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `salt`: `le32` at offset 12 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2164.
+   */
+  get salt(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `salt` (checked like encode).
+   */
+  set salt(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "salt", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `options`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/crypto/description.tex:2165.
+   */
+  get options(): bigint {
+    return this.#view.getBigUint64(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `options` (checked like encode).
+   */
+  set options(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "options", this.#offset + 16, v, "le64");
+    setLe64(this.#view, this.#offset + 16, v);
+  }
+
+  /**
+   * `param`: `struct virtio_crypto_ipsec_tunnel_param` at offset 24 (44 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2166.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get param(): VirtioCryptoIpsecTunnelParamView {
+    return new VirtioCryptoIpsecTunnelParamView(this.#view, this.#offset + 24);
+  }
+
+  /**
+   * `udp_sport`: `le16` at offset 68 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2167.
+   */
+  get udp_sport(): number {
+    return this.#view.getUint16(this.#offset + 68, true);
+  }
+
+  /**
+   * Sets `udp_sport` (checked like encode).
+   */
+  set udp_sport(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "udp_sport", this.#offset + 68, v, "le16");
+    this.#view.setUint16(this.#offset + 68, v, true);
+  }
+
+  /**
+   * `udp_dport`: `le16` at offset 70 (2 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2168.
+   */
+  get udp_dport(): number {
+    return this.#view.getUint16(this.#offset + 70, true);
+  }
+
+  /**
+   * Sets `udp_dport` (checked like encode).
+   */
+  set udp_dport(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "udp_dport", this.#offset + 70, v, "le16");
+    this.#view.setUint16(this.#offset + 70, v, true);
+  }
+
+  /**
+   * `replay_win_sz`: `le32` at offset 72 (4 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2169.
+   */
+  get replay_win_sz(): number {
+    return this.#view.getUint32(this.#offset + 72, true);
+  }
+
+  /**
+   * Sets `replay_win_sz` (checked like encode).
+   */
+  set replay_win_sz(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "replay_win_sz", this.#offset + 72, v, "le32");
+    this.#view.setUint32(this.#offset + 72, v, true);
+  }
+
+  /**
+   * `cipher_algo`: `le64` at offset 76 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/crypto/description.tex:2170.
+   */
+  get cipher_algo(): bigint {
+    return this.#view.getBigUint64(this.#offset + 76, true);
+  }
+
+  /**
+   * Sets `cipher_algo` (checked like encode).
+   */
+  set cipher_algo(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "cipher_algo", this.#offset + 76, v, "le64");
+    setLe64(this.#view, this.#offset + 76, v);
+  }
+
+  /**
+   * `cipher_key`: `anonymous struct` at offset 84 (36 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2171.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get cipher_key(): VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyView {
+    return new VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyView(this.#view, this.#offset + 84);
+  }
+
+  /**
+   * `auth_algo`: `le64` at offset 120 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/crypto/description.tex:2176.
+   */
+  get auth_algo(): bigint {
+    return this.#view.getBigUint64(this.#offset + 120, true);
+  }
+
+  /**
+   * Sets `auth_algo` (checked like encode).
+   */
+  set auth_algo(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioCryptoResourceObjIpsecSa256bKeySchema, "auth_algo", this.#offset + 120, v, "le64");
+    setLe64(this.#view, this.#offset + 120, v);
+  }
+
+  /**
+   * `auth_key`: `anonymous struct` at offset 128 (36 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2177.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get auth_key(): VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyView {
+    return new VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyView(this.#view, this.#offset + 128);
+  }
+
+  /**
+   * `life`: `struct virtio_crypto_ipsec_lifetime` at offset 164 (32 bytes).
+   *
+   * Source: device-types/crypto/description.tex:2182.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get life(): VirtioCryptoIpsecLifetimeView {
+    return new VirtioCryptoIpsecLifetimeView(this.#view, this.#offset + 164);
+  }
+}
+
+/**
  * `struct virtio_crypto_ipsec_data_flf`: 8 bytes.
  *
  * Spec: `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Data processing`,
@@ -11214,20 +18247,42 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_crypto_op_header": VirtioCryptoOpHeaderCodec,
   "virtio_crypto_inhdr": VirtioCryptoInhdrCodec,
   "virtio_crypto_hash_data_flf": VirtioCryptoHashDataFlfCodec,
+  "virtio_crypto_hash_data_flf_stateless.sess_para": VirtioCryptoHashDataFlfStatelessSessParaCodec,
+  "virtio_crypto_hash_data_flf_stateless": VirtioCryptoHashDataFlfStatelessCodec,
   "virtio_crypto_mac_data_flf": VirtioCryptoMacDataFlfCodec,
+  "virtio_crypto_mac_data_flf_stateless.sess_para": VirtioCryptoMacDataFlfStatelessSessParaCodec,
+  "virtio_crypto_mac_data_flf_stateless": VirtioCryptoMacDataFlfStatelessCodec,
   "virtio_crypto_cipher_data_flf": VirtioCryptoCipherDataFlfCodec,
   "virtio_crypto_alg_chain_data_flf": VirtioCryptoAlgChainDataFlfCodec,
   "virtio_crypto_sym_data_flf": VirtioCryptoSymDataFlfCodec,
   "virtio_crypto_sym_data_vlf": VirtioCryptoSymDataVlfCodec,
+  "virtio_crypto_cipher_data_flf_stateless.sess_para": VirtioCryptoCipherDataFlfStatelessSessParaCodec,
+  "virtio_crypto_cipher_data_flf_stateless": VirtioCryptoCipherDataFlfStatelessCodec,
+  "virtio_crypto_alg_chain_data_flf_stateless.sess_para.cipher": VirtioCryptoAlgChainDataFlfStatelessSessParaCipherCodec,
+  "virtio_crypto_alg_chain_data_flf_stateless.sess_para.hash": VirtioCryptoAlgChainDataFlfStatelessSessParaHashCodec,
+  "virtio_crypto_alg_chain_data_flf_stateless.sess_para": VirtioCryptoAlgChainDataFlfStatelessSessParaCodec,
+  "virtio_crypto_alg_chain_data_flf_stateless": VirtioCryptoAlgChainDataFlfStatelessCodec,
   "virtio_crypto_sym_data_flf_stateless": VirtioCryptoSymDataFlfStatelessCodec,
   "virtio_crypto_sym_data_vlf_stateless": VirtioCryptoSymDataVlfStatelessCodec,
   "virtio_crypto_aead_data_flf": VirtioCryptoAeadDataFlfCodec,
+  "virtio_crypto_aead_data_flf_stateless.sess_para": VirtioCryptoAeadDataFlfStatelessSessParaCodec,
+  "virtio_crypto_aead_data_flf_stateless": VirtioCryptoAeadDataFlfStatelessCodec,
   "virtio_crypto_akcipher_data_flf": VirtioCryptoAkcipherDataFlfCodec,
+  "virtio_crypto_akcipher_data_flf_stateless.sess_para.u": VirtioCryptoAkcipherDataFlfStatelessSessParaUCodec,
+  "virtio_crypto_akcipher_data_flf_stateless.sess_para": VirtioCryptoAkcipherDataFlfStatelessSessParaCodec,
+  "virtio_crypto_akcipher_data_flf_stateless": VirtioCryptoAkcipherDataFlfStatelessCodec,
   "virtio_crypto_ipsec_resource_cap": VirtioCryptoIpsecResourceCapCodec,
   "virtio_crypto_ipsec_mode_cap": VirtioCryptoIpsecModeCapCodec,
   "virtio_crypto_ipsec_sa_cap_data": VirtioCryptoIpsecSaCapDataCodec,
   "in_addr": InAddrCodec,
   "in6_addr": In6AddrCodec,
+  "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4": VirtioCryptoIpsecTunnelParamAnon2119Ipv4Codec,
+  "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6": VirtioCryptoIpsecTunnelParamAnon2119Ipv6Codec,
+  "virtio_crypto_ipsec_tunnel_param.anon_2119": VirtioCryptoIpsecTunnelParamAnon2119Codec,
+  "virtio_crypto_ipsec_tunnel_param": VirtioCryptoIpsecTunnelParamCodec,
   "virtio_crypto_ipsec_lifetime": VirtioCryptoIpsecLifetimeCodec,
+  "virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key": VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyCodec,
+  "virtio_crypto_resource_obj_ipsec_sa_256b_key.auth_key": VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyCodec,
+  "virtio_crypto_resource_obj_ipsec_sa_256b_key": VirtioCryptoResourceObjIpsecSa256bKeyCodec,
   "virtio_crypto_ipsec_data_flf": VirtioCryptoIpsecDataFlfCodec,
 };

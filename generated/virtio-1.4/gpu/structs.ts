@@ -1030,6 +1030,528 @@ export class VirtioGpuRectView {
 }
 
 /**
+ * `struct virtio_gpu_display_one`: 24 bytes.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ */
+export interface VirtioGpuDisplayOne {
+  /**
+   * `r`: `struct virtio_gpu_rect` at offset 0 (16 bytes).
+   *
+   * Source: device-types/gpu/description.tex:333.
+   */
+  r: VirtioGpuRect;
+  /**
+   * `enabled`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/gpu/description.tex:334.
+   */
+  enabled: number;
+  /**
+   * `flags`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/gpu/description.tex:335.
+   */
+  flags: number;
+}
+
+/**
+ * Layout of `virtio_gpu_display_one`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ */
+export const VirtioGpuDisplayOneSchema: StructSchema = {
+  name: "virtio_gpu_display_one",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "sec:Device Types / GPU Device / Device Operation / Device Operation: controlq",
+  source: "device-types/gpu/description.tex:332",
+  fields: [
+    { name: "r", key: "r", specType: "struct virtio_gpu_rect", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-types/gpu/description.tex:333", struct: "virtio_gpu_rect" },
+    { name: "enabled", key: "enabled", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/gpu/description.tex:334" },
+    { name: "flags", key: "flags", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/gpu/description.tex:335" },
+  ],
+};
+
+/**
+ * Size of `virtio_gpu_display_one` in bytes.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ */
+export const VirtioGpuDisplayOneSize = 24;
+
+/**
+ * Decodes `virtio_gpu_display_one` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioGpuDisplayOne(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioGpuDisplayOne {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioGpuDisplayOneSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioGpuRect(b, o, options);
+  const f1 = d.getUint32(o + 16, true);
+  const f2 = d.getUint32(o + 20, true);
+  return { r: f0, enabled: f1, flags: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioGpuDisplayOne} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_gpu_display_one` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioGpuDisplayOneSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.r;
+  encodeVirtioGpuRect(v0, b, o, options);
+  const v1 = value.enabled;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioGpuDisplayOneSchema, "enabled", o + 16, v1, "le32");
+  d.setUint32(o + 16, v1, true);
+  const v2 = value.flags;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioGpuDisplayOneSchema, "flags", o + 20, v2, "le32");
+  d.setUint32(o + 20, v2, true);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioGpuDisplayOne} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioGpuDisplayOne(view: DataView, offset = 0, options?: CodecOptions): VirtioGpuDisplayOne {
+  return decodeVirtioGpuDisplayOne(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioGpuDisplayOne} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioGpuDisplayOne(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_gpu_display_one` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioGpuDisplayOne(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioGpuDisplayOne(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_gpu_display_one` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ */
+export const VirtioGpuDisplayOneCodec: StructCodec<VirtioGpuDisplayOne, VirtioGpuDisplayOne> = {
+  schema: VirtioGpuDisplayOneSchema,
+  decode: decodeVirtioGpuDisplayOne,
+  encode: encodeVirtioGpuDisplayOne,
+  encodedLength: lengthOfVirtioGpuDisplayOne,
+  decodedLength: measureVirtioGpuDisplayOne,
+};
+
+/**
+ * Zero-copy view of a `virtio_gpu_display_one` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:332.
+ */
+export class VirtioGpuDisplayOneView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioGpuDisplayOneSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_gpu_display_one` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioGpuDisplayOneView {
+    return new VirtioGpuDisplayOneView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `r`: `struct virtio_gpu_rect` at offset 0 (16 bytes).
+   *
+   * Source: device-types/gpu/description.tex:333.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get r(): VirtioGpuRectView {
+    return new VirtioGpuRectView(this.#view, this.#offset);
+  }
+
+  /**
+   * `enabled`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/gpu/description.tex:334.
+   */
+  get enabled(): number {
+    return this.#view.getUint32(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `enabled` (checked like encode).
+   */
+  set enabled(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioGpuDisplayOneSchema, "enabled", this.#offset + 16, v, "le32");
+    this.#view.setUint32(this.#offset + 16, v, true);
+  }
+
+  /**
+   * `flags`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/gpu/description.tex:335.
+   */
+  get flags(): number {
+    return this.#view.getUint32(this.#offset + 20, true);
+  }
+
+  /**
+   * Sets `flags` (checked like encode).
+   */
+  set flags(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioGpuDisplayOneSchema, "flags", this.#offset + 20, v, "le32");
+    this.#view.setUint32(this.#offset + 20, v, true);
+  }
+}
+
+/**
+ * `struct virtio_gpu_resp_display_info`: 408 bytes.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ */
+export interface VirtioGpuRespDisplayInfo {
+  /**
+   * `hdr`: `struct virtio_gpu_ctrl_hdr` at offset 0 (24 bytes).
+   *
+   * Source: device-types/gpu/description.tex:331.
+   */
+  hdr: VirtioGpuCtrlHdr;
+  /**
+   * `pmodes`: `struct virtio_gpu_display_one [16]` at offset 24 (384 bytes).
+   *
+   * Source: device-types/gpu/description.tex:332.
+   */
+  pmodes: VirtioGpuDisplayOne[];
+}
+
+/**
+ * Layout of `virtio_gpu_resp_display_info`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ */
+export const VirtioGpuRespDisplayInfoSchema: StructSchema = {
+  name: "virtio_gpu_resp_display_info",
+  size: 408,
+  minSize: 408,
+  maxSize: 408,
+  section: "sec:Device Types / GPU Device / Device Operation / Device Operation: controlq",
+  source: "device-types/gpu/description.tex:330",
+  fields: [
+    { name: "hdr", key: "hdr", specType: "struct virtio_gpu_ctrl_hdr", wire: "struct", elementSize: 24, array: { kind: "scalar" }, offset: 0, size: 24, source: "device-types/gpu/description.tex:331", struct: "virtio_gpu_ctrl_hdr" },
+    { name: "pmodes", key: "pmodes", specType: "struct virtio_gpu_display_one", wire: "struct", elementSize: 24, array: { kind: "fixed", length: 16 }, offset: 24, size: 384, source: "device-types/gpu/description.tex:332", struct: "virtio_gpu_display_one" },
+  ],
+};
+
+/**
+ * Size of `virtio_gpu_resp_display_info` in bytes.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ */
+export const VirtioGpuRespDisplayInfoSize = 408;
+
+/**
+ * Decodes `virtio_gpu_resp_display_info` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioGpuRespDisplayInfo(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioGpuRespDisplayInfo {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 408)) throw spanError(VirtioGpuRespDisplayInfoSchema, o, 408, b.length);
+  const f0 = decodeVirtioGpuCtrlHdr(b, o, options);
+  const f1: VirtioGpuDisplayOne[] = [];
+  for (let i = o + 24, end = o + 24 + 384; i < end; i += 24) f1.push(decodeVirtioGpuDisplayOne(b, i, options));
+  return { hdr: f0, pmodes: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioGpuRespDisplayInfo} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioGpuRespDisplayInfo(value: VirtioGpuRespDisplayInfo, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 408;
+}
+
+/**
+ * Encodes `value` as `virtio_gpu_resp_display_info` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioGpuRespDisplayInfo(value: VirtioGpuRespDisplayInfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 408)) throw spanError(VirtioGpuRespDisplayInfoSchema, o, 408, b.length);
+  const v0 = value.hdr;
+  encodeVirtioGpuCtrlHdr(v0, b, o, options);
+  const v1 = value.pmodes;
+  if (!Array.isArray(v1)) throw arrayError(VirtioGpuRespDisplayInfoSchema, "pmodes", o + 24, v1);
+  if (v1.length !== 16) throw lengthError(VirtioGpuRespDisplayInfoSchema, "pmodes", o + 24, `${v1.length} elements given, the field holds 16`);
+  for (let i = 0; i < v1.length; i++) {
+    const e = v1[i]!;
+    encodeVirtioGpuDisplayOne(e, b, o + 24 + i * 24, options);
+  }
+  return 408;
+}
+
+/**
+ * {@link decodeVirtioGpuRespDisplayInfo} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioGpuRespDisplayInfo(view: DataView, offset = 0, options?: CodecOptions): VirtioGpuRespDisplayInfo {
+  return decodeVirtioGpuRespDisplayInfo(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioGpuRespDisplayInfo} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioGpuRespDisplayInfo(value: VirtioGpuRespDisplayInfo, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioGpuRespDisplayInfo(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_gpu_resp_display_info` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioGpuRespDisplayInfo(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioGpuRespDisplayInfo(bytes, offset, options);
+  return 408;
+}
+
+/**
+ * The uniform codec of `virtio_gpu_resp_display_info` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ */
+export const VirtioGpuRespDisplayInfoCodec: StructCodec<VirtioGpuRespDisplayInfo, VirtioGpuRespDisplayInfo> = {
+  schema: VirtioGpuRespDisplayInfoSchema,
+  decode: decodeVirtioGpuRespDisplayInfo,
+  encode: encodeVirtioGpuRespDisplayInfo,
+  encodedLength: lengthOfVirtioGpuRespDisplayInfo,
+  decodedLength: measureVirtioGpuRespDisplayInfo,
+};
+
+/**
+ * Zero-copy view of a `virtio_gpu_resp_display_info` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 408 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
+ * device-types/gpu/description.tex:330.
+ */
+export class VirtioGpuRespDisplayInfoView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 408)) throw spanError(VirtioGpuRespDisplayInfoSchema, offset, 408, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_gpu_resp_display_info` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioGpuRespDisplayInfoView {
+    return new VirtioGpuRespDisplayInfoView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `hdr`: `struct virtio_gpu_ctrl_hdr` at offset 0 (24 bytes).
+   *
+   * Source: device-types/gpu/description.tex:331.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get hdr(): VirtioGpuCtrlHdrView {
+    return new VirtioGpuCtrlHdrView(this.#view, this.#offset);
+  }
+
+  /**
+   * Element count of `pmodes`.
+   */
+  get pmodesLength(): number {
+    return 16;
+  }
+
+  /**
+   * `pmodes`: `struct virtio_gpu_display_one [16]` at offset 24 (384 bytes).
+   *
+   * Source: device-types/gpu/description.tex:332.
+   *
+   * Element `index` of `pmodes` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  pmodesAt(index: number): VirtioGpuDisplayOneView {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pmodesLength) throw new CodecError("out-of-range", { struct: VirtioGpuRespDisplayInfoSchema.name, field: "pmodes", offset: this.#offset + 24 }, `virtio_gpu_resp_display_info.pmodes: index ${index} out of range`);
+    return new VirtioGpuDisplayOneView(this.#view, this.#offset + 24 + index * 24);
+  }
+}
+
+/**
  * `struct virtio_gpu_get_edid`: 32 bytes.
  *
  * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
@@ -8295,277 +8817,6 @@ export class VirtioGpuUpdateCursorView {
 }
 
 /**
- * `struct virtio_gpu_display_one`: 24 bytes.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- */
-export interface VirtioGpuDisplayOne {
-  /**
-   * `r`: `struct virtio_gpu_rect` at offset 0 (16 bytes).
-   *
-   * Source: device-types/gpu/description.tex:333.
-   */
-  r: VirtioGpuRect;
-  /**
-   * `enabled`: `le32` at offset 16 (4 bytes).
-   *
-   * Source: device-types/gpu/description.tex:334.
-   */
-  enabled: number;
-  /**
-   * `flags`: `le32` at offset 20 (4 bytes).
-   *
-   * Source: device-types/gpu/description.tex:335.
-   */
-  flags: number;
-}
-
-/**
- * Layout of `virtio_gpu_display_one`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- */
-export const VirtioGpuDisplayOneSchema: StructSchema = {
-  name: "virtio_gpu_display_one",
-  size: 24,
-  minSize: 24,
-  maxSize: 24,
-  section: "sec:Device Types / GPU Device / Device Operation / Device Operation: controlq",
-  source: "device-types/gpu/description.tex:332",
-  fields: [
-    { name: "r", key: "r", specType: "struct virtio_gpu_rect", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-types/gpu/description.tex:333", struct: "virtio_gpu_rect" },
-    { name: "enabled", key: "enabled", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/gpu/description.tex:334" },
-    { name: "flags", key: "flags", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/gpu/description.tex:335" },
-  ],
-};
-
-/**
- * Size of `virtio_gpu_display_one` in bytes.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- */
-export const VirtioGpuDisplayOneSize = 24;
-
-/**
- * Decodes `virtio_gpu_display_one` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeVirtioGpuDisplayOne(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioGpuDisplayOne {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioGpuDisplayOneSchema, o, 24, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = decodeVirtioGpuRect(b, o, options);
-  const f1 = d.getUint32(o + 16, true);
-  const f2 = d.getUint32(o + 20, true);
-  return { r: f0, enabled: f1, flags: f2 };
-}
-
-/**
- * Bytes {@link encodeVirtioGpuDisplayOne} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 24;
-}
-
-/**
- * Encodes `value` as `virtio_gpu_display_one` into `bytes` at `offset`; returns the number of bytes written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
- * field may have been written.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioGpuDisplayOneSchema, o, 24, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.r;
-  encodeVirtioGpuRect(v0, b, o, options);
-  const v1 = value.enabled;
-  if (v1 >>> 0 !== v1) throw valueError(VirtioGpuDisplayOneSchema, "enabled", o + 16, v1, "le32");
-  d.setUint32(o + 16, v1, true);
-  const v2 = value.flags;
-  if (v2 >>> 0 !== v2) throw valueError(VirtioGpuDisplayOneSchema, "flags", o + 20, v2, "le32");
-  d.setUint32(o + 20, v2, true);
-  return 24;
-}
-
-/**
- * {@link decodeVirtioGpuDisplayOne} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readVirtioGpuDisplayOne(view: DataView, offset = 0, options?: CodecOptions): VirtioGpuDisplayOne {
-  return decodeVirtioGpuDisplayOne(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeVirtioGpuDisplayOne} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioGpuDisplayOne(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `virtio_gpu_display_one` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureVirtioGpuDisplayOne(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioGpuDisplayOne(bytes, offset, options);
-  return 24;
-}
-
-/**
- * The uniform codec of `virtio_gpu_display_one` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- */
-export const VirtioGpuDisplayOneCodec: StructCodec<VirtioGpuDisplayOne, VirtioGpuDisplayOne> = {
-  schema: VirtioGpuDisplayOneSchema,
-  decode: decodeVirtioGpuDisplayOne,
-  encode: encodeVirtioGpuDisplayOne,
-  encodedLength: lengthOfVirtioGpuDisplayOne,
-  decodedLength: measureVirtioGpuDisplayOne,
-};
-
-/**
- * Zero-copy view of a `virtio_gpu_display_one` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
- * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / GPU Device / Device Operation / Device Operation: controlq`,
- * device-types/gpu/description.tex:332.
- */
-export class VirtioGpuDisplayOneView {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioGpuDisplayOneSchema, offset, 24, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `virtio_gpu_display_one` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioGpuDisplayOneView {
-    return new VirtioGpuDisplayOneView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `r`: `struct virtio_gpu_rect` at offset 0 (16 bytes).
-   *
-   * Source: device-types/gpu/description.tex:333.
-   *
-   * A view of the nested struct (allocates the view object).
-   */
-  get r(): VirtioGpuRectView {
-    return new VirtioGpuRectView(this.#view, this.#offset);
-  }
-
-  /**
-   * `enabled`: `le32` at offset 16 (4 bytes).
-   *
-   * Source: device-types/gpu/description.tex:334.
-   */
-  get enabled(): number {
-    return this.#view.getUint32(this.#offset + 16, true);
-  }
-
-  /**
-   * Sets `enabled` (checked like encode).
-   */
-  set enabled(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioGpuDisplayOneSchema, "enabled", this.#offset + 16, v, "le32");
-    this.#view.setUint32(this.#offset + 16, v, true);
-  }
-
-  /**
-   * `flags`: `le32` at offset 20 (4 bytes).
-   *
-   * Source: device-types/gpu/description.tex:335.
-   */
-  get flags(): number {
-    return this.#view.getUint32(this.#offset + 20, true);
-  }
-
-  /**
-   * Sets `flags` (checked like encode).
-   */
-  set flags(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioGpuDisplayOneSchema, "flags", this.#offset + 20, v, "le32");
-    this.#view.setUint32(this.#offset + 20, v, true);
-  }
-}
-
-/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
@@ -8573,6 +8824,8 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_gpu_config": VirtioGpuConfigCodec,
   "virtio_gpu_ctrl_hdr": VirtioGpuCtrlHdrCodec,
   "virtio_gpu_rect": VirtioGpuRectCodec,
+  "virtio_gpu_display_one": VirtioGpuDisplayOneCodec,
+  "virtio_gpu_resp_display_info": VirtioGpuRespDisplayInfoCodec,
   "virtio_gpu_get_edid": VirtioGpuGetEdidCodec,
   "virtio_gpu_resp_edid": VirtioGpuRespEdidCodec,
   "virtio_gpu_resource_create_2d": VirtioGpuResourceCreate2dCodec,
@@ -8597,5 +8850,4 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_gpu_resource_unmap_blob": VirtioGpuResourceUnmapBlobCodec,
   "virtio_gpu_cursor_pos": VirtioGpuCursorPosCodec,
   "virtio_gpu_update_cursor": VirtioGpuUpdateCursorCodec,
-  "virtio_gpu_display_one": VirtioGpuDisplayOneCodec,
 };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CodecError, bytesOf, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../../runtime/codec/index.js";
+import { CodecError, bytesError, bytesOf, lengthError, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../../runtime/codec/index.js";
 
 /**
  * `struct virtio_input_absinfo`: 20 bytes.
@@ -632,6 +632,645 @@ export class VirtioInputDevidsView {
 }
 
 /**
+ * `struct virtio_input_config.u`: 128 bytes.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ */
+export interface VirtioInputConfigU {
+  /**
+   * `string`: `char [128]` at offset 0 (128 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/input/description.tex:69.
+   */
+  string: Uint8Array;
+  /**
+   * `bitmap`: `u8 [128]` at offset 0 (128 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/input/description.tex:70.
+   */
+  bitmap: Uint8Array;
+  /**
+   * `abs`: `struct virtio_input_absinfo` at offset 0 (20 bytes).
+   *
+   * Source: device-types/input/description.tex:71.
+   */
+  abs: VirtioInputAbsinfo;
+  /**
+   * `ids`: `struct virtio_input_devids` at offset 0 (8 bytes).
+   *
+   * Source: device-types/input/description.tex:72.
+   */
+  ids: VirtioInputDevids;
+}
+
+/**
+ * What {@link encodeVirtioInputConfigU} accepts: exactly one member of the union (the rest of its bytes are
+ * written as zeros).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ */
+export type VirtioInputConfigUInput = { [K in keyof VirtioInputConfigU]: { [M in K]: VirtioInputConfigU[K] } & { [M in Exclude<keyof VirtioInputConfigU, K>]?: undefined } }[keyof VirtioInputConfigU];
+
+/**
+ * Layout of `virtio_input_config.u`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ */
+export const VirtioInputConfigUSchema: StructSchema = {
+  name: "virtio_input_config.u",
+  size: 128,
+  minSize: 128,
+  maxSize: 128,
+  section: "sec:Device Types / Input Device / Device configuration layout",
+  source: "device-types/input/description.tex:68",
+  fields: [
+    { name: "string", key: "string", specType: "char", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 128 }, offset: 0, size: 128, source: "device-types/input/description.tex:69" },
+    { name: "bitmap", key: "bitmap", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 128 }, offset: 0, size: 128, source: "device-types/input/description.tex:70" },
+    { name: "abs", key: "abs", specType: "struct virtio_input_absinfo", wire: "struct", elementSize: 20, array: { kind: "scalar" }, offset: 0, size: 20, source: "device-types/input/description.tex:71", struct: "virtio_input_absinfo" },
+    { name: "ids", key: "ids", specType: "struct virtio_input_devids", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/input/description.tex:72", struct: "virtio_input_devids" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_input_config.u` in bytes.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ */
+export const VirtioInputConfigUSize = 128;
+
+/**
+ * Decodes `virtio_input_config.u` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioInputConfigU(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioInputConfigU {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 128)) throw spanError(VirtioInputConfigUSchema, o, 128, b.length);
+  const f0 = b.slice(o, o + 128);
+  const f1 = b.slice(o, o + 128);
+  const f2 = decodeVirtioInputAbsinfo(b, o, options);
+  const f3 = decodeVirtioInputDevids(b, o, options);
+  return { string: f0, bitmap: f1, abs: f2, ids: f3 };
+}
+
+/**
+ * Bytes {@link encodeVirtioInputConfigU} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioInputConfigU(value: VirtioInputConfigUInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 128;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_input_config.u`) into `bytes` at `offset`: zeroes the
+ * union's 128 bytes, then writes the member; returns 128.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioInputConfigU(value: VirtioInputConfigUInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 128)) throw spanError(VirtioInputConfigUSchema, o, 128, b.length);
+  const given = ["string","bitmap","abs","ids"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioInputConfigUSchema.name, offset: o }, `virtio_input_config.u: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 128);
+  const v0 = value.string;
+  if (v0 !== undefined) {
+    if (!(v0 instanceof Uint8Array)) throw bytesError(VirtioInputConfigUSchema, "string", o, v0);
+    if (v0.length !== 128) throw lengthError(VirtioInputConfigUSchema, "string", o, `${v0.length} bytes given, the field holds 128`);
+    b.set(v0, o);
+  }
+  const v1 = value.bitmap;
+  if (v1 !== undefined) {
+    if (!(v1 instanceof Uint8Array)) throw bytesError(VirtioInputConfigUSchema, "bitmap", o, v1);
+    if (v1.length !== 128) throw lengthError(VirtioInputConfigUSchema, "bitmap", o, `${v1.length} bytes given, the field holds 128`);
+    b.set(v1, o);
+  }
+  const v2 = value.abs;
+  if (v2 !== undefined) {
+    encodeVirtioInputAbsinfo(v2, b, o, options);
+  }
+  const v3 = value.ids;
+  if (v3 !== undefined) {
+    encodeVirtioInputDevids(v3, b, o, options);
+  }
+  return 128;
+}
+
+/**
+ * {@link decodeVirtioInputConfigU} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioInputConfigU(view: DataView, offset = 0, options?: CodecOptions): VirtioInputConfigU {
+  return decodeVirtioInputConfigU(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioInputConfigU} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioInputConfigU(value: VirtioInputConfigUInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioInputConfigU(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_input_config.u` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioInputConfigU(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioInputConfigU(bytes, offset, options);
+  return 128;
+}
+
+/**
+ * The uniform codec of `virtio_input_config.u` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ */
+export const VirtioInputConfigUCodec: StructCodec<VirtioInputConfigU, VirtioInputConfigUInput> = {
+  schema: VirtioInputConfigUSchema,
+  decode: decodeVirtioInputConfigU,
+  encode: encodeVirtioInputConfigU,
+  encodedLength: lengthOfVirtioInputConfigU,
+  decodedLength: measureVirtioInputConfigU,
+};
+
+/**
+ * Zero-copy view of a `virtio_input_config.u` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 128 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:68.
+ */
+export class VirtioInputConfigUView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 128)) throw spanError(VirtioInputConfigUSchema, offset, 128, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_input_config.u` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioInputConfigUView {
+    return new VirtioInputConfigUView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * Element count of `string`.
+   */
+  get stringLength(): number {
+    return 128;
+  }
+
+  /**
+   * `string`: `char [128]` at offset 0 (128 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/input/description.tex:69.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get string(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset, this.stringLength);
+  }
+
+  /**
+   * Element count of `bitmap`.
+   */
+  get bitmapLength(): number {
+    return 128;
+  }
+
+  /**
+   * `bitmap`: `u8 [128]` at offset 0 (128 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/input/description.tex:70.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get bitmap(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset, this.bitmapLength);
+  }
+
+  /**
+   * `abs`: `struct virtio_input_absinfo` at offset 0 (20 bytes).
+   *
+   * Source: device-types/input/description.tex:71.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get abs(): VirtioInputAbsinfoView {
+    return new VirtioInputAbsinfoView(this.#view, this.#offset);
+  }
+
+  /**
+   * `ids`: `struct virtio_input_devids` at offset 0 (8 bytes).
+   *
+   * Source: device-types/input/description.tex:72.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get ids(): VirtioInputDevidsView {
+    return new VirtioInputDevidsView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_input_config`: 136 bytes.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ */
+export interface VirtioInputConfig {
+  /**
+   * `select`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/input/description.tex:64.
+   */
+  select: number;
+  /**
+   * `subsel`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/input/description.tex:65.
+   */
+  subsel: number;
+  /**
+   * `size`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-types/input/description.tex:66.
+   */
+  size: number;
+  /**
+   * `reserved`: `u8 [5]` at offset 3 (5 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/input/description.tex:67.
+   */
+  reserved: Uint8Array;
+  /**
+   * `u`: `anonymous union` at offset 8 (128 bytes).
+   *
+   * Source: device-types/input/description.tex:68.
+   */
+  u: VirtioInputConfigU;
+}
+
+/**
+ * What {@link encodeVirtioInputConfig} accepts: a {@link VirtioInputConfig} whose count fields are optional
+ * (encode fills them in from the arrays).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ */
+export type VirtioInputConfigInput = Omit<VirtioInputConfig, "u"> & { u: VirtioInputConfigUInput };
+
+/**
+ * Layout of `virtio_input_config`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ */
+export const VirtioInputConfigSchema: StructSchema = {
+  name: "virtio_input_config",
+  size: 136,
+  minSize: 136,
+  maxSize: 136,
+  section: "sec:Device Types / Input Device / Device configuration layout",
+  source: "device-types/input/description.tex:63",
+  fields: [
+    { name: "select", key: "select", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/input/description.tex:64" },
+    { name: "subsel", key: "subsel", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 1, size: 1, source: "device-types/input/description.tex:65" },
+    { name: "size", key: "size", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 2, size: 1, source: "device-types/input/description.tex:66" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 5 }, offset: 3, size: 5, source: "device-types/input/description.tex:67" },
+    { name: "u", key: "u", specType: "anonymous union", wire: "struct", elementSize: 128, array: { kind: "scalar" }, offset: 8, size: 128, source: "device-types/input/description.tex:68", struct: "virtio_input_config.u" },
+  ],
+};
+
+/**
+ * Size of `virtio_input_config` in bytes.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ */
+export const VirtioInputConfigSize = 136;
+
+/**
+ * Decodes `virtio_input_config` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioInputConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioInputConfig {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 136)) throw spanError(VirtioInputConfigSchema, o, 136, b.length);
+  const f0 = b[o]!;
+  const f1 = b[o + 1]!;
+  const f2 = b[o + 2]!;
+  const f3 = b.slice(o + 3, o + 3 + 5);
+  const f4 = decodeVirtioInputConfigU(b, o + 8, options);
+  return { select: f0, subsel: f1, size: f2, reserved: f3, u: f4 };
+}
+
+/**
+ * Bytes {@link encodeVirtioInputConfig} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioInputConfig(value: VirtioInputConfigInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 136;
+}
+
+/**
+ * Encodes `value` as `virtio_input_config` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioInputConfig(value: VirtioInputConfigInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 136)) throw spanError(VirtioInputConfigSchema, o, 136, b.length);
+  const v0 = value.select;
+  if ((v0 & 0xff) !== v0) throw valueError(VirtioInputConfigSchema, "select", o, v0, "u8");
+  b[o] = v0;
+  const v1 = value.subsel;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioInputConfigSchema, "subsel", o + 1, v1, "u8");
+  b[o + 1] = v1;
+  const v2 = value.size;
+  if ((v2 & 0xff) !== v2) throw valueError(VirtioInputConfigSchema, "size", o + 2, v2, "u8");
+  b[o + 2] = v2;
+  const v3 = value.reserved;
+  if (!(v3 instanceof Uint8Array)) throw bytesError(VirtioInputConfigSchema, "reserved", o + 3, v3);
+  if (v3.length !== 5) throw lengthError(VirtioInputConfigSchema, "reserved", o + 3, `${v3.length} bytes given, the field holds 5`);
+  b.set(v3, o + 3);
+  const v4 = value.u;
+  encodeVirtioInputConfigU(v4, b, o + 8, options);
+  return 136;
+}
+
+/**
+ * {@link decodeVirtioInputConfig} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioInputConfig(view: DataView, offset = 0, options?: CodecOptions): VirtioInputConfig {
+  return decodeVirtioInputConfig(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioInputConfig} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioInputConfig(value: VirtioInputConfigInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioInputConfig(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_input_config` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioInputConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioInputConfig(bytes, offset, options);
+  return 136;
+}
+
+/**
+ * The uniform codec of `virtio_input_config` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ */
+export const VirtioInputConfigCodec: StructCodec<VirtioInputConfig, VirtioInputConfigInput> = {
+  schema: VirtioInputConfigSchema,
+  decode: decodeVirtioInputConfig,
+  encode: encodeVirtioInputConfig,
+  encodedLength: lengthOfVirtioInputConfig,
+  decodedLength: measureVirtioInputConfig,
+};
+
+/**
+ * Zero-copy view of a `virtio_input_config` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 136 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Input Device / Device configuration layout`, device-types/input/description.tex:63.
+ */
+export class VirtioInputConfigView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 136)) throw spanError(VirtioInputConfigSchema, offset, 136, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_input_config` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioInputConfigView {
+    return new VirtioInputConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `select`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/input/description.tex:64.
+   */
+  get select(): number {
+    return this.#view.getUint8(this.#offset);
+  }
+
+  /**
+   * Sets `select` (checked like encode).
+   */
+  set select(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioInputConfigSchema, "select", this.#offset, v, "u8");
+    this.#view.setUint8(this.#offset, v);
+  }
+
+  /**
+   * `subsel`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/input/description.tex:65.
+   */
+  get subsel(): number {
+    return this.#view.getUint8(this.#offset + 1);
+  }
+
+  /**
+   * Sets `subsel` (checked like encode).
+   */
+  set subsel(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioInputConfigSchema, "subsel", this.#offset + 1, v, "u8");
+    this.#view.setUint8(this.#offset + 1, v);
+  }
+
+  /**
+   * `size`: `u8` at offset 2 (1 bytes).
+   *
+   * Source: device-types/input/description.tex:66.
+   */
+  get size(): number {
+    return this.#view.getUint8(this.#offset + 2);
+  }
+
+  /**
+   * Sets `size` (checked like encode).
+   */
+  set size(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioInputConfigSchema, "size", this.#offset + 2, v, "u8");
+    this.#view.setUint8(this.#offset + 2, v);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 5;
+  }
+
+  /**
+   * `reserved`: `u8 [5]` at offset 3 (5 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/input/description.tex:67.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 3, this.reservedLength);
+  }
+
+  /**
+   * `u`: `anonymous union` at offset 8 (128 bytes).
+   *
+   * Source: device-types/input/description.tex:68.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get u(): VirtioInputConfigUView {
+    return new VirtioInputConfigUView(this.#view, this.#offset + 8);
+  }
+}
+
+/**
  * `struct virtio_input_event`: 8 bytes.
  *
  * Spec: `Device Types / Input Device / Device Operation`, device-types/input/description.tex:165.
@@ -907,5 +1546,7 @@ export class VirtioInputEventView {
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
   "virtio_input_absinfo": VirtioInputAbsinfoCodec,
   "virtio_input_devids": VirtioInputDevidsCodec,
+  "virtio_input_config.u": VirtioInputConfigUCodec,
+  "virtio_input_config": VirtioInputConfigCodec,
   "virtio_input_event": VirtioInputEventCodec,
 };

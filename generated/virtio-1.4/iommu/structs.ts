@@ -23,6 +23,843 @@ function setLe64(d: DataView, at: number, v: bigint): void {
 }
 
 /**
+ * `struct virtio_iommu_range_64`: 16 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export interface VirtioIommuRange64 {
+  /**
+   * `start`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:104.
+   */
+  start: bigint;
+  /**
+   * `end`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:105.
+   */
+  end: bigint;
+}
+
+/**
+ * Layout of `virtio_iommu_range_64`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export const VirtioIommuRange64Schema: StructSchema = {
+  name: "virtio_iommu_range_64",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / IOMMU Device / Device configuration layout",
+  source: "device-types/iommu/description.tex:103",
+  fields: [
+    { name: "start", key: "start", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/iommu/description.tex:104" },
+    { name: "end", key: "end", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 8, size: 8, source: "device-types/iommu/description.tex:105" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_range_64` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export const VirtioIommuRange64Size = 16;
+
+/**
+ * Decodes `virtio_iommu_range_64` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange64 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = d.getBigUint64(o + 8, true);
+  return { start: f0, end: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuRange64} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuRange64(value: VirtioIommuRange64, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_range_64` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuRange64(value: VirtioIommuRange64, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.start;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIommuRange64Schema, "start", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.end;
+  if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIommuRange64Schema, "end", o + 8, v1, "le64");
+  setLe64(d, o + 8, v1);
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioIommuRange64} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuRange64(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuRange64 {
+  return decodeVirtioIommuRange64(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuRange64} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuRange64(value: VirtioIommuRange64, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuRange64(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_range_64` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuRange64(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_range_64` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export const VirtioIommuRange64Codec: StructCodec<VirtioIommuRange64, VirtioIommuRange64> = {
+  schema: VirtioIommuRange64Schema,
+  decode: decodeVirtioIommuRange64,
+  encode: encodeVirtioIommuRange64,
+  encodedLength: lengthOfVirtioIommuRange64,
+  decodedLength: measureVirtioIommuRange64,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_range_64` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
+ */
+export class VirtioIommuRange64View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIommuRange64Schema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_range_64` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange64View {
+    return new VirtioIommuRange64View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `start`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:104.
+   */
+  get start(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `start` (checked like encode).
+   */
+  set start(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuRange64Schema, "start", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `end`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:105.
+   */
+  get end(): bigint {
+    return this.#view.getBigUint64(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `end` (checked like encode).
+   */
+  set end(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuRange64Schema, "end", this.#offset + 8, v, "le64");
+    setLe64(this.#view, this.#offset + 8, v);
+  }
+}
+
+/**
+ * `struct virtio_iommu_range_32`: 8 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export interface VirtioIommuRange32 {
+  /**
+   * `start`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:108.
+   */
+  start: number;
+  /**
+   * `end`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:109.
+   */
+  end: number;
+}
+
+/**
+ * Layout of `virtio_iommu_range_32`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export const VirtioIommuRange32Schema: StructSchema = {
+  name: "virtio_iommu_range_32",
+  size: 8,
+  minSize: 8,
+  maxSize: 8,
+  section: "sec:Device Types / IOMMU Device / Device configuration layout",
+  source: "device-types/iommu/description.tex:107",
+  fields: [
+    { name: "start", key: "start", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/iommu/description.tex:108" },
+    { name: "end", key: "end", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/iommu/description.tex:109" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_range_32` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export const VirtioIommuRange32Size = 8;
+
+/**
+ * Decodes `virtio_iommu_range_32` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange32 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  return { start: f0, end: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuRange32} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuRange32(value: VirtioIommuRange32, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 8;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_range_32` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuRange32(value: VirtioIommuRange32, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.start;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioIommuRange32Schema, "start", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.end;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioIommuRange32Schema, "end", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  return 8;
+}
+
+/**
+ * {@link decodeVirtioIommuRange32} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuRange32(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuRange32 {
+  return decodeVirtioIommuRange32(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuRange32} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuRange32(value: VirtioIommuRange32, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuRange32(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_range_32` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuRange32(bytes, offset, options);
+  return 8;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_range_32` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export const VirtioIommuRange32Codec: StructCodec<VirtioIommuRange32, VirtioIommuRange32> = {
+  schema: VirtioIommuRange32Schema,
+  decode: decodeVirtioIommuRange32,
+  encode: encodeVirtioIommuRange32,
+  encodedLength: lengthOfVirtioIommuRange32,
+  decodedLength: measureVirtioIommuRange32,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_range_32` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
+ */
+export class VirtioIommuRange32View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioIommuRange32Schema, offset, 8, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_range_32` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange32View {
+    return new VirtioIommuRange32View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `start`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:108.
+   */
+  get start(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `start` (checked like encode).
+   */
+  set start(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioIommuRange32Schema, "start", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `end`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:109.
+   */
+  get end(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `end` (checked like encode).
+   */
+  set end(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioIommuRange32Schema, "end", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_iommu_config`: 40 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ */
+export interface VirtioIommuConfig {
+  /**
+   * `page_size_mask`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:102.
+   */
+  page_size_mask: bigint;
+  /**
+   * `input_range`: `struct virtio_iommu_range_64` at offset 8 (16 bytes).
+   *
+   * Source: device-types/iommu/description.tex:103.
+   */
+  input_range: VirtioIommuRange64;
+  /**
+   * `domain_range`: `struct virtio_iommu_range_32` at offset 24 (8 bytes).
+   *
+   * Source: device-types/iommu/description.tex:107.
+   */
+  domain_range: VirtioIommuRange32;
+  /**
+   * `probe_size`: `le32` at offset 32 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:111.
+   */
+  probe_size: number;
+  /**
+   * `bypass`: `u8` at offset 36 (1 bytes).
+   *
+   * Source: device-types/iommu/description.tex:112.
+   */
+  bypass: number;
+  /**
+   * `reserved`: `u8 [3]` at offset 37 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/iommu/description.tex:113.
+   */
+  reserved: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_iommu_config`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ */
+export const VirtioIommuConfigSchema: StructSchema = {
+  name: "virtio_iommu_config",
+  size: 40,
+  minSize: 40,
+  maxSize: 40,
+  section: "sec:Device Types / IOMMU Device / Device configuration layout",
+  source: "device-types/iommu/description.tex:101",
+  fields: [
+    { name: "page_size_mask", key: "page_size_mask", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/iommu/description.tex:102" },
+    { name: "input_range", key: "input_range", specType: "struct virtio_iommu_range_64", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 8, size: 16, source: "device-types/iommu/description.tex:103", struct: "virtio_iommu_range_64" },
+    { name: "domain_range", key: "domain_range", specType: "struct virtio_iommu_range_32", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 24, size: 8, source: "device-types/iommu/description.tex:107", struct: "virtio_iommu_range_32" },
+    { name: "probe_size", key: "probe_size", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 32, size: 4, source: "device-types/iommu/description.tex:111" },
+    { name: "bypass", key: "bypass", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 36, size: 1, source: "device-types/iommu/description.tex:112" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 37, size: 3, source: "device-types/iommu/description.tex:113" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_config` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ */
+export const VirtioIommuConfigSize = 40;
+
+/**
+ * Decodes `virtio_iommu_config` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuConfig {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioIommuConfigSchema, o, 40, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = decodeVirtioIommuRange64(b, o + 8, options);
+  const f2 = decodeVirtioIommuRange32(b, o + 24, options);
+  const f3 = d.getUint32(o + 32, true);
+  const f4 = b[o + 36]!;
+  const f5 = b.slice(o + 37, o + 37 + 3);
+  return { page_size_mask: f0, input_range: f1, domain_range: f2, probe_size: f3, bypass: f4, reserved: f5 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuConfig} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuConfig(value: VirtioIommuConfig, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 40;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_config` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuConfig(value: VirtioIommuConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioIommuConfigSchema, o, 40, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.page_size_mask;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIommuConfigSchema, "page_size_mask", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.input_range;
+  encodeVirtioIommuRange64(v1, b, o + 8, options);
+  const v2 = value.domain_range;
+  encodeVirtioIommuRange32(v2, b, o + 24, options);
+  const v3 = value.probe_size;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioIommuConfigSchema, "probe_size", o + 32, v3, "le32");
+  d.setUint32(o + 32, v3, true);
+  const v4 = value.bypass;
+  if ((v4 & 0xff) !== v4) throw valueError(VirtioIommuConfigSchema, "bypass", o + 36, v4, "u8");
+  b[o + 36] = v4;
+  const v5 = value.reserved;
+  if (!(v5 instanceof Uint8Array)) throw bytesError(VirtioIommuConfigSchema, "reserved", o + 37, v5);
+  if (v5.length !== 3) throw lengthError(VirtioIommuConfigSchema, "reserved", o + 37, `${v5.length} bytes given, the field holds 3`);
+  b.set(v5, o + 37);
+  return 40;
+}
+
+/**
+ * {@link decodeVirtioIommuConfig} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuConfig(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuConfig {
+  return decodeVirtioIommuConfig(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuConfig} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuConfig(value: VirtioIommuConfig, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuConfig(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_config` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuConfig(bytes, offset, options);
+  return 40;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_config` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ */
+export const VirtioIommuConfigCodec: StructCodec<VirtioIommuConfig, VirtioIommuConfig> = {
+  schema: VirtioIommuConfigSchema,
+  decode: decodeVirtioIommuConfig,
+  encode: encodeVirtioIommuConfig,
+  encodedLength: lengthOfVirtioIommuConfig,
+  decodedLength: measureVirtioIommuConfig,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_config` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 40 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:101.
+ */
+export class VirtioIommuConfigView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioIommuConfigSchema, offset, 40, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_config` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuConfigView {
+    return new VirtioIommuConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `page_size_mask`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:102.
+   */
+  get page_size_mask(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `page_size_mask` (checked like encode).
+   */
+  set page_size_mask(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuConfigSchema, "page_size_mask", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `input_range`: `struct virtio_iommu_range_64` at offset 8 (16 bytes).
+   *
+   * Source: device-types/iommu/description.tex:103.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get input_range(): VirtioIommuRange64View {
+    return new VirtioIommuRange64View(this.#view, this.#offset + 8);
+  }
+
+  /**
+   * `domain_range`: `struct virtio_iommu_range_32` at offset 24 (8 bytes).
+   *
+   * Source: device-types/iommu/description.tex:107.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get domain_range(): VirtioIommuRange32View {
+    return new VirtioIommuRange32View(this.#view, this.#offset + 24);
+  }
+
+  /**
+   * `probe_size`: `le32` at offset 32 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:111.
+   */
+  get probe_size(): number {
+    return this.#view.getUint32(this.#offset + 32, true);
+  }
+
+  /**
+   * Sets `probe_size` (checked like encode).
+   */
+  set probe_size(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioIommuConfigSchema, "probe_size", this.#offset + 32, v, "le32");
+    this.#view.setUint32(this.#offset + 32, v, true);
+  }
+
+  /**
+   * `bypass`: `u8` at offset 36 (1 bytes).
+   *
+   * Source: device-types/iommu/description.tex:112.
+   */
+  get bypass(): number {
+    return this.#view.getUint8(this.#offset + 36);
+  }
+
+  /**
+   * Sets `bypass` (checked like encode).
+   */
+  set bypass(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioIommuConfigSchema, "bypass", this.#offset + 36, v, "u8");
+    this.#view.setUint8(this.#offset + 36, v);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 3;
+  }
+
+  /**
+   * `reserved`: `u8 [3]` at offset 37 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/iommu/description.tex:113.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 37, this.reservedLength);
+  }
+}
+
+/**
  * `struct virtio_iommu_req_head`: 4 bytes.
  *
  * Spec: `Device Types / IOMMU Device / Device operations`, device-types/iommu/description.tex:166.
@@ -1921,6 +2758,848 @@ export class VirtioIommuReqUnmapView {
 }
 
 /**
+ * `struct virtio_iommu_probe_property.anon_663`: 2 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ */
+export interface VirtioIommuProbePropertyAnon663 {
+  /**
+   * `type`: `le16 :12`: bits 0..11 of the 16-bit integer at offset 0.
+   *
+   * Source: device-types/iommu/description.tex:664.
+   */
+  type: number;
+  /**
+   * `reserved`: `le16 :4`: bits 12..15 of the 16-bit integer at offset 0.
+   *
+   * Source: device-types/iommu/description.tex:665.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `virtio_iommu_probe_property.anon_663`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ */
+export const VirtioIommuProbePropertyAnon663Schema: StructSchema = {
+  name: "virtio_iommu_probe_property.anon_663",
+  size: 2,
+  minSize: 2,
+  maxSize: 2,
+  section: "sec:Device Types / IOMMU Device / Device operations / PROBE request",
+  source: "device-types/iommu/description.tex:663",
+  fields: [
+    { name: "type", key: "type", specType: "le16 :12", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/iommu/description.tex:664", bits: { offset: 0, width: 12 } },
+    { name: "reserved", key: "reserved", specType: "le16 :4", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/iommu/description.tex:665", bits: { offset: 12, width: 4 } },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_probe_property.anon_663` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ */
+export const VirtioIommuProbePropertyAnon663Size = 2;
+
+/**
+ * Decodes `virtio_iommu_probe_property.anon_663` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuProbePropertyAnon663(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnon663 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnon663Schema, o, 2, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true) & 0xfff;
+  const f1 = (d.getUint16(o, true) >>> 12) & 0xf;
+  return { type: f0, reserved: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuProbePropertyAnon663} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePropertyAnon663, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 2;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_probe_property.anon_663` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePropertyAnon663, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnon663Schema, o, 2, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.type;
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0xfff) throw valueError(VirtioIommuProbePropertyAnon663Schema, "type", o, v0, "le16 :12");
+  let u0 = v0;
+  const v1 = value.reserved;
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0xf) throw valueError(VirtioIommuProbePropertyAnon663Schema, "reserved", o, v1, "le16 :4");
+  u0 += v1 * 4096;
+  d.setUint16(o, u0, true);
+  return 2;
+}
+
+/**
+ * {@link decodeVirtioIommuProbePropertyAnon663} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuProbePropertyAnon663(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnon663 {
+  return decodeVirtioIommuProbePropertyAnon663(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuProbePropertyAnon663} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePropertyAnon663, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuProbePropertyAnon663(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_probe_property.anon_663` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuProbePropertyAnon663(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuProbePropertyAnon663(bytes, offset, options);
+  return 2;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_probe_property.anon_663` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ */
+export const VirtioIommuProbePropertyAnon663Codec: StructCodec<VirtioIommuProbePropertyAnon663, VirtioIommuProbePropertyAnon663> = {
+  schema: VirtioIommuProbePropertyAnon663Schema,
+  decode: decodeVirtioIommuProbePropertyAnon663,
+  encode: encodeVirtioIommuProbePropertyAnon663,
+  encodedLength: lengthOfVirtioIommuProbePropertyAnon663,
+  decodedLength: measureVirtioIommuProbePropertyAnon663,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_probe_property.anon_663` in a `DataView`: getters and setters read and write
+ * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
+ * view allocate that object).
+ *
+ * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:663.
+ */
+export class VirtioIommuProbePropertyAnon663View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioIommuProbePropertyAnon663Schema, offset, 2, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_probe_property.anon_663` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnon663View {
+    return new VirtioIommuProbePropertyAnon663View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `type`: `le16 :12`: bits 0..11 of the 16-bit integer at offset 0.
+   *
+   * Source: device-types/iommu/description.tex:664.
+   */
+  get type(): number {
+    return this.#view.getUint16(this.#offset, true) & 0xfff;
+  }
+
+  /**
+   * Sets `type` (checked like encode; the other bits of its integer are kept).
+   */
+  set type(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xfff) throw valueError(VirtioIommuProbePropertyAnon663Schema, "type", this.#offset, v, "le16 :12");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - (old & 0xfff) + v, true);
+  }
+
+  /**
+   * `reserved`: `le16 :4`: bits 12..15 of the 16-bit integer at offset 0.
+   *
+   * Source: device-types/iommu/description.tex:665.
+   */
+  get reserved(): number {
+    return (this.#view.getUint16(this.#offset, true) >>> 12) & 0xf;
+  }
+
+  /**
+   * Sets `reserved` (checked like encode; the other bits of its integer are kept).
+   */
+  set reserved(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xf) throw valueError(VirtioIommuProbePropertyAnon663Schema, "reserved", this.#offset, v, "le16 :4");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - ((old >>> 12) & 0xf) * 4096 + v * 4096, true);
+  }
+}
+
+/**
+ * `struct virtio_iommu_probe_property`: 4 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ */
+export interface VirtioIommuProbeProperty {
+  /**
+   * `anon_663`: `anonymous struct` at offset 0 (2 bytes).
+   *
+   * Source: device-types/iommu/description.tex:663.
+   */
+  anon_663: VirtioIommuProbePropertyAnon663;
+  /**
+   * `length`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/iommu/description.tex:667.
+   */
+  length: number;
+}
+
+/**
+ * Layout of `virtio_iommu_probe_property`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ */
+export const VirtioIommuProbePropertySchema: StructSchema = {
+  name: "virtio_iommu_probe_property",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "sec:Device Types / IOMMU Device / Device operations / PROBE request",
+  source: "device-types/iommu/description.tex:662",
+  fields: [
+    { name: "anon_663", key: "anon_663", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/iommu/description.tex:663", struct: "virtio_iommu_probe_property.anon_663" },
+    { name: "length", key: "length", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/iommu/description.tex:667" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_probe_property` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ */
+export const VirtioIommuProbePropertySize = 4;
+
+/**
+ * Decodes `virtio_iommu_probe_property` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuProbeProperty(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbeProperty {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuProbePropertySchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioIommuProbePropertyAnon663(b, o, options);
+  const f1 = d.getUint16(o + 2, true);
+  return { anon_663: f0, length: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuProbeProperty} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuProbeProperty(value: VirtioIommuProbeProperty, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_probe_property` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuProbeProperty(value: VirtioIommuProbeProperty, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuProbePropertySchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.anon_663;
+  encodeVirtioIommuProbePropertyAnon663(v0, b, o, options);
+  const v1 = value.length;
+  if ((v1 & 0xffff) !== v1) throw valueError(VirtioIommuProbePropertySchema, "length", o + 2, v1, "le16");
+  d.setUint16(o + 2, v1, true);
+  return 4;
+}
+
+/**
+ * {@link decodeVirtioIommuProbeProperty} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuProbeProperty(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuProbeProperty {
+  return decodeVirtioIommuProbeProperty(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuProbeProperty} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuProbeProperty(value: VirtioIommuProbeProperty, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuProbeProperty(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_probe_property` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuProbeProperty(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuProbeProperty(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_probe_property` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ */
+export const VirtioIommuProbePropertyCodec: StructCodec<VirtioIommuProbeProperty, VirtioIommuProbeProperty> = {
+  schema: VirtioIommuProbePropertySchema,
+  decode: decodeVirtioIommuProbeProperty,
+  encode: encodeVirtioIommuProbeProperty,
+  encodedLength: lengthOfVirtioIommuProbeProperty,
+  decodedLength: measureVirtioIommuProbeProperty,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_probe_property` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
+ * device-types/iommu/description.tex:662.
+ */
+export class VirtioIommuProbePropertyView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioIommuProbePropertySchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_probe_property` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyView {
+    return new VirtioIommuProbePropertyView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `anon_663`: `anonymous struct` at offset 0 (2 bytes).
+   *
+   * Source: device-types/iommu/description.tex:663.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get anon_663(): VirtioIommuProbePropertyAnon663View {
+    return new VirtioIommuProbePropertyAnon663View(this.#view, this.#offset);
+  }
+
+  /**
+   * `length`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/iommu/description.tex:667.
+   */
+  get length(): number {
+    return this.#view.getUint16(this.#offset + 2, true);
+  }
+
+  /**
+   * Sets `length` (checked like encode).
+   */
+  set length(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioIommuProbePropertySchema, "length", this.#offset + 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2, v, true);
+  }
+}
+
+/**
+ * `struct virtio_iommu_probe_resv_mem`: 24 bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ */
+export interface VirtioIommuProbeResvMem {
+  /**
+   * `head`: `struct virtio_iommu_probe_property` at offset 0 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:747.
+   */
+  head: VirtioIommuProbeProperty;
+  /**
+   * `subtype`: `u8` at offset 4 (1 bytes).
+   *
+   * Source: device-types/iommu/description.tex:748.
+   */
+  subtype: number;
+  /**
+   * `reserved`: `u8 [3]` at offset 5 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/iommu/description.tex:749.
+   */
+  reserved: Uint8Array;
+  /**
+   * `start`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:750.
+   */
+  start: bigint;
+  /**
+   * `end`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:751.
+   */
+  end: bigint;
+}
+
+/**
+ * Layout of `virtio_iommu_probe_resv_mem`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ */
+export const VirtioIommuProbeResvMemSchema: StructSchema = {
+  name: "virtio_iommu_probe_resv_mem",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "sec:Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM",
+  source: "device-types/iommu/description.tex:746",
+  fields: [
+    { name: "head", key: "head", specType: "struct virtio_iommu_probe_property", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/iommu/description.tex:747", struct: "virtio_iommu_probe_property" },
+    { name: "subtype", key: "subtype", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 4, size: 1, source: "device-types/iommu/description.tex:748" },
+    { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 5, size: 3, source: "device-types/iommu/description.tex:749" },
+    { name: "start", key: "start", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 8, size: 8, source: "device-types/iommu/description.tex:750" },
+    { name: "end", key: "end", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 16, size: 8, source: "device-types/iommu/description.tex:751" },
+  ],
+};
+
+/**
+ * Size of `virtio_iommu_probe_resv_mem` in bytes.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ */
+export const VirtioIommuProbeResvMemSize = 24;
+
+/**
+ * Decodes `virtio_iommu_probe_resv_mem` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioIommuProbeResvMem(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbeResvMem {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIommuProbeResvMemSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioIommuProbeProperty(b, o, options);
+  const f1 = b[o + 4]!;
+  const f2 = b.slice(o + 5, o + 5 + 3);
+  const f3 = d.getBigUint64(o + 8, true);
+  const f4 = d.getBigUint64(o + 16, true);
+  return { head: f0, subtype: f1, reserved: f2, start: f3, end: f4 };
+}
+
+/**
+ * Bytes {@link encodeVirtioIommuProbeResvMem} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioIommuProbeResvMem(value: VirtioIommuProbeResvMem, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_iommu_probe_resv_mem` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioIommuProbeResvMem(value: VirtioIommuProbeResvMem, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIommuProbeResvMemSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.head;
+  encodeVirtioIommuProbeProperty(v0, b, o, options);
+  const v1 = value.subtype;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioIommuProbeResvMemSchema, "subtype", o + 4, v1, "u8");
+  b[o + 4] = v1;
+  const v2 = value.reserved;
+  if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioIommuProbeResvMemSchema, "reserved", o + 5, v2);
+  if (v2.length !== 3) throw lengthError(VirtioIommuProbeResvMemSchema, "reserved", o + 5, `${v2.length} bytes given, the field holds 3`);
+  b.set(v2, o + 5);
+  const v3 = value.start;
+  if (typeof v3 !== "bigint" || BigInt.asUintN(64, v3) !== v3) throw valueError(VirtioIommuProbeResvMemSchema, "start", o + 8, v3, "le64");
+  setLe64(d, o + 8, v3);
+  const v4 = value.end;
+  if (typeof v4 !== "bigint" || BigInt.asUintN(64, v4) !== v4) throw valueError(VirtioIommuProbeResvMemSchema, "end", o + 16, v4, "le64");
+  setLe64(d, o + 16, v4);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioIommuProbeResvMem} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioIommuProbeResvMem(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuProbeResvMem {
+  return decodeVirtioIommuProbeResvMem(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioIommuProbeResvMem} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioIommuProbeResvMem(value: VirtioIommuProbeResvMem, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuProbeResvMem(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_iommu_probe_resv_mem` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioIommuProbeResvMem(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuProbeResvMem(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_iommu_probe_resv_mem` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ */
+export const VirtioIommuProbeResvMemCodec: StructCodec<VirtioIommuProbeResvMem, VirtioIommuProbeResvMem> = {
+  schema: VirtioIommuProbeResvMemSchema,
+  decode: decodeVirtioIommuProbeResvMem,
+  encode: encodeVirtioIommuProbeResvMem,
+  encodedLength: lengthOfVirtioIommuProbeResvMem,
+  decodedLength: measureVirtioIommuProbeResvMem,
+};
+
+/**
+ * Zero-copy view of a `virtio_iommu_probe_resv_mem` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / IOMMU Device / Device operations / PROBE properties / RESVMEM`,
+ * device-types/iommu/description.tex:746.
+ */
+export class VirtioIommuProbeResvMemView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIommuProbeResvMemSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_iommu_probe_resv_mem` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbeResvMemView {
+    return new VirtioIommuProbeResvMemView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `head`: `struct virtio_iommu_probe_property` at offset 0 (4 bytes).
+   *
+   * Source: device-types/iommu/description.tex:747.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get head(): VirtioIommuProbePropertyView {
+    return new VirtioIommuProbePropertyView(this.#view, this.#offset);
+  }
+
+  /**
+   * `subtype`: `u8` at offset 4 (1 bytes).
+   *
+   * Source: device-types/iommu/description.tex:748.
+   */
+  get subtype(): number {
+    return this.#view.getUint8(this.#offset + 4);
+  }
+
+  /**
+   * Sets `subtype` (checked like encode).
+   */
+  set subtype(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioIommuProbeResvMemSchema, "subtype", this.#offset + 4, v, "u8");
+    this.#view.setUint8(this.#offset + 4, v);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 3;
+  }
+
+  /**
+   * `reserved`: `u8 [3]` at offset 5 (3 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/iommu/description.tex:749.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get reserved(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 5, this.reservedLength);
+  }
+
+  /**
+   * `start`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:750.
+   */
+  get start(): bigint {
+    return this.#view.getBigUint64(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `start` (checked like encode).
+   */
+  set start(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuProbeResvMemSchema, "start", this.#offset + 8, v, "le64");
+    setLe64(this.#view, this.#offset + 8, v);
+  }
+
+  /**
+   * `end`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/iommu/description.tex:751.
+   */
+  get end(): bigint {
+    return this.#view.getBigUint64(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `end` (checked like encode).
+   */
+  set end(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuProbeResvMemSchema, "end", this.#offset + 16, v, "le64");
+    setLe64(this.#view, this.#offset + 16, v);
+  }
+}
+
+/**
  * `struct virtio_iommu_fault`: 24 bytes.
  *
  * Spec: `Device Types / IOMMU Device / Device operations / Fault reporting`,
@@ -2295,507 +3974,21 @@ export class VirtioIommuFaultView {
 }
 
 /**
- * `struct virtio_iommu_range_64`: 16 bytes.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- */
-export interface VirtioIommuRange64 {
-  /**
-   * `start`: `le64` at offset 0 (8 bytes).
-   *
-   * As a bigint (64/128-bit field).
-   *
-   * Source: device-types/iommu/description.tex:104.
-   */
-  start: bigint;
-  /**
-   * `end`: `le64` at offset 8 (8 bytes).
-   *
-   * As a bigint (64/128-bit field).
-   *
-   * Source: device-types/iommu/description.tex:105.
-   */
-  end: bigint;
-}
-
-/**
- * Layout of `virtio_iommu_range_64`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- */
-export const VirtioIommuRange64Schema: StructSchema = {
-  name: "virtio_iommu_range_64",
-  size: 16,
-  minSize: 16,
-  maxSize: 16,
-  section: "sec:Device Types / IOMMU Device / Device configuration layout",
-  source: "device-types/iommu/description.tex:103",
-  fields: [
-    { name: "start", key: "start", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/iommu/description.tex:104" },
-    { name: "end", key: "end", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 8, size: 8, source: "device-types/iommu/description.tex:105" },
-  ],
-};
-
-/**
- * Size of `virtio_iommu_range_64` in bytes.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- */
-export const VirtioIommuRange64Size = 16;
-
-/**
- * Decodes `virtio_iommu_range_64` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange64 {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
-  void options;
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = d.getBigUint64(o, true);
-  const f1 = d.getBigUint64(o + 8, true);
-  return { start: f0, end: f1 };
-}
-
-/**
- * Bytes {@link encodeVirtioIommuRange64} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfVirtioIommuRange64(value: VirtioIommuRange64, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 16;
-}
-
-/**
- * Encodes `value` as `virtio_iommu_range_64` into `bytes` at `offset`; returns the number of bytes written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
- * field may have been written.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeVirtioIommuRange64(value: VirtioIommuRange64, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.start;
-  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioIommuRange64Schema, "start", o, v0, "le64");
-  setLe64(d, o, v0);
-  const v1 = value.end;
-  if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioIommuRange64Schema, "end", o + 8, v1, "le64");
-  setLe64(d, o + 8, v1);
-  return 16;
-}
-
-/**
- * {@link decodeVirtioIommuRange64} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readVirtioIommuRange64(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuRange64 {
-  return decodeVirtioIommuRange64(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeVirtioIommuRange64} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeVirtioIommuRange64(value: VirtioIommuRange64, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioIommuRange64(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `virtio_iommu_range_64` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioIommuRange64(bytes, offset, options);
-  return 16;
-}
-
-/**
- * The uniform codec of `virtio_iommu_range_64` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- */
-export const VirtioIommuRange64Codec: StructCodec<VirtioIommuRange64, VirtioIommuRange64> = {
-  schema: VirtioIommuRange64Schema,
-  decode: decodeVirtioIommuRange64,
-  encode: encodeVirtioIommuRange64,
-  encodedLength: lengthOfVirtioIommuRange64,
-  decodedLength: measureVirtioIommuRange64,
-};
-
-/**
- * Zero-copy view of a `virtio_iommu_range_64` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
- * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:103.
- */
-export class VirtioIommuRange64View {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIommuRange64Schema, offset, 16, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `virtio_iommu_range_64` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange64View {
-    return new VirtioIommuRange64View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `start`: `le64` at offset 0 (8 bytes).
-   *
-   * As a bigint (64/128-bit field).
-   *
-   * Source: device-types/iommu/description.tex:104.
-   */
-  get start(): bigint {
-    return this.#view.getBigUint64(this.#offset, true);
-  }
-
-  /**
-   * Sets `start` (checked like encode).
-   */
-  set start(v: bigint) {
-    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuRange64Schema, "start", this.#offset, v, "le64");
-    setLe64(this.#view, this.#offset, v);
-  }
-
-  /**
-   * `end`: `le64` at offset 8 (8 bytes).
-   *
-   * As a bigint (64/128-bit field).
-   *
-   * Source: device-types/iommu/description.tex:105.
-   */
-  get end(): bigint {
-    return this.#view.getBigUint64(this.#offset + 8, true);
-  }
-
-  /**
-   * Sets `end` (checked like encode).
-   */
-  set end(v: bigint) {
-    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioIommuRange64Schema, "end", this.#offset + 8, v, "le64");
-    setLe64(this.#view, this.#offset + 8, v);
-  }
-}
-
-/**
- * `struct virtio_iommu_range_32`: 8 bytes.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- */
-export interface VirtioIommuRange32 {
-  /**
-   * `start`: `le32` at offset 0 (4 bytes).
-   *
-   * Source: device-types/iommu/description.tex:108.
-   */
-  start: number;
-  /**
-   * `end`: `le32` at offset 4 (4 bytes).
-   *
-   * Source: device-types/iommu/description.tex:109.
-   */
-  end: number;
-}
-
-/**
- * Layout of `virtio_iommu_range_32`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- */
-export const VirtioIommuRange32Schema: StructSchema = {
-  name: "virtio_iommu_range_32",
-  size: 8,
-  minSize: 8,
-  maxSize: 8,
-  section: "sec:Device Types / IOMMU Device / Device configuration layout",
-  source: "device-types/iommu/description.tex:107",
-  fields: [
-    { name: "start", key: "start", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/iommu/description.tex:108" },
-    { name: "end", key: "end", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/iommu/description.tex:109" },
-  ],
-};
-
-/**
- * Size of `virtio_iommu_range_32` in bytes.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- */
-export const VirtioIommuRange32Size = 8;
-
-/**
- * Decodes `virtio_iommu_range_32` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange32 {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
-  void options;
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = d.getUint32(o, true);
-  const f1 = d.getUint32(o + 4, true);
-  return { start: f0, end: f1 };
-}
-
-/**
- * Bytes {@link encodeVirtioIommuRange32} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfVirtioIommuRange32(value: VirtioIommuRange32, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 8;
-}
-
-/**
- * Encodes `value` as `virtio_iommu_range_32` into `bytes` at `offset`; returns the number of bytes written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
- * field may have been written.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeVirtioIommuRange32(value: VirtioIommuRange32, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.start;
-  if (v0 >>> 0 !== v0) throw valueError(VirtioIommuRange32Schema, "start", o, v0, "le32");
-  d.setUint32(o, v0, true);
-  const v1 = value.end;
-  if (v1 >>> 0 !== v1) throw valueError(VirtioIommuRange32Schema, "end", o + 4, v1, "le32");
-  d.setUint32(o + 4, v1, true);
-  return 8;
-}
-
-/**
- * {@link decodeVirtioIommuRange32} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readVirtioIommuRange32(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuRange32 {
-  return decodeVirtioIommuRange32(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeVirtioIommuRange32} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeVirtioIommuRange32(value: VirtioIommuRange32, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioIommuRange32(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `virtio_iommu_range_32` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioIommuRange32(bytes, offset, options);
-  return 8;
-}
-
-/**
- * The uniform codec of `virtio_iommu_range_32` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- */
-export const VirtioIommuRange32Codec: StructCodec<VirtioIommuRange32, VirtioIommuRange32> = {
-  schema: VirtioIommuRange32Schema,
-  decode: decodeVirtioIommuRange32,
-  encode: encodeVirtioIommuRange32,
-  encodedLength: lengthOfVirtioIommuRange32,
-  decodedLength: measureVirtioIommuRange32,
-};
-
-/**
- * Zero-copy view of a `virtio_iommu_range_32` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
- * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / IOMMU Device / Device configuration layout`, device-types/iommu/description.tex:107.
- */
-export class VirtioIommuRange32View {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioIommuRange32Schema, offset, 8, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `virtio_iommu_range_32` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuRange32View {
-    return new VirtioIommuRange32View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `start`: `le32` at offset 0 (4 bytes).
-   *
-   * Source: device-types/iommu/description.tex:108.
-   */
-  get start(): number {
-    return this.#view.getUint32(this.#offset, true);
-  }
-
-  /**
-   * Sets `start` (checked like encode).
-   */
-  set start(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioIommuRange32Schema, "start", this.#offset, v, "le32");
-    this.#view.setUint32(this.#offset, v, true);
-  }
-
-  /**
-   * `end`: `le32` at offset 4 (4 bytes).
-   *
-   * Source: device-types/iommu/description.tex:109.
-   */
-  get end(): number {
-    return this.#view.getUint32(this.#offset + 4, true);
-  }
-
-  /**
-   * Sets `end` (checked like encode).
-   */
-  set end(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioIommuRange32Schema, "end", this.#offset + 4, v, "le32");
-    this.#view.setUint32(this.#offset + 4, v, true);
-  }
-}
-
-/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
+  "virtio_iommu_range_64": VirtioIommuRange64Codec,
+  "virtio_iommu_range_32": VirtioIommuRange32Codec,
+  "virtio_iommu_config": VirtioIommuConfigCodec,
   "virtio_iommu_req_head": VirtioIommuReqHeadCodec,
   "virtio_iommu_req_tail": VirtioIommuReqTailCodec,
   "virtio_iommu_req_attach": VirtioIommuReqAttachCodec,
   "virtio_iommu_req_detach": VirtioIommuReqDetachCodec,
   "virtio_iommu_req_map": VirtioIommuReqMapCodec,
   "virtio_iommu_req_unmap": VirtioIommuReqUnmapCodec,
+  "virtio_iommu_probe_property.anon_663": VirtioIommuProbePropertyAnon663Codec,
+  "virtio_iommu_probe_property": VirtioIommuProbePropertyCodec,
+  "virtio_iommu_probe_resv_mem": VirtioIommuProbeResvMemCodec,
   "virtio_iommu_fault": VirtioIommuFaultCodec,
-  "virtio_iommu_range_64": VirtioIommuRange64Codec,
-  "virtio_iommu_range_32": VirtioIommuRange32Codec,
 };

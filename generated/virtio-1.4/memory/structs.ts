@@ -919,6 +919,558 @@ export class VirtioMemReqStateView {
 }
 
 /**
+ * `struct virtio_mem_req.u`: 16 bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ */
+export interface VirtioMemReqU {
+  /**
+   * `plug`: `struct virtio_mem_req_plug` at offset 0 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:202.
+   */
+  plug: VirtioMemReqPlug;
+  /**
+   * `unplug`: `struct virtio_mem_req_unplug` at offset 0 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:203.
+   */
+  unplug: VirtioMemReqUnplug;
+  /**
+   * `state`: `struct virtio_mem_req_state` at offset 0 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:204.
+   */
+  state: VirtioMemReqState;
+}
+
+/**
+ * What {@link encodeVirtioMemReqU} accepts: exactly one member of the union (the rest of its bytes are written
+ * as zeros).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ */
+export type VirtioMemReqUInput = { [K in keyof VirtioMemReqU]: { [M in K]: VirtioMemReqU[K] } & { [M in Exclude<keyof VirtioMemReqU, K>]?: undefined } }[keyof VirtioMemReqU];
+
+/**
+ * Layout of `virtio_mem_req.u`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ */
+export const VirtioMemReqUSchema: StructSchema = {
+  name: "virtio_mem_req.u",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / Memory Device / Device Operation",
+  source: "device-types/mem/description.tex:201",
+  fields: [
+    { name: "plug", key: "plug", specType: "struct virtio_mem_req_plug", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-types/mem/description.tex:202", struct: "virtio_mem_req_plug" },
+    { name: "unplug", key: "unplug", specType: "struct virtio_mem_req_unplug", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-types/mem/description.tex:203", struct: "virtio_mem_req_unplug" },
+    { name: "state", key: "state", specType: "struct virtio_mem_req_state", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 0, size: 16, source: "device-types/mem/description.tex:204", struct: "virtio_mem_req_state" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_mem_req.u` in bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ */
+export const VirtioMemReqUSize = 16;
+
+/**
+ * Decodes `virtio_mem_req.u` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioMemReqU(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemReqU {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqUSchema, o, 16, b.length);
+  const f0 = decodeVirtioMemReqPlug(b, o, options);
+  const f1 = decodeVirtioMemReqUnplug(b, o, options);
+  const f2 = decodeVirtioMemReqState(b, o, options);
+  return { plug: f0, unplug: f1, state: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioMemReqU} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioMemReqU(value: VirtioMemReqUInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_mem_req.u`) into `bytes` at `offset`: zeroes the
+ * union's 16 bytes, then writes the member; returns 16.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioMemReqU(value: VirtioMemReqUInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqUSchema, o, 16, b.length);
+  const given = ["plug","unplug","state"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioMemReqUSchema.name, offset: o }, `virtio_mem_req.u: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 16);
+  const v0 = value.plug;
+  if (v0 !== undefined) {
+    encodeVirtioMemReqPlug(v0, b, o, options);
+  }
+  const v1 = value.unplug;
+  if (v1 !== undefined) {
+    encodeVirtioMemReqUnplug(v1, b, o, options);
+  }
+  const v2 = value.state;
+  if (v2 !== undefined) {
+    encodeVirtioMemReqState(v2, b, o, options);
+  }
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioMemReqU} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioMemReqU(view: DataView, offset = 0, options?: CodecOptions): VirtioMemReqU {
+  return decodeVirtioMemReqU(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioMemReqU} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioMemReqU(value: VirtioMemReqUInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioMemReqU(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_mem_req.u` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioMemReqU(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioMemReqU(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_mem_req.u` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ */
+export const VirtioMemReqUCodec: StructCodec<VirtioMemReqU, VirtioMemReqUInput> = {
+  schema: VirtioMemReqUSchema,
+  decode: decodeVirtioMemReqU,
+  encode: encodeVirtioMemReqU,
+  encodedLength: lengthOfVirtioMemReqU,
+  decodedLength: measureVirtioMemReqU,
+};
+
+/**
+ * Zero-copy view of a `virtio_mem_req.u` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:201.
+ */
+export class VirtioMemReqUView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMemReqUSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_mem_req.u` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemReqUView {
+    return new VirtioMemReqUView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `plug`: `struct virtio_mem_req_plug` at offset 0 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:202.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get plug(): VirtioMemReqPlugView {
+    return new VirtioMemReqPlugView(this.#view, this.#offset);
+  }
+
+  /**
+   * `unplug`: `struct virtio_mem_req_unplug` at offset 0 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:203.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get unplug(): VirtioMemReqUnplugView {
+    return new VirtioMemReqUnplugView(this.#view, this.#offset);
+  }
+
+  /**
+   * `state`: `struct virtio_mem_req_state` at offset 0 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:204.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get state(): VirtioMemReqStateView {
+    return new VirtioMemReqStateView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_mem_req`: 24 bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ */
+export interface VirtioMemReq {
+  /**
+   * `type`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:198.
+   */
+  type: number;
+  /**
+   * `padding`: `le16 [3]` at offset 2 (6 bytes).
+   *
+   * Source: device-types/mem/description.tex:199.
+   */
+  padding: number[];
+  /**
+   * `u`: `anonymous union` at offset 8 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:201.
+   */
+  u: VirtioMemReqU;
+}
+
+/**
+ * What {@link encodeVirtioMemReq} accepts: a {@link VirtioMemReq} whose count fields are optional (encode fills
+ * them in from the arrays).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ */
+export type VirtioMemReqInput = Omit<VirtioMemReq, "u"> & { u: VirtioMemReqUInput };
+
+/**
+ * Layout of `virtio_mem_req`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ */
+export const VirtioMemReqSchema: StructSchema = {
+  name: "virtio_mem_req",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "sec:Device Types / Memory Device / Device Operation",
+  source: "device-types/mem/description.tex:197",
+  fields: [
+    { name: "type", key: "type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/mem/description.tex:198" },
+    { name: "padding", key: "padding", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "fixed", length: 3 }, offset: 2, size: 6, source: "device-types/mem/description.tex:199" },
+    { name: "u", key: "u", specType: "anonymous union", wire: "struct", elementSize: 16, array: { kind: "scalar" }, offset: 8, size: 16, source: "device-types/mem/description.tex:201", struct: "virtio_mem_req.u" },
+  ],
+};
+
+/**
+ * Size of `virtio_mem_req` in bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ */
+export const VirtioMemReqSize = 24;
+
+/**
+ * Decodes `virtio_mem_req` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioMemReq(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemReq {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioMemReqSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1: number[] = [];
+  for (let i = o + 2, end = o + 2 + 6; i < end; i += 2) f1.push(d.getUint16(i, true));
+  const f2 = decodeVirtioMemReqU(b, o + 8, options);
+  return { type: f0, padding: f1, u: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioMemReq} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioMemReq(value: VirtioMemReqInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_mem_req` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioMemReq(value: VirtioMemReqInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioMemReqSchema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.type;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioMemReqSchema, "type", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.padding;
+  if (!Array.isArray(v1)) throw arrayError(VirtioMemReqSchema, "padding", o + 2, v1);
+  if (v1.length !== 3) throw lengthError(VirtioMemReqSchema, "padding", o + 2, `${v1.length} elements given, the field holds 3`);
+  for (let i = 0; i < v1.length; i++) {
+    const e = v1[i]!;
+    if ((e & 0xffff) !== e) throw valueError(VirtioMemReqSchema, "padding", o + 2 + i * 2, e, "le16");
+    d.setUint16(o + 2 + i * 2, e, true);
+  }
+  const v2 = value.u;
+  encodeVirtioMemReqU(v2, b, o + 8, options);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioMemReq} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioMemReq(view: DataView, offset = 0, options?: CodecOptions): VirtioMemReq {
+  return decodeVirtioMemReq(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioMemReq} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioMemReq(value: VirtioMemReqInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioMemReq(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_mem_req` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioMemReq(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioMemReq(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_mem_req` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ */
+export const VirtioMemReqCodec: StructCodec<VirtioMemReq, VirtioMemReqInput> = {
+  schema: VirtioMemReqSchema,
+  decode: decodeVirtioMemReq,
+  encode: encodeVirtioMemReq,
+  encodedLength: lengthOfVirtioMemReq,
+  decodedLength: measureVirtioMemReq,
+};
+
+/**
+ * Zero-copy view of a `virtio_mem_req` in a `DataView`: getters and setters read and write the buffer directly,
+ * without allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that
+ * object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:197.
+ */
+export class VirtioMemReqView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioMemReqSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_mem_req` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemReqView {
+    return new VirtioMemReqView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `type`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:198.
+   */
+  get type(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `type` (checked like encode).
+   */
+  set type(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioMemReqSchema, "type", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * Element count of `padding`.
+   */
+  get paddingLength(): number {
+    return 3;
+  }
+
+  /**
+   * `padding`: `le16 [3]` at offset 2 (6 bytes).
+   *
+   * Source: device-types/mem/description.tex:199.
+   *
+   * Element `index` of `padding` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  paddingAt(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.paddingLength) throw new CodecError("out-of-range", { struct: VirtioMemReqSchema.name, field: "padding", offset: this.#offset + 2 }, `virtio_mem_req.padding: index ${index} out of range`);
+    return this.#view.getUint16(this.#offset + 2 + index * 2, true);
+  }
+
+  /**
+   * Sets element `index` of `padding` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setPaddingAt(index: number, v: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.paddingLength) throw new CodecError("out-of-range", { struct: VirtioMemReqSchema.name, field: "padding", offset: this.#offset + 2 }, `virtio_mem_req.padding: index ${index} out of range`);
+    if ((v & 0xffff) !== v) throw valueError(VirtioMemReqSchema, "padding", this.#offset + 2 + index * 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2 + index * 2, v, true);
+  }
+
+  /**
+   * `u`: `anonymous union` at offset 8 (16 bytes).
+   *
+   * Source: device-types/mem/description.tex:201.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get u(): VirtioMemReqUView {
+    return new VirtioMemReqUView(this.#view, this.#offset + 8);
+  }
+}
+
+/**
  * `struct virtio_mem_resp_state`: 2 bytes.
  *
  * Spec: `Device Types / Memory Device / Device Operation / STATE request`, device-types/mem/description.tex:453.
@@ -1132,6 +1684,512 @@ export class VirtioMemRespStateView {
 }
 
 /**
+ * `struct virtio_mem_resp.u`: 2 bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ */
+export interface VirtioMemRespU {
+  /**
+   * `state`: `struct virtio_mem_resp_state` at offset 0 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:227.
+   */
+  state: VirtioMemRespState;
+}
+
+/**
+ * What {@link encodeVirtioMemRespU} accepts: exactly one member of the union (the rest of its bytes are written
+ * as zeros).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ */
+export type VirtioMemRespUInput = { [K in keyof VirtioMemRespU]: { [M in K]: VirtioMemRespU[K] } & { [M in Exclude<keyof VirtioMemRespU, K>]?: undefined } }[keyof VirtioMemRespU];
+
+/**
+ * Layout of `virtio_mem_resp.u`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ */
+export const VirtioMemRespUSchema: StructSchema = {
+  name: "virtio_mem_resp.u",
+  size: 2,
+  minSize: 2,
+  maxSize: 2,
+  section: "sec:Device Types / Memory Device / Device Operation",
+  source: "device-types/mem/description.tex:226",
+  fields: [
+    { name: "state", key: "state", specType: "struct virtio_mem_resp_state", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/mem/description.tex:227", struct: "virtio_mem_resp_state" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_mem_resp.u` in bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ */
+export const VirtioMemRespUSize = 2;
+
+/**
+ * Decodes `virtio_mem_resp.u` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioMemRespU(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemRespU {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioMemRespUSchema, o, 2, b.length);
+  const f0 = decodeVirtioMemRespState(b, o, options);
+  return { state: f0 };
+}
+
+/**
+ * Bytes {@link encodeVirtioMemRespU} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioMemRespU(value: VirtioMemRespUInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 2;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_mem_resp.u`) into `bytes` at `offset`: zeroes the
+ * union's 2 bytes, then writes the member; returns 2.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioMemRespU(value: VirtioMemRespUInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioMemRespUSchema, o, 2, b.length);
+  const given = ["state"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioMemRespUSchema.name, offset: o }, `virtio_mem_resp.u: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 2);
+  const v0 = value.state;
+  if (v0 !== undefined) {
+    encodeVirtioMemRespState(v0, b, o, options);
+  }
+  return 2;
+}
+
+/**
+ * {@link decodeVirtioMemRespU} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioMemRespU(view: DataView, offset = 0, options?: CodecOptions): VirtioMemRespU {
+  return decodeVirtioMemRespU(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioMemRespU} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioMemRespU(value: VirtioMemRespUInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioMemRespU(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_mem_resp.u` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioMemRespU(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioMemRespU(bytes, offset, options);
+  return 2;
+}
+
+/**
+ * The uniform codec of `virtio_mem_resp.u` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ */
+export const VirtioMemRespUCodec: StructCodec<VirtioMemRespU, VirtioMemRespUInput> = {
+  schema: VirtioMemRespUSchema,
+  decode: decodeVirtioMemRespU,
+  encode: encodeVirtioMemRespU,
+  encodedLength: lengthOfVirtioMemRespU,
+  decodedLength: measureVirtioMemRespU,
+};
+
+/**
+ * Zero-copy view of a `virtio_mem_resp.u` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:226.
+ */
+export class VirtioMemRespUView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioMemRespUSchema, offset, 2, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_mem_resp.u` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemRespUView {
+    return new VirtioMemRespUView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `state`: `struct virtio_mem_resp_state` at offset 0 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:227.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get state(): VirtioMemRespStateView {
+    return new VirtioMemRespStateView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_mem_resp`: 10 bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ */
+export interface VirtioMemResp {
+  /**
+   * `type`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:223.
+   */
+  type: number;
+  /**
+   * `padding`: `le16 [3]` at offset 2 (6 bytes).
+   *
+   * Source: device-types/mem/description.tex:224.
+   */
+  padding: number[];
+  /**
+   * `u`: `anonymous union` at offset 8 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:226.
+   */
+  u: VirtioMemRespU;
+}
+
+/**
+ * What {@link encodeVirtioMemResp} accepts: a {@link VirtioMemResp} whose count fields are optional (encode
+ * fills them in from the arrays).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ */
+export type VirtioMemRespInput = Omit<VirtioMemResp, "u"> & { u: VirtioMemRespUInput };
+
+/**
+ * Layout of `virtio_mem_resp`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ */
+export const VirtioMemRespSchema: StructSchema = {
+  name: "virtio_mem_resp",
+  size: 10,
+  minSize: 10,
+  maxSize: 10,
+  section: "sec:Device Types / Memory Device / Device Operation",
+  source: "device-types/mem/description.tex:222",
+  fields: [
+    { name: "type", key: "type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/mem/description.tex:223" },
+    { name: "padding", key: "padding", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "fixed", length: 3 }, offset: 2, size: 6, source: "device-types/mem/description.tex:224" },
+    { name: "u", key: "u", specType: "anonymous union", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 8, size: 2, source: "device-types/mem/description.tex:226", struct: "virtio_mem_resp.u" },
+  ],
+};
+
+/**
+ * Size of `virtio_mem_resp` in bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ */
+export const VirtioMemRespSize = 10;
+
+/**
+ * Decodes `virtio_mem_resp` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioMemResp(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemResp {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 10)) throw spanError(VirtioMemRespSchema, o, 10, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1: number[] = [];
+  for (let i = o + 2, end = o + 2 + 6; i < end; i += 2) f1.push(d.getUint16(i, true));
+  const f2 = decodeVirtioMemRespU(b, o + 8, options);
+  return { type: f0, padding: f1, u: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioMemResp} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioMemResp(value: VirtioMemRespInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 10;
+}
+
+/**
+ * Encodes `value` as `virtio_mem_resp` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioMemResp(value: VirtioMemRespInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 10)) throw spanError(VirtioMemRespSchema, o, 10, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.type;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioMemRespSchema, "type", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.padding;
+  if (!Array.isArray(v1)) throw arrayError(VirtioMemRespSchema, "padding", o + 2, v1);
+  if (v1.length !== 3) throw lengthError(VirtioMemRespSchema, "padding", o + 2, `${v1.length} elements given, the field holds 3`);
+  for (let i = 0; i < v1.length; i++) {
+    const e = v1[i]!;
+    if ((e & 0xffff) !== e) throw valueError(VirtioMemRespSchema, "padding", o + 2 + i * 2, e, "le16");
+    d.setUint16(o + 2 + i * 2, e, true);
+  }
+  const v2 = value.u;
+  encodeVirtioMemRespU(v2, b, o + 8, options);
+  return 10;
+}
+
+/**
+ * {@link decodeVirtioMemResp} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioMemResp(view: DataView, offset = 0, options?: CodecOptions): VirtioMemResp {
+  return decodeVirtioMemResp(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioMemResp} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioMemResp(value: VirtioMemRespInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioMemResp(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_mem_resp` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioMemResp(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioMemResp(bytes, offset, options);
+  return 10;
+}
+
+/**
+ * The uniform codec of `virtio_mem_resp` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ */
+export const VirtioMemRespCodec: StructCodec<VirtioMemResp, VirtioMemRespInput> = {
+  schema: VirtioMemRespSchema,
+  decode: decodeVirtioMemResp,
+  encode: encodeVirtioMemResp,
+  encodedLength: lengthOfVirtioMemResp,
+  decodedLength: measureVirtioMemResp,
+};
+
+/**
+ * Zero-copy view of a `virtio_mem_resp` in a `DataView`: getters and setters read and write the buffer directly,
+ * without allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that
+ * object).
+ *
+ * The constructor checks that the 10 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Memory Device / Device Operation`, device-types/mem/description.tex:222.
+ */
+export class VirtioMemRespView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 10)) throw spanError(VirtioMemRespSchema, offset, 10, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_mem_resp` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemRespView {
+    return new VirtioMemRespView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `type`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:223.
+   */
+  get type(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `type` (checked like encode).
+   */
+  set type(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioMemRespSchema, "type", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * Element count of `padding`.
+   */
+  get paddingLength(): number {
+    return 3;
+  }
+
+  /**
+   * `padding`: `le16 [3]` at offset 2 (6 bytes).
+   *
+   * Source: device-types/mem/description.tex:224.
+   *
+   * Element `index` of `padding` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  paddingAt(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.paddingLength) throw new CodecError("out-of-range", { struct: VirtioMemRespSchema.name, field: "padding", offset: this.#offset + 2 }, `virtio_mem_resp.padding: index ${index} out of range`);
+    return this.#view.getUint16(this.#offset + 2 + index * 2, true);
+  }
+
+  /**
+   * Sets element `index` of `padding` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setPaddingAt(index: number, v: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.paddingLength) throw new CodecError("out-of-range", { struct: VirtioMemRespSchema.name, field: "padding", offset: this.#offset + 2 }, `virtio_mem_resp.padding: index ${index} out of range`);
+    if ((v & 0xffff) !== v) throw valueError(VirtioMemRespSchema, "padding", this.#offset + 2 + index * 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2 + index * 2, v, true);
+  }
+
+  /**
+   * `u`: `anonymous union` at offset 8 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:226.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get u(): VirtioMemRespUView {
+    return new VirtioMemRespUView(this.#view, this.#offset + 8);
+  }
+}
+
+/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
@@ -1139,5 +2197,9 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_mem_req_plug": VirtioMemReqPlugCodec,
   "virtio_mem_req_unplug": VirtioMemReqUnplugCodec,
   "virtio_mem_req_state": VirtioMemReqStateCodec,
+  "virtio_mem_req.u": VirtioMemReqUCodec,
+  "virtio_mem_req": VirtioMemReqCodec,
   "virtio_mem_resp_state": VirtioMemRespStateCodec,
+  "virtio_mem_resp.u": VirtioMemRespUCodec,
+  "virtio_mem_resp": VirtioMemRespCodec,
 };

@@ -779,6 +779,1067 @@ export class VirtioNetDevPartCvqSelectorView {
 }
 
 /**
+ * `struct ipsec_resource_hdr`: 6 bytes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export interface IpsecResourceHdr {
+  /**
+   * `resource_id`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/net/description.tex:628.
+   */
+  resource_id: number;
+  /**
+   * `resource_type`: `le16` at offset 4 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:629.
+   */
+  resource_type: number;
+}
+
+/**
+ * Layout of `ipsec_resource_hdr`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export const IpsecResourceHdrSchema: StructSchema = {
+  name: "ipsec_resource_hdr",
+  size: 6,
+  minSize: 6,
+  maxSize: 6,
+  section: "sec:Device Types / Network Device / Device Operation",
+  source: "device-types/net/description.tex:627",
+  fields: [
+    { name: "resource_id", key: "resource_id", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/net/description.tex:628" },
+    { name: "resource_type", key: "resource_type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 4, size: 2, source: "device-types/net/description.tex:629" },
+  ],
+};
+
+/**
+ * Size of `ipsec_resource_hdr` in bytes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export const IpsecResourceHdrSize = 6;
+
+/**
+ * Decodes `ipsec_resource_hdr` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): IpsecResourceHdr {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint16(o + 4, true);
+  return { resource_id: f0, resource_type: f1 };
+}
+
+/**
+ * Bytes {@link encodeIpsecResourceHdr} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfIpsecResourceHdr(value: IpsecResourceHdr, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 6;
+}
+
+/**
+ * Encodes `value` as `ipsec_resource_hdr` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeIpsecResourceHdr(value: IpsecResourceHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.resource_id;
+  if (v0 >>> 0 !== v0) throw valueError(IpsecResourceHdrSchema, "resource_id", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.resource_type;
+  if ((v1 & 0xffff) !== v1) throw valueError(IpsecResourceHdrSchema, "resource_type", o + 4, v1, "le16");
+  d.setUint16(o + 4, v1, true);
+  return 6;
+}
+
+/**
+ * {@link decodeIpsecResourceHdr} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readIpsecResourceHdr(view: DataView, offset = 0, options?: CodecOptions): IpsecResourceHdr {
+  return decodeIpsecResourceHdr(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeIpsecResourceHdr} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeIpsecResourceHdr(value: IpsecResourceHdr, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeIpsecResourceHdr(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `ipsec_resource_hdr` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeIpsecResourceHdr(bytes, offset, options);
+  return 6;
+}
+
+/**
+ * The uniform codec of `ipsec_resource_hdr` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export const IpsecResourceHdrCodec: StructCodec<IpsecResourceHdr, IpsecResourceHdr> = {
+  schema: IpsecResourceHdrSchema,
+  decode: decodeIpsecResourceHdr,
+  encode: encodeIpsecResourceHdr,
+  encodedLength: lengthOfIpsecResourceHdr,
+  decodedLength: measureIpsecResourceHdr,
+};
+
+/**
+ * Zero-copy view of a `ipsec_resource_hdr` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 6 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
+ */
+export class IpsecResourceHdrView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(IpsecResourceHdrSchema, offset, 6, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `ipsec_resource_hdr` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): IpsecResourceHdrView {
+    return new IpsecResourceHdrView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `resource_id`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/net/description.tex:628.
+   */
+  get resource_id(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `resource_id` (checked like encode).
+   */
+  set resource_id(v: number) {
+    if (v >>> 0 !== v) throw valueError(IpsecResourceHdrSchema, "resource_id", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `resource_type`: `le16` at offset 4 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:629.
+   */
+  get resource_type(): number {
+    return this.#view.getUint16(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `resource_type` (checked like encode).
+   */
+  set resource_type(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(IpsecResourceHdrSchema, "resource_type", this.#offset + 4, v, "le16");
+    this.#view.setUint16(this.#offset + 4, v, true);
+  }
+}
+
+/**
+ * `struct virtio_net_hdr.anon_625`: 6 bytes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ */
+export interface VirtioNetHdrAnon625 {
+  /**
+   * `padding_reserved_2`: `u8 [6]` at offset 0 (6 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/net/description.tex:626.
+   */
+  padding_reserved_2: Uint8Array;
+  /**
+   * `ipsec_resource_hdr`: `struct ipsec_resource_hdr` at offset 0 (6 bytes).
+   *
+   * Source: device-types/net/description.tex:627.
+   */
+  ipsec_resource_hdr: IpsecResourceHdr;
+}
+
+/**
+ * What {@link encodeVirtioNetHdrAnon625} accepts: exactly one member of the union (the rest of its bytes are
+ * written as zeros).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ */
+export type VirtioNetHdrAnon625Input = { [K in keyof VirtioNetHdrAnon625]: { [M in K]: VirtioNetHdrAnon625[K] } & { [M in Exclude<keyof VirtioNetHdrAnon625, K>]?: undefined } }[keyof VirtioNetHdrAnon625];
+
+/**
+ * Layout of `virtio_net_hdr.anon_625`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ */
+export const VirtioNetHdrAnon625Schema: StructSchema = {
+  name: "virtio_net_hdr.anon_625",
+  size: 6,
+  minSize: 6,
+  maxSize: 6,
+  section: "sec:Device Types / Network Device / Device Operation",
+  source: "device-types/net/description.tex:625",
+  fields: [
+    { name: "padding_reserved_2", key: "padding_reserved_2", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 6 }, offset: 0, size: 6, source: "device-types/net/description.tex:626" },
+    { name: "ipsec_resource_hdr", key: "ipsec_resource_hdr", specType: "struct ipsec_resource_hdr", wire: "struct", elementSize: 6, array: { kind: "scalar" }, offset: 0, size: 6, source: "device-types/net/description.tex:627", struct: "ipsec_resource_hdr" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_net_hdr.anon_625` in bytes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ */
+export const VirtioNetHdrAnon625Size = 6;
+
+/**
+ * Decodes `virtio_net_hdr.anon_625` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioNetHdrAnon625(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrAnon625 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioNetHdrAnon625Schema, o, 6, b.length);
+  const f0 = b.slice(o, o + 6);
+  const f1 = decodeIpsecResourceHdr(b, o, options);
+  return { padding_reserved_2: f0, ipsec_resource_hdr: f1 };
+}
+
+/**
+ * Bytes {@link encodeVirtioNetHdrAnon625} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 6;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_net_hdr.anon_625`) into `bytes` at `offset`: zeroes
+ * the union's 6 bytes, then writes the member; returns 6.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioNetHdrAnon625Schema, o, 6, b.length);
+  const given = ["padding_reserved_2","ipsec_resource_hdr"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioNetHdrAnon625Schema.name, offset: o }, `virtio_net_hdr.anon_625: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 6);
+  const v0 = value.padding_reserved_2;
+  if (v0 !== undefined) {
+    if (!(v0 instanceof Uint8Array)) throw bytesError(VirtioNetHdrAnon625Schema, "padding_reserved_2", o, v0);
+    if (v0.length !== 6) throw lengthError(VirtioNetHdrAnon625Schema, "padding_reserved_2", o, `${v0.length} bytes given, the field holds 6`);
+    b.set(v0, o);
+  }
+  const v1 = value.ipsec_resource_hdr;
+  if (v1 !== undefined) {
+    encodeIpsecResourceHdr(v1, b, o, options);
+  }
+  return 6;
+}
+
+/**
+ * {@link decodeVirtioNetHdrAnon625} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioNetHdrAnon625(view: DataView, offset = 0, options?: CodecOptions): VirtioNetHdrAnon625 {
+  return decodeVirtioNetHdrAnon625(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioNetHdrAnon625} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioNetHdrAnon625(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_net_hdr.anon_625` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioNetHdrAnon625(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioNetHdrAnon625(bytes, offset, options);
+  return 6;
+}
+
+/**
+ * The uniform codec of `virtio_net_hdr.anon_625` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ */
+export const VirtioNetHdrAnon625Codec: StructCodec<VirtioNetHdrAnon625, VirtioNetHdrAnon625Input> = {
+  schema: VirtioNetHdrAnon625Schema,
+  decode: decodeVirtioNetHdrAnon625,
+  encode: encodeVirtioNetHdrAnon625,
+  encodedLength: lengthOfVirtioNetHdrAnon625,
+  decodedLength: measureVirtioNetHdrAnon625,
+};
+
+/**
+ * Zero-copy view of a `virtio_net_hdr.anon_625` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 6 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
+ */
+export class VirtioNetHdrAnon625View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(VirtioNetHdrAnon625Schema, offset, 6, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_net_hdr.anon_625` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrAnon625View {
+    return new VirtioNetHdrAnon625View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * Element count of `padding_reserved_2`.
+   */
+  get padding_reserved_2Length(): number {
+    return 6;
+  }
+
+  /**
+   * `padding_reserved_2`: `u8 [6]` at offset 0 (6 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/net/description.tex:626.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get padding_reserved_2(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset, this.padding_reserved_2Length);
+  }
+
+  /**
+   * `ipsec_resource_hdr`: `struct ipsec_resource_hdr` at offset 0 (6 bytes).
+   *
+   * Source: device-types/net/description.tex:627.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get ipsec_resource_hdr(): IpsecResourceHdrView {
+    return new IpsecResourceHdrView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_net_hdr`: 22 bytes at least, 32 at most.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ */
+export interface VirtioNetHdr {
+  /**
+   * `flags`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/net/description.tex:603.
+   */
+  flags: number;
+  /**
+   * `gso_type`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/net/description.tex:612.
+   */
+  gso_type: number;
+  /**
+   * `hdr_len`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:613.
+   */
+  hdr_len: number;
+  /**
+   * `gso_size`: `le16` at offset 4 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:614.
+   */
+  gso_size: number;
+  /**
+   * `csum_start`: `le16` at offset 6 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:615.
+   */
+  csum_start: number;
+  /**
+   * `csum_offset`: `le16` at offset 8 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:616.
+   */
+  csum_offset: number;
+  /**
+   * `num_buffers`: `le16` at offset 10 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:617.
+   */
+  num_buffers: number;
+  /**
+   * `hash_value`: `le32` at offset 12 (4 bytes).
+   *
+   * On the wire only if VIRTIO_NET_F_HASH_REPORT is negotiated (pass `features`); undefined otherwise. Spec:
+   * "(Only if VIRTIO_NET_F_HASH_REPORT negotiated)".
+   *
+   * Source: device-types/net/description.tex:618.
+   */
+  hash_value?: number;
+  /**
+   * `hash_report`: `le16` after the variable part (2 bytes).
+   *
+   * On the wire only if VIRTIO_NET_F_HASH_REPORT is negotiated (pass `features`); undefined otherwise. Spec:
+   * "(Only if VIRTIO_NET_F_HASH_REPORT negotiated)".
+   *
+   * Source: device-types/net/description.tex:619.
+   */
+  hash_report?: number;
+  /**
+   * `padding_reserved`: `le16` after the variable part (2 bytes).
+   *
+   * On the wire only if VIRTIO_NET_F_HASH_REPORT is negotiated (pass `features`); undefined otherwise. Spec:
+   * "(Only if VIRTIO_NET_F_HASH_REPORT negotiated)".
+   *
+   * Source: device-types/net/description.tex:620.
+   */
+  padding_reserved?: number;
+  /**
+   * `outer_th_offset`: `le16` after the variable part (2 bytes).
+   *
+   * Spec comment: (Only if VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO or VIRTIO_NET_F_GUEST_UDP_TUNNEL_GSO negotiated).
+   *
+   * Source: device-types/net/description.tex:621.
+   */
+  outer_th_offset: number;
+  /**
+   * `inner_nh_offset`: `le16` after the variable part (2 bytes).
+   *
+   * Spec comment: (Only if VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO or VIRTIO_NET_F_GUEST_UDP_TUNNEL_GSO negotiated).
+   *
+   * Source: device-types/net/description.tex:622.
+   */
+  inner_nh_offset: number;
+  /**
+   * `outer_nh_offset`: `le16` after the variable part (2 bytes).
+   *
+   * On the wire only if VIRTIO_NET_F_OUT_NET_HEADER is negotiated (pass `features`); undefined otherwise. Spec:
+   * "Only if VIRTIO_NET_F_OUT_NET_HEADER negotiated".
+   *
+   * Source: device-types/net/description.tex:623.
+   */
+  outer_nh_offset?: number;
+  /**
+   * `anon_625`: `anonymous union` after the variable part (6 bytes).
+   *
+   * Source: device-types/net/description.tex:625.
+   */
+  anon_625: VirtioNetHdrAnon625;
+}
+
+/**
+ * What {@link encodeVirtioNetHdr} accepts: a {@link VirtioNetHdr} whose count fields are optional (encode fills
+ * them in from the arrays).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ */
+export type VirtioNetHdrInput = Omit<VirtioNetHdr, "anon_625"> & { anon_625: VirtioNetHdrAnon625Input };
+
+/**
+ * Layout of `virtio_net_hdr`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ */
+export const VirtioNetHdrSchema: StructSchema = {
+  name: "virtio_net_hdr",
+  size: null,
+  minSize: 22,
+  maxSize: 32,
+  section: "sec:Device Types / Network Device / Device Operation",
+  source: "device-types/net/description.tex:595",
+  fields: [
+    { name: "flags", key: "flags", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/net/description.tex:603" },
+    { name: "gso_type", key: "gso_type", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 1, size: 1, source: "device-types/net/description.tex:612" },
+    { name: "hdr_len", key: "hdr_len", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/net/description.tex:613" },
+    { name: "gso_size", key: "gso_size", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 4, size: 2, source: "device-types/net/description.tex:614" },
+    { name: "csum_start", key: "csum_start", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 6, size: 2, source: "device-types/net/description.tex:615" },
+    { name: "csum_offset", key: "csum_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 8, size: 2, source: "device-types/net/description.tex:616" },
+    { name: "num_buffers", key: "num_buffers", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 10, size: 2, source: "device-types/net/description.tex:617" },
+    { name: "hash_value", key: "hash_value", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/net/description.tex:618", presence: { feature: "VIRTIO_NET_F_HASH_REPORT", bit: 57, negotiated: true } },
+    { name: "hash_report", key: "hash_report", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:619", presence: { feature: "VIRTIO_NET_F_HASH_REPORT", bit: 57, negotiated: true } },
+    { name: "padding_reserved", key: "padding_reserved", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:620", presence: { feature: "VIRTIO_NET_F_HASH_REPORT", bit: 57, negotiated: true } },
+    { name: "outer_th_offset", key: "outer_th_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:621" },
+    { name: "inner_nh_offset", key: "inner_nh_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:622" },
+    { name: "outer_nh_offset", key: "outer_nh_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:623", presence: { feature: "VIRTIO_NET_F_OUT_NET_HEADER", bit: 69, negotiated: true } },
+    { name: "anon_625", key: "anon_625", specType: "anonymous union", wire: "struct", elementSize: 6, array: { kind: "scalar" }, offset: null, size: 6, source: "device-types/net/description.tex:625", struct: "virtio_net_hdr.anon_625" },
+  ],
+};
+
+/**
+ * Fewest bytes an encoding of `virtio_net_hdr` takes.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ */
+export const VirtioNetHdrMinSize = 22;
+
+/**
+ * Decodes `virtio_net_hdr` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - `features`: the negotiated feature bits, which decide the conditional fields
+ */
+export function decodeVirtioNetHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdr {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioNetHdrSchema, o, 12, b.length);
+  const features = options?.features ?? 0n;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = b[o]!;
+  const f1 = b[o + 1]!;
+  const f2 = d.getUint16(o + 2, true);
+  const f3 = d.getUint16(o + 4, true);
+  const f4 = d.getUint16(o + 6, true);
+  const f5 = d.getUint16(o + 8, true);
+  const f6 = d.getUint16(o + 10, true);
+  let p = o + 12;
+  let f7: number | undefined;
+  if ((features & 0x200000000000000n) !== 0n) {
+    if (!(b.length - p >= 4)) throw spanError(VirtioNetHdrSchema, p, 4, b.length, "hash_value");
+    const f7v = d.getUint32(p, true);
+    f7 = f7v;
+    p += 4;
+  }
+  let f8: number | undefined;
+  if ((features & 0x200000000000000n) !== 0n) {
+    if (!(b.length - p >= 2)) throw spanError(VirtioNetHdrSchema, p, 2, b.length, "hash_report");
+    const f8v = d.getUint16(p, true);
+    f8 = f8v;
+    p += 2;
+  }
+  let f9: number | undefined;
+  if ((features & 0x200000000000000n) !== 0n) {
+    if (!(b.length - p >= 2)) throw spanError(VirtioNetHdrSchema, p, 2, b.length, "padding_reserved");
+    const f9v = d.getUint16(p, true);
+    f9 = f9v;
+    p += 2;
+  }
+  if (!(b.length - p >= 2)) throw spanError(VirtioNetHdrSchema, p, 2, b.length, "outer_th_offset");
+  const f10 = d.getUint16(p, true);
+  p += 2;
+  if (!(b.length - p >= 2)) throw spanError(VirtioNetHdrSchema, p, 2, b.length, "inner_nh_offset");
+  const f11 = d.getUint16(p, true);
+  p += 2;
+  let f12: number | undefined;
+  if ((features & 0x200000000000000000n) !== 0n) {
+    if (!(b.length - p >= 2)) throw spanError(VirtioNetHdrSchema, p, 2, b.length, "outer_nh_offset");
+    const f12v = d.getUint16(p, true);
+    f12 = f12v;
+    p += 2;
+  }
+  if (!(b.length - p >= 6)) throw spanError(VirtioNetHdrSchema, p, 6, b.length, "anon_625");
+  const f13 = decodeVirtioNetHdrAnon625(b, p, options);
+  return { flags: f0, gso_type: f1, hdr_len: f2, gso_size: f3, csum_start: f4, csum_offset: f5, num_buffers: f6, hash_value: f7, hash_report: f8, padding_reserved: f9, outer_th_offset: f10, inner_nh_offset: f11, outer_nh_offset: f12, anon_625: f13 };
+}
+
+/**
+ * Bytes {@link encodeVirtioNetHdr} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioNetHdr(value: VirtioNetHdrInput, options?: CodecOptions, offset = 0): number {
+  const features = options?.features ?? 0n;
+  let n = 22;
+  if ((features & 0x200000000000000n) !== 0n) n += 4;
+  if ((features & 0x200000000000000n) !== 0n) n += 2;
+  if ((features & 0x200000000000000n) !== 0n) n += 2;
+  if ((features & 0x200000000000000000n) !== 0n) n += 2;
+  return n;
+}
+
+/**
+ * Encodes `value` as `virtio_net_hdr` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - `features`: the negotiated feature bits, which decide the conditional fields
+ */
+export function encodeVirtioNetHdr(value: VirtioNetHdrInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  const features = options?.features ?? 0n;
+  const n = lengthOfVirtioNetHdr(value, options, o);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetHdrSchema, o, n, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.flags;
+  if ((v0 & 0xff) !== v0) throw valueError(VirtioNetHdrSchema, "flags", o, v0, "u8");
+  b[o] = v0;
+  const v1 = value.gso_type;
+  if ((v1 & 0xff) !== v1) throw valueError(VirtioNetHdrSchema, "gso_type", o + 1, v1, "u8");
+  b[o + 1] = v1;
+  const v2 = value.hdr_len;
+  if ((v2 & 0xffff) !== v2) throw valueError(VirtioNetHdrSchema, "hdr_len", o + 2, v2, "le16");
+  d.setUint16(o + 2, v2, true);
+  const v3 = value.gso_size;
+  if ((v3 & 0xffff) !== v3) throw valueError(VirtioNetHdrSchema, "gso_size", o + 4, v3, "le16");
+  d.setUint16(o + 4, v3, true);
+  const v4 = value.csum_start;
+  if ((v4 & 0xffff) !== v4) throw valueError(VirtioNetHdrSchema, "csum_start", o + 6, v4, "le16");
+  d.setUint16(o + 6, v4, true);
+  const v5 = value.csum_offset;
+  if ((v5 & 0xffff) !== v5) throw valueError(VirtioNetHdrSchema, "csum_offset", o + 8, v5, "le16");
+  d.setUint16(o + 8, v5, true);
+  const v6 = value.num_buffers;
+  if ((v6 & 0xffff) !== v6) throw valueError(VirtioNetHdrSchema, "num_buffers", o + 10, v6, "le16");
+  d.setUint16(o + 10, v6, true);
+  let p = o + 12;
+  const v7 = value.hash_value;
+  if ((features & 0x200000000000000n) !== 0n) {
+    if (v7 === undefined) throw new CodecError("missing-field", { struct: VirtioNetHdrSchema.name, field: "hash_value", offset: p }, `virtio_net_hdr.hash_value: on the wire when VIRTIO_NET_F_HASH_REPORT is negotiated, but not given`);
+    if (v7 >>> 0 !== v7) throw valueError(VirtioNetHdrSchema, "hash_value", p, v7, "le32");
+    d.setUint32(p, v7, true);
+    p += 4;
+  } else if (v7 !== undefined) {
+    throw new CodecError("invalid-value", { struct: VirtioNetHdrSchema.name, field: "hash_value", offset: p }, `virtio_net_hdr.hash_value: given, but not on the wire unless VIRTIO_NET_F_HASH_REPORT is negotiated`);
+  }
+  const v8 = value.hash_report;
+  if ((features & 0x200000000000000n) !== 0n) {
+    if (v8 === undefined) throw new CodecError("missing-field", { struct: VirtioNetHdrSchema.name, field: "hash_report", offset: p }, `virtio_net_hdr.hash_report: on the wire when VIRTIO_NET_F_HASH_REPORT is negotiated, but not given`);
+    if ((v8 & 0xffff) !== v8) throw valueError(VirtioNetHdrSchema, "hash_report", p, v8, "le16");
+    d.setUint16(p, v8, true);
+    p += 2;
+  } else if (v8 !== undefined) {
+    throw new CodecError("invalid-value", { struct: VirtioNetHdrSchema.name, field: "hash_report", offset: p }, `virtio_net_hdr.hash_report: given, but not on the wire unless VIRTIO_NET_F_HASH_REPORT is negotiated`);
+  }
+  const v9 = value.padding_reserved;
+  if ((features & 0x200000000000000n) !== 0n) {
+    if (v9 === undefined) throw new CodecError("missing-field", { struct: VirtioNetHdrSchema.name, field: "padding_reserved", offset: p }, `virtio_net_hdr.padding_reserved: on the wire when VIRTIO_NET_F_HASH_REPORT is negotiated, but not given`);
+    if ((v9 & 0xffff) !== v9) throw valueError(VirtioNetHdrSchema, "padding_reserved", p, v9, "le16");
+    d.setUint16(p, v9, true);
+    p += 2;
+  } else if (v9 !== undefined) {
+    throw new CodecError("invalid-value", { struct: VirtioNetHdrSchema.name, field: "padding_reserved", offset: p }, `virtio_net_hdr.padding_reserved: given, but not on the wire unless VIRTIO_NET_F_HASH_REPORT is negotiated`);
+  }
+  const v10 = value.outer_th_offset;
+  if ((v10 & 0xffff) !== v10) throw valueError(VirtioNetHdrSchema, "outer_th_offset", p, v10, "le16");
+  d.setUint16(p, v10, true);
+  p += 2;
+  const v11 = value.inner_nh_offset;
+  if ((v11 & 0xffff) !== v11) throw valueError(VirtioNetHdrSchema, "inner_nh_offset", p, v11, "le16");
+  d.setUint16(p, v11, true);
+  p += 2;
+  const v12 = value.outer_nh_offset;
+  if ((features & 0x200000000000000000n) !== 0n) {
+    if (v12 === undefined) throw new CodecError("missing-field", { struct: VirtioNetHdrSchema.name, field: "outer_nh_offset", offset: p }, `virtio_net_hdr.outer_nh_offset: on the wire when VIRTIO_NET_F_OUT_NET_HEADER is negotiated, but not given`);
+    if ((v12 & 0xffff) !== v12) throw valueError(VirtioNetHdrSchema, "outer_nh_offset", p, v12, "le16");
+    d.setUint16(p, v12, true);
+    p += 2;
+  } else if (v12 !== undefined) {
+    throw new CodecError("invalid-value", { struct: VirtioNetHdrSchema.name, field: "outer_nh_offset", offset: p }, `virtio_net_hdr.outer_nh_offset: given, but not on the wire unless VIRTIO_NET_F_OUT_NET_HEADER is negotiated`);
+  }
+  const v13 = value.anon_625;
+  encodeVirtioNetHdrAnon625(v13, b, p, options);
+  return n;
+}
+
+/**
+ * {@link decodeVirtioNetHdr} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioNetHdr(view: DataView, offset = 0, options?: CodecOptions): VirtioNetHdr {
+  return decodeVirtioNetHdr(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioNetHdr} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioNetHdr(value: VirtioNetHdrInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioNetHdr(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_net_hdr` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioNetHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  return lengthOfVirtioNetHdr(decodeVirtioNetHdr(bytes, offset, options) as unknown as VirtioNetHdrInput, options, offset);
+}
+
+/**
+ * The uniform codec of `virtio_net_hdr` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ */
+export const VirtioNetHdrCodec: StructCodec<VirtioNetHdr, VirtioNetHdrInput> = {
+  schema: VirtioNetHdrSchema,
+  decode: decodeVirtioNetHdr,
+  encode: encodeVirtioNetHdr,
+  encodedLength: lengthOfVirtioNetHdr,
+  decodedLength: measureVirtioNetHdr,
+};
+
+/**
+ * Zero-copy view of a `virtio_net_hdr` in a `DataView`: getters and setters read and write the buffer directly,
+ * without allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that
+ * object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Fields with no static offset are not in the view (decode them instead): `hash_report`, `padding_reserved`,
+ * `outer_th_offset`, `inner_nh_offset`, `outer_nh_offset`, `anon_625`.
+ *
+ * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
+ */
+export class VirtioNetHdrView {
+  readonly #view: DataView;
+  readonly #offset: number;
+  readonly #has_hash_value: boolean;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - `features`, which decide whether the conditional fields are there
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioNetHdrSchema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    const features = options?.features ?? 0n;
+    this.#has_hash_value = (features & 0x200000000000000n) !== 0n;
+    if (this.#has_hash_value && !(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioNetHdrSchema, offset, 16, view.byteLength, "hash_value");
+  }
+
+  /**
+   * A view of the `virtio_net_hdr` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrView {
+    return new VirtioNetHdrView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `flags`: `u8` at offset 0 (1 bytes).
+   *
+   * Source: device-types/net/description.tex:603.
+   */
+  get flags(): number {
+    return this.#view.getUint8(this.#offset);
+  }
+
+  /**
+   * Sets `flags` (checked like encode).
+   */
+  set flags(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioNetHdrSchema, "flags", this.#offset, v, "u8");
+    this.#view.setUint8(this.#offset, v);
+  }
+
+  /**
+   * `gso_type`: `u8` at offset 1 (1 bytes).
+   *
+   * Source: device-types/net/description.tex:612.
+   */
+  get gso_type(): number {
+    return this.#view.getUint8(this.#offset + 1);
+  }
+
+  /**
+   * Sets `gso_type` (checked like encode).
+   */
+  set gso_type(v: number) {
+    if ((v & 0xff) !== v) throw valueError(VirtioNetHdrSchema, "gso_type", this.#offset + 1, v, "u8");
+    this.#view.setUint8(this.#offset + 1, v);
+  }
+
+  /**
+   * `hdr_len`: `le16` at offset 2 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:613.
+   */
+  get hdr_len(): number {
+    return this.#view.getUint16(this.#offset + 2, true);
+  }
+
+  /**
+   * Sets `hdr_len` (checked like encode).
+   */
+  set hdr_len(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetHdrSchema, "hdr_len", this.#offset + 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2, v, true);
+  }
+
+  /**
+   * `gso_size`: `le16` at offset 4 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:614.
+   */
+  get gso_size(): number {
+    return this.#view.getUint16(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `gso_size` (checked like encode).
+   */
+  set gso_size(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetHdrSchema, "gso_size", this.#offset + 4, v, "le16");
+    this.#view.setUint16(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `csum_start`: `le16` at offset 6 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:615.
+   */
+  get csum_start(): number {
+    return this.#view.getUint16(this.#offset + 6, true);
+  }
+
+  /**
+   * Sets `csum_start` (checked like encode).
+   */
+  set csum_start(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetHdrSchema, "csum_start", this.#offset + 6, v, "le16");
+    this.#view.setUint16(this.#offset + 6, v, true);
+  }
+
+  /**
+   * `csum_offset`: `le16` at offset 8 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:616.
+   */
+  get csum_offset(): number {
+    return this.#view.getUint16(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `csum_offset` (checked like encode).
+   */
+  set csum_offset(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetHdrSchema, "csum_offset", this.#offset + 8, v, "le16");
+    this.#view.setUint16(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `num_buffers`: `le16` at offset 10 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:617.
+   */
+  get num_buffers(): number {
+    return this.#view.getUint16(this.#offset + 10, true);
+  }
+
+  /**
+   * Sets `num_buffers` (checked like encode).
+   */
+  set num_buffers(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetHdrSchema, "num_buffers", this.#offset + 10, v, "le16");
+    this.#view.setUint16(this.#offset + 10, v, true);
+  }
+
+  /**
+   * `hash_value`: `le32` at offset 12 (4 bytes).
+   *
+   * On the wire only if VIRTIO_NET_F_HASH_REPORT is negotiated (pass `features`); undefined otherwise. Spec:
+   * "(Only if VIRTIO_NET_F_HASH_REPORT negotiated)".
+   *
+   * Source: device-types/net/description.tex:618.
+   */
+  get hash_value(): number | undefined {
+    return this.#has_hash_value ? this.#view.getUint32(this.#offset + 12, true) : undefined;
+  }
+
+  /**
+   * Sets `hash_value` (checked like encode).
+   */
+  set hash_value(v: number) {
+    if (!this.#has_hash_value) throw new CodecError("invalid-value", { struct: VirtioNetHdrSchema.name, field: "hash_value", offset: this.#offset + 12 }, "virtio_net_hdr.hash_value is not on the wire under these features");
+    if (v >>> 0 !== v) throw valueError(VirtioNetHdrSchema, "hash_value", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+}
+
+/**
  * `struct virtnet_hash_tunnel`: 4 bytes.
  *
  * Spec: `Device Types / Network Device / Device Operation / Processing of Incoming Packets / Inner Header Hash`,
@@ -2458,6 +3519,280 @@ export class VirtioNetHashConfigView {
 }
 
 /**
+ * `struct rss_rq_id`: 2 bytes.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ */
+export interface RssRqId {
+  /**
+   * `vq_index_1_16`: `le16 :15`: bits 0..14 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Bits 1 to 16 of the virtqueue index.
+   *
+   * Source: device-types/net/description.tex:2121.
+   */
+  vq_index_1_16: number;
+  /**
+   * `reserved`: `le16 :1`: bits 15..15 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Set to zero.
+   *
+   * Source: device-types/net/description.tex:2122.
+   */
+  reserved: number;
+}
+
+/**
+ * Layout of `rss_rq_id`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ */
+export const RssRqIdSchema: StructSchema = {
+  name: "rss_rq_id",
+  size: 2,
+  minSize: 2,
+  maxSize: 2,
+  section: "sec:Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters",
+  source: "device-types/net/description.tex:2120",
+  fields: [
+    { name: "vq_index_1_16", key: "vq_index_1_16", specType: "le16 :15", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/net/description.tex:2121", bits: { offset: 0, width: 15 } },
+    { name: "reserved", key: "reserved", specType: "le16 :1", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/net/description.tex:2122", bits: { offset: 15, width: 1 } },
+  ],
+};
+
+/**
+ * Size of `rss_rq_id` in bytes.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ */
+export const RssRqIdSize = 2;
+
+/**
+ * Decodes `rss_rq_id` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeRssRqId(bytes: Uint8Array, offset = 0, options?: CodecOptions): RssRqId {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(RssRqIdSchema, o, 2, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true) & 0x7fff;
+  const f1 = (d.getUint16(o, true) >>> 15) & 0x1;
+  return { vq_index_1_16: f0, reserved: f1 };
+}
+
+/**
+ * Bytes {@link encodeRssRqId} writes for `value`. Checks the kinds and lengths of variable-length arrays (throws
+ * {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfRssRqId(value: RssRqId, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 2;
+}
+
+/**
+ * Encodes `value` as `rss_rq_id` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeRssRqId(value: RssRqId, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(RssRqIdSchema, o, 2, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.vq_index_1_16;
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0x7fff) throw valueError(RssRqIdSchema, "vq_index_1_16", o, v0, "le16 :15");
+  let u0 = v0;
+  const v1 = value.reserved;
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0x1) throw valueError(RssRqIdSchema, "reserved", o, v1, "le16 :1");
+  u0 += v1 * 32768;
+  d.setUint16(o, u0, true);
+  return 2;
+}
+
+/**
+ * {@link decodeRssRqId} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readRssRqId(view: DataView, offset = 0, options?: CodecOptions): RssRqId {
+  return decodeRssRqId(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeRssRqId} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeRssRqId(value: RssRqId, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeRssRqId(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `rss_rq_id` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError} like
+ * decode).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureRssRqId(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeRssRqId(bytes, offset, options);
+  return 2;
+}
+
+/**
+ * The uniform codec of `rss_rq_id` (schema plus functions), for generic code.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ */
+export const RssRqIdCodec: StructCodec<RssRqId, RssRqId> = {
+  schema: RssRqIdSchema,
+  decode: decodeRssRqId,
+  encode: encodeRssRqId,
+  encodedLength: lengthOfRssRqId,
+  decodedLength: measureRssRqId,
+};
+
+/**
+ * Zero-copy view of a `rss_rq_id` in a `DataView`: getters and setters read and write the buffer directly,
+ * without allocating per scalar access (array getters returning a `Uint8Array` or a nested view allocate that
+ * object).
+ *
+ * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Receive-side scaling (RSS) / Setting RSS parameters`,
+ * device-types/net/description.tex:2120.
+ */
+export class RssRqIdView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(RssRqIdSchema, offset, 2, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `rss_rq_id` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): RssRqIdView {
+    return new RssRqIdView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `vq_index_1_16`: `le16 :15`: bits 0..14 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Bits 1 to 16 of the virtqueue index.
+   *
+   * Source: device-types/net/description.tex:2121.
+   */
+  get vq_index_1_16(): number {
+    return this.#view.getUint16(this.#offset, true) & 0x7fff;
+  }
+
+  /**
+   * Sets `vq_index_1_16` (checked like encode; the other bits of its integer are kept).
+   */
+  set vq_index_1_16(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x7fff) throw valueError(RssRqIdSchema, "vq_index_1_16", this.#offset, v, "le16 :15");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - (old & 0x7fff) + v, true);
+  }
+
+  /**
+   * `reserved`: `le16 :1`: bits 15..15 of the 16-bit integer at offset 0.
+   *
+   * Spec comment: Set to zero.
+   *
+   * Source: device-types/net/description.tex:2122.
+   */
+  get reserved(): number {
+    return (this.#view.getUint16(this.#offset, true) >>> 15) & 0x1;
+  }
+
+  /**
+   * Sets `reserved` (checked like encode; the other bits of its integer are kept).
+   */
+  set reserved(v: number) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0x1) throw valueError(RssRqIdSchema, "reserved", this.#offset, v, "le16 :1");
+    const old = this.#view.getUint16(this.#offset, true);
+    this.#view.setUint16(this.#offset, old - ((old >>> 15) & 0x1) * 32768 + v * 32768, true);
+  }
+}
+
+/**
  * `struct virtnet_rss_ctx_cap`: 2 bytes.
  *
  * Spec:
@@ -3710,6 +5045,591 @@ export class VirtioNetStatsCapabilitiesView {
     if (!Number.isInteger(index) || index < 0 || index >= this.supported_stats_typesLength) throw new CodecError("out-of-range", { struct: VirtioNetStatsCapabilitiesSchema.name, field: "supported_stats_types", offset: this.#offset }, `virtio_net_stats_capabilities.supported_stats_types: index ${index} out of range`);
     if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioNetStatsCapabilitiesSchema, "supported_stats_types", this.#offset + index * 8, v, "le64");
     setLe64(this.#view, this.#offset + index * 8, v);
+  }
+}
+
+/**
+ * `struct virtio_net_ctrl_queue_stats.stats`: 16 bytes.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ */
+export interface VirtioNetCtrlQueueStatsStats {
+  /**
+   * `vq_index`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:2514.
+   */
+  vq_index: number;
+  /**
+   * `reserved`: `le16 [3]` at offset 2 (6 bytes).
+   *
+   * Source: device-types/net/description.tex:2515.
+   */
+  reserved: number[];
+  /**
+   * `types_bitmap`: `le64 [1]` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/net/description.tex:2516.
+   */
+  types_bitmap: bigint[];
+}
+
+/**
+ * Layout of `virtio_net_ctrl_queue_stats.stats`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ */
+export const VirtioNetCtrlQueueStatsStatsSchema: StructSchema = {
+  name: "virtio_net_ctrl_queue_stats.stats",
+  size: 16,
+  minSize: 16,
+  maxSize: 16,
+  section: "sec:Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics",
+  source: "device-types/net/description.tex:2513",
+  fields: [
+    { name: "vq_index", key: "vq_index", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/net/description.tex:2514" },
+    { name: "reserved", key: "reserved", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "fixed", length: 3 }, offset: 2, size: 6, source: "device-types/net/description.tex:2515" },
+    { name: "types_bitmap", key: "types_bitmap", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "fixed", length: 1 }, offset: 8, size: 8, source: "device-types/net/description.tex:2516" },
+  ],
+};
+
+/**
+ * Size of `virtio_net_ctrl_queue_stats.stats` in bytes.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ */
+export const VirtioNetCtrlQueueStatsStatsSize = 16;
+
+/**
+ * Decodes `virtio_net_ctrl_queue_stats.stats` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioNetCtrlQueueStatsStats(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlQueueStatsStats {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioNetCtrlQueueStatsStatsSchema, o, 16, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint16(o, true);
+  const f1: number[] = [];
+  for (let i = o + 2, end = o + 2 + 6; i < end; i += 2) f1.push(d.getUint16(i, true));
+  const f2: bigint[] = [];
+  for (let i = o + 8, end = o + 8 + 8; i < end; i += 8) f2.push(d.getBigUint64(i, true));
+  return { vq_index: f0, reserved: f1, types_bitmap: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioNetCtrlQueueStatsStats} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioNetCtrlQueueStatsStats(value: VirtioNetCtrlQueueStatsStats, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 16;
+}
+
+/**
+ * Encodes `value` as `virtio_net_ctrl_queue_stats.stats` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioNetCtrlQueueStatsStats(value: VirtioNetCtrlQueueStatsStats, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioNetCtrlQueueStatsStatsSchema, o, 16, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.vq_index;
+  if ((v0 & 0xffff) !== v0) throw valueError(VirtioNetCtrlQueueStatsStatsSchema, "vq_index", o, v0, "le16");
+  d.setUint16(o, v0, true);
+  const v1 = value.reserved;
+  if (!Array.isArray(v1)) throw arrayError(VirtioNetCtrlQueueStatsStatsSchema, "reserved", o + 2, v1);
+  if (v1.length !== 3) throw lengthError(VirtioNetCtrlQueueStatsStatsSchema, "reserved", o + 2, `${v1.length} elements given, the field holds 3`);
+  for (let i = 0; i < v1.length; i++) {
+    const e = v1[i]!;
+    if ((e & 0xffff) !== e) throw valueError(VirtioNetCtrlQueueStatsStatsSchema, "reserved", o + 2 + i * 2, e, "le16");
+    d.setUint16(o + 2 + i * 2, e, true);
+  }
+  const v2 = value.types_bitmap;
+  if (!Array.isArray(v2)) throw arrayError(VirtioNetCtrlQueueStatsStatsSchema, "types_bitmap", o + 8, v2);
+  if (v2.length !== 1) throw lengthError(VirtioNetCtrlQueueStatsStatsSchema, "types_bitmap", o + 8, `${v2.length} elements given, the field holds 1`);
+  for (let i = 0; i < v2.length; i++) {
+    const e = v2[i]!;
+    if (typeof e !== "bigint" || BigInt.asUintN(64, e) !== e) throw valueError(VirtioNetCtrlQueueStatsStatsSchema, "types_bitmap", o + 8 + i * 8, e, "le64");
+    setLe64(d, o + 8 + i * 8, e);
+  }
+  return 16;
+}
+
+/**
+ * {@link decodeVirtioNetCtrlQueueStatsStats} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioNetCtrlQueueStatsStats(view: DataView, offset = 0, options?: CodecOptions): VirtioNetCtrlQueueStatsStats {
+  return decodeVirtioNetCtrlQueueStatsStats(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioNetCtrlQueueStatsStats} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioNetCtrlQueueStatsStats(value: VirtioNetCtrlQueueStatsStats, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioNetCtrlQueueStatsStats(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_net_ctrl_queue_stats.stats` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioNetCtrlQueueStatsStats(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioNetCtrlQueueStatsStats(bytes, offset, options);
+  return 16;
+}
+
+/**
+ * The uniform codec of `virtio_net_ctrl_queue_stats.stats` (schema plus functions), for generic code.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ */
+export const VirtioNetCtrlQueueStatsStatsCodec: StructCodec<VirtioNetCtrlQueueStatsStats, VirtioNetCtrlQueueStatsStats> = {
+  schema: VirtioNetCtrlQueueStatsStatsSchema,
+  decode: decodeVirtioNetCtrlQueueStatsStats,
+  encode: encodeVirtioNetCtrlQueueStatsStats,
+  encodedLength: lengthOfVirtioNetCtrlQueueStatsStats,
+  decodedLength: measureVirtioNetCtrlQueueStatsStats,
+};
+
+/**
+ * Zero-copy view of a `virtio_net_ctrl_queue_stats.stats` in a `DataView`: getters and setters read and write
+ * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
+ * view allocate that object).
+ *
+ * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2513.
+ */
+export class VirtioNetCtrlQueueStatsStatsView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioNetCtrlQueueStatsStatsSchema, offset, 16, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_net_ctrl_queue_stats.stats` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlQueueStatsStatsView {
+    return new VirtioNetCtrlQueueStatsStatsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `vq_index`: `le16` at offset 0 (2 bytes).
+   *
+   * Source: device-types/net/description.tex:2514.
+   */
+  get vq_index(): number {
+    return this.#view.getUint16(this.#offset, true);
+  }
+
+  /**
+   * Sets `vq_index` (checked like encode).
+   */
+  set vq_index(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetCtrlQueueStatsStatsSchema, "vq_index", this.#offset, v, "le16");
+    this.#view.setUint16(this.#offset, v, true);
+  }
+
+  /**
+   * Element count of `reserved`.
+   */
+  get reservedLength(): number {
+    return 3;
+  }
+
+  /**
+   * `reserved`: `le16 [3]` at offset 2 (6 bytes).
+   *
+   * Source: device-types/net/description.tex:2515.
+   *
+   * Element `index` of `reserved` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  reservedAt(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.reservedLength) throw new CodecError("out-of-range", { struct: VirtioNetCtrlQueueStatsStatsSchema.name, field: "reserved", offset: this.#offset + 2 }, `virtio_net_ctrl_queue_stats.stats.reserved: index ${index} out of range`);
+    return this.#view.getUint16(this.#offset + 2 + index * 2, true);
+  }
+
+  /**
+   * Sets element `index` of `reserved` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setReservedAt(index: number, v: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.reservedLength) throw new CodecError("out-of-range", { struct: VirtioNetCtrlQueueStatsStatsSchema.name, field: "reserved", offset: this.#offset + 2 }, `virtio_net_ctrl_queue_stats.stats.reserved: index ${index} out of range`);
+    if ((v & 0xffff) !== v) throw valueError(VirtioNetCtrlQueueStatsStatsSchema, "reserved", this.#offset + 2 + index * 2, v, "le16");
+    this.#view.setUint16(this.#offset + 2 + index * 2, v, true);
+  }
+
+  /**
+   * Element count of `types_bitmap`.
+   */
+  get types_bitmapLength(): number {
+    return 1;
+  }
+
+  /**
+   * `types_bitmap`: `le64 [1]` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/net/description.tex:2516.
+   *
+   * Element `index` of `types_bitmap` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  types_bitmapAt(index: number): bigint {
+    if (!Number.isInteger(index) || index < 0 || index >= this.types_bitmapLength) throw new CodecError("out-of-range", { struct: VirtioNetCtrlQueueStatsStatsSchema.name, field: "types_bitmap", offset: this.#offset + 8 }, `virtio_net_ctrl_queue_stats.stats.types_bitmap: index ${index} out of range`);
+    return this.#view.getBigUint64(this.#offset + 8 + index * 8, true);
+  }
+
+  /**
+   * Sets element `index` of `types_bitmap` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setTypes_bitmapAt(index: number, v: bigint): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.types_bitmapLength) throw new CodecError("out-of-range", { struct: VirtioNetCtrlQueueStatsStatsSchema.name, field: "types_bitmap", offset: this.#offset + 8 }, `virtio_net_ctrl_queue_stats.stats.types_bitmap: index ${index} out of range`);
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioNetCtrlQueueStatsStatsSchema, "types_bitmap", this.#offset + 8 + index * 8, v, "le64");
+    setLe64(this.#view, this.#offset + 8 + index * 8, v);
+  }
+}
+
+/**
+ * `struct virtio_net_ctrl_queue_stats`: 0 bytes at least.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ */
+export interface VirtioNetCtrlQueueStats {
+  /**
+   * `stats`: `anonymous struct [] (the rest of the buffer)` at offset 0.
+   *
+   * Source: device-types/net/description.tex:2513.
+   */
+  stats: VirtioNetCtrlQueueStatsStats[];
+}
+
+/**
+ * Layout of `virtio_net_ctrl_queue_stats`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ */
+export const VirtioNetCtrlQueueStatsSchema: StructSchema = {
+  name: "virtio_net_ctrl_queue_stats",
+  size: null,
+  minSize: 0,
+  maxSize: null,
+  section: "sec:Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics",
+  source: "device-types/net/description.tex:2512",
+  fields: [
+    { name: "stats", key: "stats", specType: "anonymous struct", wire: "struct", elementSize: 16, array: { kind: "rest" }, offset: 0, size: null, source: "device-types/net/description.tex:2513", struct: "virtio_net_ctrl_queue_stats.stats" },
+  ],
+};
+
+/**
+ * Fewest bytes an encoding of `virtio_net_ctrl_queue_stats` takes.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ */
+export const VirtioNetCtrlQueueStatsMinSize = 0;
+
+/**
+ * Decodes `virtio_net_ctrl_queue_stats` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`, `bad-length`) when the bytes do not hold one; never
+ * reads past `bytes`.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioNetCtrlQueueStats(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlQueueStats {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioNetCtrlQueueStatsSchema, o, 0, b.length);
+  let p = o;
+  const f0Bytes = b.length - p;
+  if (f0Bytes % 16 !== 0) throw lengthError(VirtioNetCtrlQueueStatsSchema, "stats", p, `${f0Bytes} trailing bytes are not whole 16-byte elements`);
+  const f0: VirtioNetCtrlQueueStatsStats[] = [];
+  for (let i = p, end = p + f0Bytes; i < end; i += 16) f0.push(decodeVirtioNetCtrlQueueStatsStats(b, i, options));
+  return { stats: f0 };
+}
+
+/**
+ * Bytes {@link encodeVirtioNetCtrlQueueStats} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioNetCtrlQueueStats(value: VirtioNetCtrlQueueStats, options?: CodecOptions, offset = 0): number {
+  void options;
+  let n = 0;
+  const statsValue = value.stats;
+  if (!Array.isArray(statsValue)) throw arrayError(VirtioNetCtrlQueueStatsSchema, "stats", offset, statsValue);
+  n += statsValue.length * 16;
+  return n;
+}
+
+/**
+ * Encodes `value` as `virtio_net_ctrl_queue_stats` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioNetCtrlQueueStats(value: VirtioNetCtrlQueueStats, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  const n = lengthOfVirtioNetCtrlQueueStats(value, options, o);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetCtrlQueueStatsSchema, o, n, b.length);
+  let p = o;
+  const v0 = value.stats;
+  for (let i = 0; i < v0.length; i++) {
+    const e = v0[i]!;
+    encodeVirtioNetCtrlQueueStatsStats(e, b, p + i * 16, options);
+  }
+  return n;
+}
+
+/**
+ * {@link decodeVirtioNetCtrlQueueStats} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioNetCtrlQueueStats(view: DataView, offset = 0, options?: CodecOptions): VirtioNetCtrlQueueStats {
+  return decodeVirtioNetCtrlQueueStats(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioNetCtrlQueueStats} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioNetCtrlQueueStats(value: VirtioNetCtrlQueueStats, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioNetCtrlQueueStats(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_net_ctrl_queue_stats` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioNetCtrlQueueStats(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  return lengthOfVirtioNetCtrlQueueStats(decodeVirtioNetCtrlQueueStats(bytes, offset, options), options, offset);
+}
+
+/**
+ * The uniform codec of `virtio_net_ctrl_queue_stats` (schema plus functions), for generic code.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ */
+export const VirtioNetCtrlQueueStatsCodec: StructCodec<VirtioNetCtrlQueueStats, VirtioNetCtrlQueueStats> = {
+  schema: VirtioNetCtrlQueueStatsSchema,
+  decode: decodeVirtioNetCtrlQueueStats,
+  encode: encodeVirtioNetCtrlQueueStats,
+  encodedLength: lengthOfVirtioNetCtrlQueueStats,
+  decodedLength: measureVirtioNetCtrlQueueStats,
+};
+
+/**
+ * Zero-copy view of a `virtio_net_ctrl_queue_stats` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 0 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec:
+ * `Device Types / Network Device / Device Operation / Control Virtqueue / Device Statistics / Get Statistics`,
+ * device-types/net/description.tex:2512.
+ */
+export class VirtioNetCtrlQueueStatsView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioNetCtrlQueueStatsSchema, offset, 0, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_net_ctrl_queue_stats` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetCtrlQueueStatsView {
+    return new VirtioNetCtrlQueueStatsView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * Element count of `stats` (whole elements in the rest of the buffer).
+   */
+  get statsLength(): number {
+    return Math.floor((this.#view.byteLength - (this.#offset)) / 16);
+  }
+
+  /**
+   * `stats`: `anonymous struct [] (the rest of the buffer)` at offset 0.
+   *
+   * Source: device-types/net/description.tex:2513.
+   *
+   * Element `index` of `stats` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  statsAt(index: number): VirtioNetCtrlQueueStatsStatsView {
+    if (!Number.isInteger(index) || index < 0 || index >= this.statsLength) throw new CodecError("out-of-range", { struct: VirtioNetCtrlQueueStatsSchema.name, field: "stats", offset: this.#offset }, `virtio_net_ctrl_queue_stats.stats: index ${index} out of range`);
+    return new VirtioNetCtrlQueueStatsStatsView(this.#view, this.#offset + index * 16);
   }
 }
 
@@ -9633,264 +11553,29 @@ export class VirtioNetResourceObjFfRuleView {
 }
 
 /**
- * `struct ipsec_resource_hdr`: 6 bytes.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- */
-export interface IpsecResourceHdr {
-  /**
-   * `resource_id`: `le32` at offset 0 (4 bytes).
-   *
-   * Source: device-types/net/description.tex:628.
-   */
-  resource_id: number;
-  /**
-   * `resource_type`: `le16` at offset 4 (2 bytes).
-   *
-   * Source: device-types/net/description.tex:629.
-   */
-  resource_type: number;
-}
-
-/**
- * Layout of `ipsec_resource_hdr`: offsets, sizes and spec sources of its fields.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- */
-export const IpsecResourceHdrSchema: StructSchema = {
-  name: "ipsec_resource_hdr",
-  size: 6,
-  minSize: 6,
-  maxSize: 6,
-  section: "sec:Device Types / Network Device / Device Operation",
-  source: "device-types/net/description.tex:627",
-  fields: [
-    { name: "resource_id", key: "resource_id", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/net/description.tex:628" },
-    { name: "resource_type", key: "resource_type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 4, size: 2, source: "device-types/net/description.tex:629" },
-  ],
-};
-
-/**
- * Size of `ipsec_resource_hdr` in bytes.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- */
-export const IpsecResourceHdrSize = 6;
-
-/**
- * Decodes `ipsec_resource_hdr` from `bytes` at `offset`.
- *
- * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
- * `bytes`.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function decodeIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): IpsecResourceHdr {
-  const b = bytes;
-  const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
-  void options;
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = d.getUint32(o, true);
-  const f1 = d.getUint16(o + 4, true);
-  return { resource_id: f0, resource_type: f1 };
-}
-
-/**
- * Bytes {@link encodeIpsecResourceHdr} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- *
- * @param value - the value to measure
- * @param options - `features`, when the struct has feature-conditional fields
- * @param offset - where the struct would start, for error reports
- */
-export function lengthOfIpsecResourceHdr(value: IpsecResourceHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
-  return 6;
-}
-
-/**
- * Encodes `value` as `ipsec_resource_hdr` into `bytes` at `offset`; returns the number of bytes written.
- *
- * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
- * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
- * field may have been written.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- *
- * @param value - the value to encode
- * @param bytes - the target buffer
- * @param offset - where the struct starts
- * @param options - unused (no feature-conditional fields); accepted for a uniform signature
- */
-export function encodeIpsecResourceHdr(value: IpsecResourceHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  const b = bytes;
-  const o = offset;
-  void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
-  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.resource_id;
-  if (v0 >>> 0 !== v0) throw valueError(IpsecResourceHdrSchema, "resource_id", o, v0, "le32");
-  d.setUint32(o, v0, true);
-  const v1 = value.resource_type;
-  if ((v1 & 0xffff) !== v1) throw valueError(IpsecResourceHdrSchema, "resource_type", o + 4, v1, "le16");
-  d.setUint16(o + 4, v1, true);
-  return 6;
-}
-
-/**
- * {@link decodeIpsecResourceHdr} on a `DataView` (same memory, no copy of the buffer).
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- *
- * @param view - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function readIpsecResourceHdr(view: DataView, offset = 0, options?: CodecOptions): IpsecResourceHdr {
-  return decodeIpsecResourceHdr(bytesOf(view), offset, options);
-}
-
-/**
- * {@link encodeIpsecResourceHdr} on a `DataView`; returns the number of bytes written.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- *
- * @param value - the value to encode
- * @param view - the target buffer
- * @param offset - where the struct starts
- * @param options - as for encode
- */
-export function writeIpsecResourceHdr(value: IpsecResourceHdr, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeIpsecResourceHdr(value, bytesOf(view), offset, options);
-}
-
-/**
- * Bytes the `ipsec_resource_hdr` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
- * like decode).
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- *
- * @param bytes - the buffer
- * @param offset - where the struct starts
- * @param options - as for decode
- */
-export function measureIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeIpsecResourceHdr(bytes, offset, options);
-  return 6;
-}
-
-/**
- * The uniform codec of `ipsec_resource_hdr` (schema plus functions), for generic code.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- */
-export const IpsecResourceHdrCodec: StructCodec<IpsecResourceHdr, IpsecResourceHdr> = {
-  schema: IpsecResourceHdrSchema,
-  decode: decodeIpsecResourceHdr,
-  encode: encodeIpsecResourceHdr,
-  encodedLength: lengthOfIpsecResourceHdr,
-  decodedLength: measureIpsecResourceHdr,
-};
-
-/**
- * Zero-copy view of a `ipsec_resource_hdr` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
- *
- * The constructor checks that the 6 bytes of the fixed part fit; setters check values like encode does (throwing
- * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
- *
- * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:627.
- */
-export class IpsecResourceHdrView {
-  readonly #view: DataView;
-  readonly #offset: number;
-
-  /**
-   * @param view - the memory
-   * @param offset - where the struct starts
-   * @param options - unused (no feature-conditional fields)
-   */
-  constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(IpsecResourceHdrSchema, offset, 6, view.byteLength);
-    this.#view = view;
-    this.#offset = offset;
-    void options;
-  }
-
-  /**
-   * A view of the `ipsec_resource_hdr` at `offset` in `bytes` (same memory).
-   *
-   * @param bytes - the memory
-   * @param offset - where the struct starts
-   * @param options - as for the constructor
-   */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): IpsecResourceHdrView {
-    return new IpsecResourceHdrView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
-  }
-
-  /**
-   * `resource_id`: `le32` at offset 0 (4 bytes).
-   *
-   * Source: device-types/net/description.tex:628.
-   */
-  get resource_id(): number {
-    return this.#view.getUint32(this.#offset, true);
-  }
-
-  /**
-   * Sets `resource_id` (checked like encode).
-   */
-  set resource_id(v: number) {
-    if (v >>> 0 !== v) throw valueError(IpsecResourceHdrSchema, "resource_id", this.#offset, v, "le32");
-    this.#view.setUint32(this.#offset, v, true);
-  }
-
-  /**
-   * `resource_type`: `le16` at offset 4 (2 bytes).
-   *
-   * Source: device-types/net/description.tex:629.
-   */
-  get resource_type(): number {
-    return this.#view.getUint16(this.#offset + 4, true);
-  }
-
-  /**
-   * Sets `resource_type` (checked like encode).
-   */
-  set resource_type(v: number) {
-    if ((v & 0xffff) !== v) throw valueError(IpsecResourceHdrSchema, "resource_type", this.#offset + 4, v, "le16");
-    this.#view.setUint16(this.#offset + 4, v, true);
-  }
-}
-
-/**
  * Every struct codec of this folder by schema name (framing structs by their two parts), for generic code and
  * property tests.
  */
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
   "virtio_net_config": VirtioNetConfigCodec,
   "virtio_net_dev_part_cvq_selector": VirtioNetDevPartCvqSelectorCodec,
+  "ipsec_resource_hdr": IpsecResourceHdrCodec,
+  "virtio_net_hdr.anon_625": VirtioNetHdrAnon625Codec,
+  "virtio_net_hdr": VirtioNetHdrCodec,
   "virtnet_hash_tunnel": VirtnetHashTunnelCodec,
   "virtio_net_ctrl (driver-written)": VirtioNetCtrlDriverPartCodec,
   "virtio_net_ctrl (device-written)": VirtioNetCtrlDevicePartCodec,
   "virtio_net_ctrl_mac": VirtioNetCtrlMacCodec,
   "virtio_net_ctrl_mq_pairs_set": VirtioNetCtrlMqPairsSetCodec,
   "virtio_net_hash_config": VirtioNetHashConfigCodec,
+  "rss_rq_id": RssRqIdCodec,
   "virtnet_rss_ctx_cap": VirtnetRssCtxCapCodec,
   "virtnet_rss_ctx_del": VirtnetRssCtxDelCodec,
   "virtio_net_ctrl_coal": VirtioNetCtrlCoalCodec,
   "virtio_net_ctrl_coal_vq": VirtioNetCtrlCoalVqCodec,
   "virtio_net_stats_capabilities": VirtioNetStatsCapabilitiesCodec,
+  "virtio_net_ctrl_queue_stats.stats": VirtioNetCtrlQueueStatsStatsCodec,
+  "virtio_net_ctrl_queue_stats": VirtioNetCtrlQueueStatsCodec,
   "virtio_net_stats_reply_hdr": VirtioNetStatsReplyHdrCodec,
   "virtio_net_stats_cvq": VirtioNetStatsCvqCodec,
   "virtio_net_stats_rx_basic": VirtioNetStatsRxBasicCodec,
@@ -9908,5 +11593,4 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_net_resource_obj_ff_group": VirtioNetResourceObjFfGroupCodec,
   "virtio_net_resource_obj_ff_classifier": VirtioNetResourceObjFfClassifierCodec,
   "virtio_net_resource_obj_ff_rule": VirtioNetResourceObjFfRuleCodec,
-  "ipsec_resource_hdr": IpsecResourceHdrCodec,
 };

@@ -4248,6 +4248,1445 @@ export class VirtioSndCtlHdrView {
 }
 
 /**
+ * `struct virtio_snd_ctl_info.value.integer`: 12 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ */
+export interface VirtioSndCtlInfoValueInteger {
+  /**
+   * `min`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:909.
+   */
+  min: number;
+  /**
+   * `max`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:910.
+   */
+  max: number;
+  /**
+   * `step`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:911.
+   */
+  step: number;
+}
+
+/**
+ * Layout of `virtio_snd_ctl_info.value.integer`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ */
+export const VirtioSndCtlInfoValueIntegerSchema: StructSchema = {
+  name: "virtio_snd_ctl_info.value.integer",
+  size: 12,
+  minSize: 12,
+  maxSize: 12,
+  section: "anon:device-types/sound/description.tex:862",
+  source: "device-types/sound/description.tex:908",
+  fields: [
+    { name: "min", key: "min", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:909" },
+    { name: "max", key: "max", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/sound/description.tex:910" },
+    { name: "step", key: "step", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/sound/description.tex:911" },
+  ],
+};
+
+/**
+ * Size of `virtio_snd_ctl_info.value.integer` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ */
+export const VirtioSndCtlInfoValueIntegerSize = 12;
+
+/**
+ * Decodes `virtio_snd_ctl_info.value.integer` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlInfoValueInteger(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueInteger {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioSndCtlInfoValueIntegerSchema, o, 12, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  return { min: f0, max: f1, step: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlInfoValueInteger} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueInteger, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 12;
+}
+
+/**
+ * Encodes `value` as `virtio_snd_ctl_info.value.integer` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueInteger, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioSndCtlInfoValueIntegerSchema, o, 12, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.min;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioSndCtlInfoValueIntegerSchema, "min", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.max;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioSndCtlInfoValueIntegerSchema, "max", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.step;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioSndCtlInfoValueIntegerSchema, "step", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  return 12;
+}
+
+/**
+ * {@link decodeVirtioSndCtlInfoValueInteger} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlInfoValueInteger(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueInteger {
+  return decodeVirtioSndCtlInfoValueInteger(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlInfoValueInteger} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueInteger, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlInfoValueInteger(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_info.value.integer` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlInfoValueInteger(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlInfoValueInteger(bytes, offset, options);
+  return 12;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_info.value.integer` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ */
+export const VirtioSndCtlInfoValueIntegerCodec: StructCodec<VirtioSndCtlInfoValueInteger, VirtioSndCtlInfoValueInteger> = {
+  schema: VirtioSndCtlInfoValueIntegerSchema,
+  decode: decodeVirtioSndCtlInfoValueInteger,
+  encode: encodeVirtioSndCtlInfoValueInteger,
+  encodedLength: lengthOfVirtioSndCtlInfoValueInteger,
+  decodedLength: measureVirtioSndCtlInfoValueInteger,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_info.value.integer` in a `DataView`: getters and setters read and write
+ * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
+ * view allocate that object).
+ *
+ * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ */
+export class VirtioSndCtlInfoValueIntegerView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioSndCtlInfoValueIntegerSchema, offset, 12, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_info.value.integer` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueIntegerView {
+    return new VirtioSndCtlInfoValueIntegerView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `min`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:909.
+   */
+  get min(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `min` (checked like encode).
+   */
+  set min(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoValueIntegerSchema, "min", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `max`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:910.
+   */
+  get max(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `max` (checked like encode).
+   */
+  set max(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoValueIntegerSchema, "max", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `step`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:911.
+   */
+  get step(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `step` (checked like encode).
+   */
+  set step(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoValueIntegerSchema, "step", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+}
+
+/**
+ * `struct virtio_snd_ctl_info.value.integer64`: 24 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ */
+export interface VirtioSndCtlInfoValueInteger64 {
+  /**
+   * `min`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:914.
+   */
+  min: bigint;
+  /**
+   * `max`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:915.
+   */
+  max: bigint;
+  /**
+   * `step`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:916.
+   */
+  step: bigint;
+}
+
+/**
+ * Layout of `virtio_snd_ctl_info.value.integer64`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ */
+export const VirtioSndCtlInfoValueInteger64Schema: StructSchema = {
+  name: "virtio_snd_ctl_info.value.integer64",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "anon:device-types/sound/description.tex:862",
+  source: "device-types/sound/description.tex:913",
+  fields: [
+    { name: "min", key: "min", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/sound/description.tex:914" },
+    { name: "max", key: "max", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 8, size: 8, source: "device-types/sound/description.tex:915" },
+    { name: "step", key: "step", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 16, size: 8, source: "device-types/sound/description.tex:916" },
+  ],
+};
+
+/**
+ * Size of `virtio_snd_ctl_info.value.integer64` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ */
+export const VirtioSndCtlInfoValueInteger64Size = 24;
+
+/**
+ * Decodes `virtio_snd_ctl_info.value.integer64` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlInfoValueInteger64(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueInteger64 {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioSndCtlInfoValueInteger64Schema, o, 24, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = d.getBigUint64(o + 8, true);
+  const f2 = d.getBigUint64(o + 16, true);
+  return { min: f0, max: f1, step: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlInfoValueInteger64} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValueInteger64, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` as `virtio_snd_ctl_info.value.integer64` into `bytes` at `offset`; returns the number of bytes
+ * written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValueInteger64, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioSndCtlInfoValueInteger64Schema, o, 24, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.min;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioSndCtlInfoValueInteger64Schema, "min", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.max;
+  if (typeof v1 !== "bigint" || BigInt.asUintN(64, v1) !== v1) throw valueError(VirtioSndCtlInfoValueInteger64Schema, "max", o + 8, v1, "le64");
+  setLe64(d, o + 8, v1);
+  const v2 = value.step;
+  if (typeof v2 !== "bigint" || BigInt.asUintN(64, v2) !== v2) throw valueError(VirtioSndCtlInfoValueInteger64Schema, "step", o + 16, v2, "le64");
+  setLe64(d, o + 16, v2);
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioSndCtlInfoValueInteger64} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlInfoValueInteger64(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueInteger64 {
+  return decodeVirtioSndCtlInfoValueInteger64(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlInfoValueInteger64} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValueInteger64, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlInfoValueInteger64(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_info.value.integer64` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlInfoValueInteger64(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlInfoValueInteger64(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_info.value.integer64` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ */
+export const VirtioSndCtlInfoValueInteger64Codec: StructCodec<VirtioSndCtlInfoValueInteger64, VirtioSndCtlInfoValueInteger64> = {
+  schema: VirtioSndCtlInfoValueInteger64Schema,
+  decode: decodeVirtioSndCtlInfoValueInteger64,
+  encode: encodeVirtioSndCtlInfoValueInteger64,
+  encodedLength: lengthOfVirtioSndCtlInfoValueInteger64,
+  decodedLength: measureVirtioSndCtlInfoValueInteger64,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_info.value.integer64` in a `DataView`: getters and setters read and write
+ * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
+ * view allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ */
+export class VirtioSndCtlInfoValueInteger64View {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndCtlInfoValueInteger64Schema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_info.value.integer64` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueInteger64View {
+    return new VirtioSndCtlInfoValueInteger64View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `min`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:914.
+   */
+  get min(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `min` (checked like encode).
+   */
+  set min(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioSndCtlInfoValueInteger64Schema, "min", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `max`: `le64` at offset 8 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:915.
+   */
+  get max(): bigint {
+    return this.#view.getBigUint64(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `max` (checked like encode).
+   */
+  set max(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioSndCtlInfoValueInteger64Schema, "max", this.#offset + 8, v, "le64");
+    setLe64(this.#view, this.#offset + 8, v);
+  }
+
+  /**
+   * `step`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:916.
+   */
+  get step(): bigint {
+    return this.#view.getBigUint64(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `step` (checked like encode).
+   */
+  set step(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioSndCtlInfoValueInteger64Schema, "step", this.#offset + 16, v, "le64");
+    setLe64(this.#view, this.#offset + 16, v);
+  }
+}
+
+/**
+ * `struct virtio_snd_ctl_info.value.enumerated`: 4 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ */
+export interface VirtioSndCtlInfoValueEnumerated {
+  /**
+   * `items`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:919.
+   */
+  items: number;
+}
+
+/**
+ * Layout of `virtio_snd_ctl_info.value.enumerated`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ */
+export const VirtioSndCtlInfoValueEnumeratedSchema: StructSchema = {
+  name: "virtio_snd_ctl_info.value.enumerated",
+  size: 4,
+  minSize: 4,
+  maxSize: 4,
+  section: "anon:device-types/sound/description.tex:862",
+  source: "device-types/sound/description.tex:918",
+  fields: [
+    { name: "items", key: "items", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:919" },
+  ],
+};
+
+/**
+ * Size of `virtio_snd_ctl_info.value.enumerated` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ */
+export const VirtioSndCtlInfoValueEnumeratedSize = 4;
+
+/**
+ * Decodes `virtio_snd_ctl_info.value.enumerated` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlInfoValueEnumerated(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueEnumerated {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndCtlInfoValueEnumeratedSchema, o, 4, b.length);
+  void options;
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  return { items: f0 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlInfoValueEnumerated} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoValueEnumerated, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 4;
+}
+
+/**
+ * Encodes `value` as `virtio_snd_ctl_info.value.enumerated` into `bytes` at `offset`; returns the number of
+ * bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoValueEnumerated, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  void options;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndCtlInfoValueEnumeratedSchema, o, 4, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.items;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioSndCtlInfoValueEnumeratedSchema, "items", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  return 4;
+}
+
+/**
+ * {@link decodeVirtioSndCtlInfoValueEnumerated} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlInfoValueEnumerated(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueEnumerated {
+  return decodeVirtioSndCtlInfoValueEnumerated(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlInfoValueEnumerated} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoValueEnumerated, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlInfoValueEnumerated(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_info.value.enumerated` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlInfoValueEnumerated(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlInfoValueEnumerated(bytes, offset, options);
+  return 4;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_info.value.enumerated` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ */
+export const VirtioSndCtlInfoValueEnumeratedCodec: StructCodec<VirtioSndCtlInfoValueEnumerated, VirtioSndCtlInfoValueEnumerated> = {
+  schema: VirtioSndCtlInfoValueEnumeratedSchema,
+  decode: decodeVirtioSndCtlInfoValueEnumerated,
+  encode: encodeVirtioSndCtlInfoValueEnumerated,
+  encodedLength: lengthOfVirtioSndCtlInfoValueEnumerated,
+  decodedLength: measureVirtioSndCtlInfoValueEnumerated,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_info.value.enumerated` in a `DataView`: getters and setters read and write
+ * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
+ * view allocate that object).
+ *
+ * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
+ * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ */
+export class VirtioSndCtlInfoValueEnumeratedView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioSndCtlInfoValueEnumeratedSchema, offset, 4, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_info.value.enumerated` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueEnumeratedView {
+    return new VirtioSndCtlInfoValueEnumeratedView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `items`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:919.
+   */
+  get items(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `items` (checked like encode).
+   */
+  set items(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoValueEnumeratedSchema, "items", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+}
+
+/**
+ * `struct virtio_snd_ctl_info.value`: 24 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ */
+export interface VirtioSndCtlInfoValue {
+  /**
+   * `integer`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/sound/description.tex:908.
+   */
+  integer: VirtioSndCtlInfoValueInteger;
+  /**
+   * `integer64`: `anonymous struct` at offset 0 (24 bytes).
+   *
+   * Source: device-types/sound/description.tex:913.
+   */
+  integer64: VirtioSndCtlInfoValueInteger64;
+  /**
+   * `enumerated`: `anonymous struct` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:918.
+   */
+  enumerated: VirtioSndCtlInfoValueEnumerated;
+}
+
+/**
+ * What {@link encodeVirtioSndCtlInfoValue} accepts: exactly one member of the union (the rest of its bytes are
+ * written as zeros).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ */
+export type VirtioSndCtlInfoValueInput = { [K in keyof VirtioSndCtlInfoValue]: { [M in K]: VirtioSndCtlInfoValue[K] } & { [M in Exclude<keyof VirtioSndCtlInfoValue, K>]?: undefined } }[keyof VirtioSndCtlInfoValue];
+
+/**
+ * Layout of `virtio_snd_ctl_info.value`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ */
+export const VirtioSndCtlInfoValueSchema: StructSchema = {
+  name: "virtio_snd_ctl_info.value",
+  size: 24,
+  minSize: 24,
+  maxSize: 24,
+  section: "anon:device-types/sound/description.tex:862",
+  source: "device-types/sound/description.tex:907",
+  fields: [
+    { name: "integer", key: "integer", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/sound/description.tex:908", struct: "virtio_snd_ctl_info.value.integer" },
+    { name: "integer64", key: "integer64", specType: "anonymous struct", wire: "struct", elementSize: 24, array: { kind: "scalar" }, offset: 0, size: 24, source: "device-types/sound/description.tex:913", struct: "virtio_snd_ctl_info.value.integer64" },
+    { name: "enumerated", key: "enumerated", specType: "anonymous struct", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:918", struct: "virtio_snd_ctl_info.value.enumerated" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_snd_ctl_info.value` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ */
+export const VirtioSndCtlInfoValueSize = 24;
+
+/**
+ * Decodes `virtio_snd_ctl_info.value` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlInfoValue(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValue {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioSndCtlInfoValueSchema, o, 24, b.length);
+  const f0 = decodeVirtioSndCtlInfoValueInteger(b, o, options);
+  const f1 = decodeVirtioSndCtlInfoValueInteger64(b, o, options);
+  const f2 = decodeVirtioSndCtlInfoValueEnumerated(b, o, options);
+  return { integer: f0, integer64: f1, enumerated: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlInfoValue} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 24;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_snd_ctl_info.value`) into `bytes` at `offset`: zeroes
+ * the union's 24 bytes, then writes the member; returns 24.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioSndCtlInfoValueSchema, o, 24, b.length);
+  const given = ["integer","integer64","enumerated"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioSndCtlInfoValueSchema.name, offset: o }, `virtio_snd_ctl_info.value: a union takes exactly one member, ${given.length} given`);
+  b.fill(0, o, o + 24);
+  const v0 = value.integer;
+  if (v0 !== undefined) {
+    encodeVirtioSndCtlInfoValueInteger(v0, b, o, options);
+  }
+  const v1 = value.integer64;
+  if (v1 !== undefined) {
+    encodeVirtioSndCtlInfoValueInteger64(v1, b, o, options);
+  }
+  const v2 = value.enumerated;
+  if (v2 !== undefined) {
+    encodeVirtioSndCtlInfoValueEnumerated(v2, b, o, options);
+  }
+  return 24;
+}
+
+/**
+ * {@link decodeVirtioSndCtlInfoValue} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlInfoValue(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValue {
+  return decodeVirtioSndCtlInfoValue(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlInfoValue} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlInfoValue(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_info.value` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlInfoValue(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlInfoValue(bytes, offset, options);
+  return 24;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_info.value` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ */
+export const VirtioSndCtlInfoValueCodec: StructCodec<VirtioSndCtlInfoValue, VirtioSndCtlInfoValueInput> = {
+  schema: VirtioSndCtlInfoValueSchema,
+  decode: decodeVirtioSndCtlInfoValue,
+  encode: encodeVirtioSndCtlInfoValue,
+  encodedLength: lengthOfVirtioSndCtlInfoValue,
+  decodedLength: measureVirtioSndCtlInfoValue,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_info.value` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ */
+export class VirtioSndCtlInfoValueView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndCtlInfoValueSchema, offset, 24, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_info.value` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoValueView {
+    return new VirtioSndCtlInfoValueView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `integer`: `anonymous struct` at offset 0 (12 bytes).
+   *
+   * Source: device-types/sound/description.tex:908.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get integer(): VirtioSndCtlInfoValueIntegerView {
+    return new VirtioSndCtlInfoValueIntegerView(this.#view, this.#offset);
+  }
+
+  /**
+   * `integer64`: `anonymous struct` at offset 0 (24 bytes).
+   *
+   * Source: device-types/sound/description.tex:913.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get integer64(): VirtioSndCtlInfoValueInteger64View {
+    return new VirtioSndCtlInfoValueInteger64View(this.#view, this.#offset);
+  }
+
+  /**
+   * `enumerated`: `anonymous struct` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:918.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get enumerated(): VirtioSndCtlInfoValueEnumeratedView {
+    return new VirtioSndCtlInfoValueEnumeratedView(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_snd_ctl_info`: 92 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ */
+export interface VirtioSndCtlInfo {
+  /**
+   * `hdr`: `struct virtio_snd_info` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:900.
+   */
+  hdr: VirtioSndInfo;
+  /**
+   * `role`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:901.
+   */
+  role: number;
+  /**
+   * `type`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:902.
+   */
+  type: number;
+  /**
+   * `access`: `le32` at offset 12 (4 bytes).
+   *
+   * Spec comment: 1 \<\< VIRTIO_SND_CTL_ACCESS_XXX.
+   *
+   * Source: device-types/sound/description.tex:903.
+   */
+  access: number;
+  /**
+   * `count`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:904.
+   */
+  count: number;
+  /**
+   * `index`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:905.
+   */
+  index: number;
+  /**
+   * `name`: `u8 [44]` at offset 24 (44 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/sound/description.tex:906.
+   */
+  name: Uint8Array;
+  /**
+   * `value`: `anonymous union` at offset 68 (24 bytes).
+   *
+   * Source: device-types/sound/description.tex:907.
+   */
+  value: VirtioSndCtlInfoValue;
+}
+
+/**
+ * What {@link encodeVirtioSndCtlInfo} accepts: a {@link VirtioSndCtlInfo} whose count fields are optional
+ * (encode fills them in from the arrays).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ */
+export type VirtioSndCtlInfoInput = Omit<VirtioSndCtlInfo, "value"> & { value: VirtioSndCtlInfoValueInput };
+
+/**
+ * Layout of `virtio_snd_ctl_info`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ */
+export const VirtioSndCtlInfoSchema: StructSchema = {
+  name: "virtio_snd_ctl_info",
+  size: 92,
+  minSize: 92,
+  maxSize: 92,
+  section: "anon:device-types/sound/description.tex:862",
+  source: "device-types/sound/description.tex:899",
+  fields: [
+    { name: "hdr", key: "hdr", specType: "struct virtio_snd_info", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:900", struct: "virtio_snd_info" },
+    { name: "role", key: "role", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/sound/description.tex:901" },
+    { name: "type", key: "type", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 8, size: 4, source: "device-types/sound/description.tex:902" },
+    { name: "access", key: "access", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 12, size: 4, source: "device-types/sound/description.tex:903" },
+    { name: "count", key: "count", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 16, size: 4, source: "device-types/sound/description.tex:904" },
+    { name: "index", key: "index", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 20, size: 4, source: "device-types/sound/description.tex:905" },
+    { name: "name", key: "name", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 44 }, offset: 24, size: 44, source: "device-types/sound/description.tex:906" },
+    { name: "value", key: "value", specType: "anonymous union", wire: "struct", elementSize: 24, array: { kind: "scalar" }, offset: 68, size: 24, source: "device-types/sound/description.tex:907", struct: "virtio_snd_ctl_info.value" },
+  ],
+};
+
+/**
+ * Size of `virtio_snd_ctl_info` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ */
+export const VirtioSndCtlInfoSize = 92;
+
+/**
+ * Decodes `virtio_snd_ctl_info` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlInfo(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfo {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 92)) throw spanError(VirtioSndCtlInfoSchema, o, 92, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = decodeVirtioSndInfo(b, o, options);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = d.getUint32(o + 8, true);
+  const f3 = d.getUint32(o + 12, true);
+  const f4 = d.getUint32(o + 16, true);
+  const f5 = d.getUint32(o + 20, true);
+  const f6 = b.slice(o + 24, o + 24 + 44);
+  const f7 = decodeVirtioSndCtlInfoValue(b, o + 68, options);
+  return { hdr: f0, role: f1, type: f2, access: f3, count: f4, index: f5, name: f6, value: f7 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlInfo} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 92;
+}
+
+/**
+ * Encodes `value` as `virtio_snd_ctl_info` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 92)) throw spanError(VirtioSndCtlInfoSchema, o, 92, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.hdr;
+  encodeVirtioSndInfo(v0, b, o, options);
+  const v1 = value.role;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioSndCtlInfoSchema, "role", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.type;
+  if (v2 >>> 0 !== v2) throw valueError(VirtioSndCtlInfoSchema, "type", o + 8, v2, "le32");
+  d.setUint32(o + 8, v2, true);
+  const v3 = value.access;
+  if (v3 >>> 0 !== v3) throw valueError(VirtioSndCtlInfoSchema, "access", o + 12, v3, "le32");
+  d.setUint32(o + 12, v3, true);
+  const v4 = value.count;
+  if (v4 >>> 0 !== v4) throw valueError(VirtioSndCtlInfoSchema, "count", o + 16, v4, "le32");
+  d.setUint32(o + 16, v4, true);
+  const v5 = value.index;
+  if (v5 >>> 0 !== v5) throw valueError(VirtioSndCtlInfoSchema, "index", o + 20, v5, "le32");
+  d.setUint32(o + 20, v5, true);
+  const v6 = value.name;
+  if (!(v6 instanceof Uint8Array)) throw bytesError(VirtioSndCtlInfoSchema, "name", o + 24, v6);
+  if (v6.length !== 44) throw lengthError(VirtioSndCtlInfoSchema, "name", o + 24, `${v6.length} bytes given, the field holds 44`);
+  b.set(v6, o + 24);
+  const v7 = value.value;
+  encodeVirtioSndCtlInfoValue(v7, b, o + 68, options);
+  return 92;
+}
+
+/**
+ * {@link decodeVirtioSndCtlInfo} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlInfo(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlInfo {
+  return decodeVirtioSndCtlInfo(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlInfo} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlInfo(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_info` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlInfo(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlInfo(bytes, offset, options);
+  return 92;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_info` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ */
+export const VirtioSndCtlInfoCodec: StructCodec<VirtioSndCtlInfo, VirtioSndCtlInfoInput> = {
+  schema: VirtioSndCtlInfoSchema,
+  decode: decodeVirtioSndCtlInfo,
+  encode: encodeVirtioSndCtlInfo,
+  encodedLength: lengthOfVirtioSndCtlInfo,
+  decodedLength: measureVirtioSndCtlInfo,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_info` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 92 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ */
+export class VirtioSndCtlInfoView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 92)) throw spanError(VirtioSndCtlInfoSchema, offset, 92, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_info` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlInfoView {
+    return new VirtioSndCtlInfoView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `hdr`: `struct virtio_snd_info` at offset 0 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:900.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get hdr(): VirtioSndInfoView {
+    return new VirtioSndInfoView(this.#view, this.#offset);
+  }
+
+  /**
+   * `role`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:901.
+   */
+  get role(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `role` (checked like encode).
+   */
+  set role(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoSchema, "role", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * `type`: `le32` at offset 8 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:902.
+   */
+  get type(): number {
+    return this.#view.getUint32(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `type` (checked like encode).
+   */
+  set type(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoSchema, "type", this.#offset + 8, v, "le32");
+    this.#view.setUint32(this.#offset + 8, v, true);
+  }
+
+  /**
+   * `access`: `le32` at offset 12 (4 bytes).
+   *
+   * Spec comment: 1 \<\< VIRTIO_SND_CTL_ACCESS_XXX.
+   *
+   * Source: device-types/sound/description.tex:903.
+   */
+  get access(): number {
+    return this.#view.getUint32(this.#offset + 12, true);
+  }
+
+  /**
+   * Sets `access` (checked like encode).
+   */
+  set access(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoSchema, "access", this.#offset + 12, v, "le32");
+    this.#view.setUint32(this.#offset + 12, v, true);
+  }
+
+  /**
+   * `count`: `le32` at offset 16 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:904.
+   */
+  get count(): number {
+    return this.#view.getUint32(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `count` (checked like encode).
+   */
+  set count(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoSchema, "count", this.#offset + 16, v, "le32");
+    this.#view.setUint32(this.#offset + 16, v, true);
+  }
+
+  /**
+   * `index`: `le32` at offset 20 (4 bytes).
+   *
+   * Source: device-types/sound/description.tex:905.
+   */
+  get index(): number {
+    return this.#view.getUint32(this.#offset + 20, true);
+  }
+
+  /**
+   * Sets `index` (checked like encode).
+   */
+  set index(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlInfoSchema, "index", this.#offset + 20, v, "le32");
+    this.#view.setUint32(this.#offset + 20, v, true);
+  }
+
+  /**
+   * Element count of `name`.
+   */
+  get nameLength(): number {
+    return 44;
+  }
+
+  /**
+   * `name`: `u8 [44]` at offset 24 (44 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/sound/description.tex:906.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get name(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 24, this.nameLength);
+  }
+
+  /**
+   * `value`: `anonymous union` at offset 68 (24 bytes).
+   *
+   * Source: device-types/sound/description.tex:907.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get value(): VirtioSndCtlInfoValueView {
+    return new VirtioSndCtlInfoValueView(this.#view, this.#offset + 68);
+  }
+}
+
+/**
  * `struct virtio_snd_ctl_enum_item`: 64 bytes.
  *
  * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
@@ -4790,6 +6229,630 @@ export class VirtioSndCtlIec958View {
    */
   get dig_subframe(): Uint8Array {
     return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 172, this.dig_subframeLength);
+  }
+}
+
+/**
+ * `struct virtio_snd_ctl_value.value`: 512 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ */
+export interface VirtioSndCtlValueValue {
+  /**
+   * `integer`: `le32 [128]` at offset 0 (512 bytes).
+   *
+   * Source: device-types/sound/description.tex:1037.
+   */
+  integer: number[];
+  /**
+   * `integer64`: `le64 [64]` at offset 0 (512 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:1038.
+   */
+  integer64: bigint[];
+  /**
+   * `enumerated`: `le32 [128]` at offset 0 (512 bytes).
+   *
+   * Source: device-types/sound/description.tex:1039.
+   */
+  enumerated: number[];
+  /**
+   * `bytes`: `u8 [512]` at offset 0 (512 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/sound/description.tex:1040.
+   */
+  bytes: Uint8Array;
+  /**
+   * `iec958`: `struct virtio_snd_ctl_iec958` at offset 0 (176 bytes).
+   *
+   * Source: device-types/sound/description.tex:1041.
+   */
+  iec958: VirtioSndCtlIec958;
+}
+
+/**
+ * What {@link encodeVirtioSndCtlValueValue} accepts: exactly one member of the union (the rest of its bytes are
+ * written as zeros).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ */
+export type VirtioSndCtlValueValueInput = { [K in keyof VirtioSndCtlValueValue]: { [M in K]: VirtioSndCtlValueValue[K] } & { [M in Exclude<keyof VirtioSndCtlValueValue, K>]?: undefined } }[keyof VirtioSndCtlValueValue];
+
+/**
+ * Layout of `virtio_snd_ctl_value.value`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ */
+export const VirtioSndCtlValueValueSchema: StructSchema = {
+  name: "virtio_snd_ctl_value.value",
+  size: 512,
+  minSize: 512,
+  maxSize: 512,
+  section: "anon:device-types/sound/description.tex:1015",
+  source: "device-types/sound/description.tex:1036",
+  fields: [
+    { name: "integer", key: "integer", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "fixed", length: 128 }, offset: 0, size: 512, source: "device-types/sound/description.tex:1037" },
+    { name: "integer64", key: "integer64", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "fixed", length: 64 }, offset: 0, size: 512, source: "device-types/sound/description.tex:1038" },
+    { name: "enumerated", key: "enumerated", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "fixed", length: 128 }, offset: 0, size: 512, source: "device-types/sound/description.tex:1039" },
+    { name: "bytes", key: "bytes", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 512 }, offset: 0, size: 512, source: "device-types/sound/description.tex:1040" },
+    { name: "iec958", key: "iec958", specType: "struct virtio_snd_ctl_iec958", wire: "struct", elementSize: 176, array: { kind: "scalar" }, offset: 0, size: 176, source: "device-types/sound/description.tex:1041", struct: "virtio_snd_ctl_iec958" },
+  ],
+  kind: "union",
+};
+
+/**
+ * Size of `virtio_snd_ctl_value.value` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ */
+export const VirtioSndCtlValueValueSize = 512;
+
+/**
+ * Decodes `virtio_snd_ctl_value.value` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlValueValue(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlValueValue {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 512)) throw spanError(VirtioSndCtlValueValueSchema, o, 512, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0: number[] = [];
+  for (let i = o, end = o + 512; i < end; i += 4) f0.push(d.getUint32(i, true));
+  const f1: bigint[] = [];
+  for (let i = o, end = o + 512; i < end; i += 8) f1.push(d.getBigUint64(i, true));
+  const f2: number[] = [];
+  for (let i = o, end = o + 512; i < end; i += 4) f2.push(d.getUint32(i, true));
+  const f3 = b.slice(o, o + 512);
+  const f4 = decodeVirtioSndCtlIec958(b, o, options);
+  return { integer: f0, integer64: f1, enumerated: f2, bytes: f3, iec958: f4 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlValueValue} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 512;
+}
+
+/**
+ * Encodes `value` (exactly one member of the union `virtio_snd_ctl_value.value`) into `bytes` at `offset`:
+ * zeroes the union's 512 bytes, then writes the member; returns 512.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
+ * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ *
+ * @param value - one member
+ * @param bytes - the target buffer
+ * @param offset - where the union starts
+ * @param options - passed to nested codecs
+ */
+export function encodeVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 512)) throw spanError(VirtioSndCtlValueValueSchema, o, 512, b.length);
+  const given = ["integer","integer64","enumerated","bytes","iec958"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioSndCtlValueValueSchema.name, offset: o }, `virtio_snd_ctl_value.value: a union takes exactly one member, ${given.length} given`);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  b.fill(0, o, o + 512);
+  const v0 = value.integer;
+  if (v0 !== undefined) {
+    if (!Array.isArray(v0)) throw arrayError(VirtioSndCtlValueValueSchema, "integer", o, v0);
+    if (v0.length !== 128) throw lengthError(VirtioSndCtlValueValueSchema, "integer", o, `${v0.length} elements given, the field holds 128`);
+    for (let i = 0; i < v0.length; i++) {
+      const e = v0[i]!;
+      if (e >>> 0 !== e) throw valueError(VirtioSndCtlValueValueSchema, "integer", o + i * 4, e, "le32");
+      d.setUint32(o + i * 4, e, true);
+    }
+  }
+  const v1 = value.integer64;
+  if (v1 !== undefined) {
+    if (!Array.isArray(v1)) throw arrayError(VirtioSndCtlValueValueSchema, "integer64", o, v1);
+    if (v1.length !== 64) throw lengthError(VirtioSndCtlValueValueSchema, "integer64", o, `${v1.length} elements given, the field holds 64`);
+    for (let i = 0; i < v1.length; i++) {
+      const e = v1[i]!;
+      if (typeof e !== "bigint" || BigInt.asUintN(64, e) !== e) throw valueError(VirtioSndCtlValueValueSchema, "integer64", o + i * 8, e, "le64");
+      setLe64(d, o + i * 8, e);
+    }
+  }
+  const v2 = value.enumerated;
+  if (v2 !== undefined) {
+    if (!Array.isArray(v2)) throw arrayError(VirtioSndCtlValueValueSchema, "enumerated", o, v2);
+    if (v2.length !== 128) throw lengthError(VirtioSndCtlValueValueSchema, "enumerated", o, `${v2.length} elements given, the field holds 128`);
+    for (let i = 0; i < v2.length; i++) {
+      const e = v2[i]!;
+      if (e >>> 0 !== e) throw valueError(VirtioSndCtlValueValueSchema, "enumerated", o + i * 4, e, "le32");
+      d.setUint32(o + i * 4, e, true);
+    }
+  }
+  const v3 = value.bytes;
+  if (v3 !== undefined) {
+    if (!(v3 instanceof Uint8Array)) throw bytesError(VirtioSndCtlValueValueSchema, "bytes", o, v3);
+    if (v3.length !== 512) throw lengthError(VirtioSndCtlValueValueSchema, "bytes", o, `${v3.length} bytes given, the field holds 512`);
+    b.set(v3, o);
+  }
+  const v4 = value.iec958;
+  if (v4 !== undefined) {
+    encodeVirtioSndCtlIec958(v4, b, o, options);
+  }
+  return 512;
+}
+
+/**
+ * {@link decodeVirtioSndCtlValueValue} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlValueValue(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlValueValue {
+  return decodeVirtioSndCtlValueValue(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlValueValue} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlValueValue(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_value.value` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlValueValue(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlValueValue(bytes, offset, options);
+  return 512;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_value.value` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ */
+export const VirtioSndCtlValueValueCodec: StructCodec<VirtioSndCtlValueValue, VirtioSndCtlValueValueInput> = {
+  schema: VirtioSndCtlValueValueSchema,
+  decode: decodeVirtioSndCtlValueValue,
+  encode: encodeVirtioSndCtlValueValue,
+  encodedLength: lengthOfVirtioSndCtlValueValue,
+  decodedLength: measureVirtioSndCtlValueValue,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_value.value` in a `DataView`: getters and setters read and write the
+ * buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 512 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ */
+export class VirtioSndCtlValueValueView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 512)) throw spanError(VirtioSndCtlValueValueSchema, offset, 512, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_value.value` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlValueValueView {
+    return new VirtioSndCtlValueValueView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * Element count of `integer`.
+   */
+  get integerLength(): number {
+    return 128;
+  }
+
+  /**
+   * `integer`: `le32 [128]` at offset 0 (512 bytes).
+   *
+   * Source: device-types/sound/description.tex:1037.
+   *
+   * Element `index` of `integer` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  integerAt(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.integerLength) throw new CodecError("out-of-range", { struct: VirtioSndCtlValueValueSchema.name, field: "integer", offset: this.#offset }, `virtio_snd_ctl_value.value.integer: index ${index} out of range`);
+    return this.#view.getUint32(this.#offset + index * 4, true);
+  }
+
+  /**
+   * Sets element `index` of `integer` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setIntegerAt(index: number, v: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.integerLength) throw new CodecError("out-of-range", { struct: VirtioSndCtlValueValueSchema.name, field: "integer", offset: this.#offset }, `virtio_snd_ctl_value.value.integer: index ${index} out of range`);
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlValueValueSchema, "integer", this.#offset + index * 4, v, "le32");
+    this.#view.setUint32(this.#offset + index * 4, v, true);
+  }
+
+  /**
+   * Element count of `integer64`.
+   */
+  get integer64Length(): number {
+    return 64;
+  }
+
+  /**
+   * `integer64`: `le64 [64]` at offset 0 (512 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/sound/description.tex:1038.
+   *
+   * Element `index` of `integer64` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  integer64At(index: number): bigint {
+    if (!Number.isInteger(index) || index < 0 || index >= this.integer64Length) throw new CodecError("out-of-range", { struct: VirtioSndCtlValueValueSchema.name, field: "integer64", offset: this.#offset }, `virtio_snd_ctl_value.value.integer64: index ${index} out of range`);
+    return this.#view.getBigUint64(this.#offset + index * 8, true);
+  }
+
+  /**
+   * Sets element `index` of `integer64` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setInteger64At(index: number, v: bigint): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.integer64Length) throw new CodecError("out-of-range", { struct: VirtioSndCtlValueValueSchema.name, field: "integer64", offset: this.#offset }, `virtio_snd_ctl_value.value.integer64: index ${index} out of range`);
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioSndCtlValueValueSchema, "integer64", this.#offset + index * 8, v, "le64");
+    setLe64(this.#view, this.#offset + index * 8, v);
+  }
+
+  /**
+   * Element count of `enumerated`.
+   */
+  get enumeratedLength(): number {
+    return 128;
+  }
+
+  /**
+   * `enumerated`: `le32 [128]` at offset 0 (512 bytes).
+   *
+   * Source: device-types/sound/description.tex:1039.
+   *
+   * Element `index` of `enumerated` (throws {@link CodecError} `out-of-range` for an index outside the array).
+   *
+   * @param index - element index
+   */
+  enumeratedAt(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.enumeratedLength) throw new CodecError("out-of-range", { struct: VirtioSndCtlValueValueSchema.name, field: "enumerated", offset: this.#offset }, `virtio_snd_ctl_value.value.enumerated: index ${index} out of range`);
+    return this.#view.getUint32(this.#offset + index * 4, true);
+  }
+
+  /**
+   * Sets element `index` of `enumerated` (checked like encode).
+   *
+   * @param index - element index
+   * @param v - the value
+   */
+  setEnumeratedAt(index: number, v: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.enumeratedLength) throw new CodecError("out-of-range", { struct: VirtioSndCtlValueValueSchema.name, field: "enumerated", offset: this.#offset }, `virtio_snd_ctl_value.value.enumerated: index ${index} out of range`);
+    if (v >>> 0 !== v) throw valueError(VirtioSndCtlValueValueSchema, "enumerated", this.#offset + index * 4, v, "le32");
+    this.#view.setUint32(this.#offset + index * 4, v, true);
+  }
+
+  /**
+   * Element count of `bytes`.
+   */
+  get bytesLength(): number {
+    return 512;
+  }
+
+  /**
+   * `bytes`: `u8 [512]` at offset 0 (512 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/sound/description.tex:1040.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset, this.bytesLength);
+  }
+
+  /**
+   * `iec958`: `struct virtio_snd_ctl_iec958` at offset 0 (176 bytes).
+   *
+   * Source: device-types/sound/description.tex:1041.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get iec958(): VirtioSndCtlIec958View {
+    return new VirtioSndCtlIec958View(this.#view, this.#offset);
+  }
+}
+
+/**
+ * `struct virtio_snd_ctl_value`: 512 bytes.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ */
+export interface VirtioSndCtlValue {
+  /**
+   * `value`: `anonymous union` at offset 0 (512 bytes).
+   *
+   * Source: device-types/sound/description.tex:1036.
+   */
+  value: VirtioSndCtlValueValue;
+}
+
+/**
+ * What {@link encodeVirtioSndCtlValue} accepts: a {@link VirtioSndCtlValue} whose count fields are optional
+ * (encode fills them in from the arrays).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ */
+export type VirtioSndCtlValueInput = Omit<VirtioSndCtlValue, "value"> & { value: VirtioSndCtlValueValueInput };
+
+/**
+ * Layout of `virtio_snd_ctl_value`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ */
+export const VirtioSndCtlValueSchema: StructSchema = {
+  name: "virtio_snd_ctl_value",
+  size: 512,
+  minSize: 512,
+  maxSize: 512,
+  section: "anon:device-types/sound/description.tex:1015",
+  source: "device-types/sound/description.tex:1035",
+  fields: [
+    { name: "value", key: "value", specType: "anonymous union", wire: "struct", elementSize: 512, array: { kind: "scalar" }, offset: 0, size: 512, source: "device-types/sound/description.tex:1036", struct: "virtio_snd_ctl_value.value" },
+  ],
+};
+
+/**
+ * Size of `virtio_snd_ctl_value` in bytes.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ */
+export const VirtioSndCtlValueSize = 512;
+
+/**
+ * Decodes `virtio_snd_ctl_value` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioSndCtlValue(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlValue {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 512)) throw spanError(VirtioSndCtlValueSchema, o, 512, b.length);
+  const f0 = decodeVirtioSndCtlValueValue(b, o, options);
+  return { value: f0 };
+}
+
+/**
+ * Bytes {@link encodeVirtioSndCtlValue} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioSndCtlValue(value: VirtioSndCtlValueInput, options?: CodecOptions, offset = 0): number {
+  void value;
+  void options;
+  void offset;
+  return 512;
+}
+
+/**
+ * Encodes `value` as `virtio_snd_ctl_value` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
+ * field may have been written.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioSndCtlValue(value: VirtioSndCtlValueInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 512)) throw spanError(VirtioSndCtlValueSchema, o, 512, b.length);
+  const v0 = value.value;
+  encodeVirtioSndCtlValueValue(v0, b, o, options);
+  return 512;
+}
+
+/**
+ * {@link decodeVirtioSndCtlValue} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioSndCtlValue(view: DataView, offset = 0, options?: CodecOptions): VirtioSndCtlValue {
+  return decodeVirtioSndCtlValue(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioSndCtlValue} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioSndCtlValue(value: VirtioSndCtlValueInput, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioSndCtlValue(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_snd_ctl_value` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioSndCtlValue(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioSndCtlValue(bytes, offset, options);
+  return 512;
+}
+
+/**
+ * The uniform codec of `virtio_snd_ctl_value` (schema plus functions), for generic code.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ */
+export const VirtioSndCtlValueCodec: StructCodec<VirtioSndCtlValue, VirtioSndCtlValueInput> = {
+  schema: VirtioSndCtlValueSchema,
+  decode: decodeVirtioSndCtlValue,
+  encode: encodeVirtioSndCtlValue,
+  encodedLength: lengthOfVirtioSndCtlValue,
+  decodedLength: measureVirtioSndCtlValue,
+};
+
+/**
+ * Zero-copy view of a `virtio_snd_ctl_value` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 512 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ */
+export class VirtioSndCtlValueView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 512)) throw spanError(VirtioSndCtlValueSchema, offset, 512, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+    void options;
+  }
+
+  /**
+   * A view of the `virtio_snd_ctl_value` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioSndCtlValueView {
+    return new VirtioSndCtlValueView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `value`: `anonymous union` at offset 0 (512 bytes).
+   *
+   * Source: device-types/sound/description.tex:1036.
+   *
+   * A view of the nested struct (allocates the view object).
+   */
+  get value(): VirtioSndCtlValueValueView {
+    return new VirtioSndCtlValueValueView(this.#view, this.#offset);
   }
 }
 
@@ -5376,8 +7439,15 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_snd_pcm_status": VirtioSndPcmStatusCodec,
   "virtio_snd_chmap_info": VirtioSndChmapInfoCodec,
   "virtio_snd_ctl_hdr": VirtioSndCtlHdrCodec,
+  "virtio_snd_ctl_info.value.integer": VirtioSndCtlInfoValueIntegerCodec,
+  "virtio_snd_ctl_info.value.integer64": VirtioSndCtlInfoValueInteger64Codec,
+  "virtio_snd_ctl_info.value.enumerated": VirtioSndCtlInfoValueEnumeratedCodec,
+  "virtio_snd_ctl_info.value": VirtioSndCtlInfoValueCodec,
+  "virtio_snd_ctl_info": VirtioSndCtlInfoCodec,
   "virtio_snd_ctl_enum_item": VirtioSndCtlEnumItemCodec,
   "virtio_snd_ctl_iec958": VirtioSndCtlIec958Codec,
+  "virtio_snd_ctl_value.value": VirtioSndCtlValueValueCodec,
+  "virtio_snd_ctl_value": VirtioSndCtlValueCodec,
   "virtio_snd_ctl_tlv": VirtioSndCtlTlvCodec,
   "virtio_snd_ctl_event": VirtioSndCtlEventCodec,
 };
