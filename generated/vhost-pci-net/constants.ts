@@ -1379,7 +1379,6 @@ export const ReservedFeature = {
   /**
    * `VIRTIO_F_RING_INDIRECT_DESC` (bit 28): Negotiating this feature indicates that the driver can use descriptors
    * with the VIRTQ_DESC_F_INDIRECT flag set, as described in [sec:Basic Facilities of a Virtio Device / Virtqueues
-   * / The Virtqueue Descriptor Table / Indirect Descriptors] [sec:Basic Facilities of a Virtio Device / Virtqueues
    * / The Virtqueue Descriptor Table / Indirect Descriptors].
    *
    * Source: content.tex:5969 (mail spec/seeds/vhost-pci-net.mail.txt:362).
@@ -1407,6 +1406,25 @@ export const ReservedFeature = {
    * Source: content.tex:5979 (mail spec/seeds/vhost-pci-net.mail.txt:369).
    */
   PV_INTERRUPT: 33,
+  /**
+   * `VIRTIO_F_NOTIFY_ON_EMPTY` (bit 24): If this feature has been negotiated by driver, the device MUST issue an
+   * interrupt if the device runs out of available descriptors on a virtqueue, even though interrupts are
+   * suppressed using the VIRTQ_AVAIL_F_NO_INTERRUPT flag or the used_event field. An example of a driver using
+   * this feature is the legacy networking driver: it doesn't need to know every time a packet is transmitted, but
+   * it does need to free the transmitted packets a finite time after they are transmitted. It can avoid using a
+   * timer if the device interrupts it when all the packets are transmitted.
+   *
+   * Source: content.tex:6000.
+   */
+  NOTIFY_ON_EMPTY: 24,
+  /**
+   * `VIRTIO_F_ANY_LAYOUT` (bit 27): This feature indicates that the device accepts arbitrary descriptor layouts,
+   * as described in Section [sec:Basic Facilities of a Virtio Device / Virtqueues / Message Framing / Legacy
+   * Interface: Message Framing].
+   *
+   * Source: content.tex:6019.
+   */
+  ANY_LAYOUT: 27,
 } as const;
 
 /**
@@ -1427,6 +1445,8 @@ export const ReservedFeatureMask = {
   RING_EVENT_IDX: 0x20000000n,
   VERSION_1: 0x100000000n,
   PV_INTERRUPT: 0x200000000n,
+  NOTIFY_ON_EMPTY: 0x1000000n,
+  ANY_LAYOUT: 0x8000000n,
 } as const;
 
 /**
@@ -1435,7 +1455,7 @@ export const ReservedFeatureMask = {
  *
  * @param value - the bit number
  */
-export function reservedFeatureName(value: number): "VIRTIO_F_RING_INDIRECT_DESC" | "VIRTIO_F_RING_EVENT_IDX" | "VIRTIO_F_VERSION_1" | "VIRTIO_F_PV_INTERRUPT" | undefined {
+export function reservedFeatureName(value: number): "VIRTIO_F_RING_INDIRECT_DESC" | "VIRTIO_F_RING_EVENT_IDX" | "VIRTIO_F_VERSION_1" | "VIRTIO_F_PV_INTERRUPT" | "VIRTIO_F_NOTIFY_ON_EMPTY" | "VIRTIO_F_ANY_LAYOUT" | undefined {
   switch (value) {
     case 28:
       return "VIRTIO_F_RING_INDIRECT_DESC";
@@ -1445,6 +1465,10 @@ export function reservedFeatureName(value: number): "VIRTIO_F_RING_INDIRECT_DESC
       return "VIRTIO_F_VERSION_1";
     case 33:
       return "VIRTIO_F_PV_INTERRUPT";
+    case 24:
+      return "VIRTIO_F_NOTIFY_ON_EMPTY";
+    case 27:
+      return "VIRTIO_F_ANY_LAYOUT";
     default:
       return undefined;
   }
@@ -1773,3 +1797,11 @@ export const VIRTIO_F_VERSION_1 = ReservedFeature.VERSION_1;
  * `VIRTIO_F_PV_INTERRUPT` = 33 under its spec name (same as `ReservedFeature.PV_INTERRUPT`).
  */
 export const VIRTIO_F_PV_INTERRUPT = ReservedFeature.PV_INTERRUPT;
+/**
+ * `VIRTIO_F_NOTIFY_ON_EMPTY` = 24 under its spec name (same as `ReservedFeature.NOTIFY_ON_EMPTY`).
+ */
+export const VIRTIO_F_NOTIFY_ON_EMPTY = ReservedFeature.NOTIFY_ON_EMPTY;
+/**
+ * `VIRTIO_F_ANY_LAYOUT` = 27 under its spec name (same as `ReservedFeature.ANY_LAYOUT`).
+ */
+export const VIRTIO_F_ANY_LAYOUT = ReservedFeature.ANY_LAYOUT;

@@ -972,9 +972,8 @@ export const ReservedFeature = {
   /**
    * `VIRTIO_F_INDIRECT_DESC` (bit 28): Negotiating this feature indicates that the driver can use descriptors with
    * the VIRTQ_DESC_F_INDIRECT flag set, as described in [sec:Basic Facilities of a Virtio Device / Virtqueues /
-   * The Virtqueue Descriptor Table / Indirect Descriptors] [sec:Basic Facilities of a Virtio Device / Virtqueues /
    * The Virtqueue Descriptor Table / Indirect Descriptors] and [sec:Packed Virtqueues / Indirect Flag:
-   * Scatter-Gather Support] [sec:Packed Virtqueues / Indirect Flag: Scatter-Gather Support].
+   * Scatter-Gather Support].
    *
    * Source: content.tex:844.
    */
@@ -1013,8 +1012,7 @@ export const ReservedFeature = {
   ACCESS_PLATFORM: 33,
   /**
    * `VIRTIO_F_RING_PACKED` (bit 34): This feature indicates support for the packed virtqueue layout as described
-   * in [sec:Basic Facilities of a Virtio Device / Packed Virtqueues] [sec:Basic Facilities of a Virtio Device /
-   * Packed Virtqueues].
+   * in [sec:Basic Facilities of a Virtio Device / Packed Virtqueues].
    *
    * Source: content.tex:878.
    */
@@ -1049,7 +1047,7 @@ export const ReservedFeature = {
   /**
    * `VIRTIO_F_NOTIFICATION_DATA` (bit 38): This feature indicates that the driver passes extra data (besides
    * identifying the virtqueue) in its device notifications. See [sec:Basic Facilities of a Virtio Device / Driver
-   * notifications] [sec:Basic Facilities of a Virtio Device / Driver notifications].
+   * notifications].
    *
    * Source: content.tex:904.
    */
@@ -1080,10 +1078,9 @@ export const ReservedFeature = {
   /**
    * `VIRTIO_F_ADMIN_VQ` (bit 41): This feature indicates that the device exposes one or more administration
    * virtqueues. At the moment this feature is only supported for devices using [sec:Virtio Transport Options /
-   * Virtio Over PCI Bus] [sec:Virtio Transport Options / Virtio Over PCI Bus] as the transport and is reserved for
-   * future use for devices using other transports (see [drivernormative:Basic Facilities of a Virtio Device /
-   * Feature Bits] and [devicenormative:Basic Facilities of a Virtio Device / Feature Bits] for handling features
-   * reserved for future use.
+   * Virtio Over PCI Bus] as the transport and is reserved for future use for devices using other transports (see
+   * [drivernormative:Basic Facilities of a Virtio Device / Feature Bits] and [devicenormative:Basic Facilities of
+   * a Virtio Device / Feature Bits] for handling features reserved for future use.
    *
    * Source: content.tex:931.
    */
@@ -1095,6 +1092,25 @@ export const ReservedFeature = {
    * Source: content.tex:943.
    */
   SUSPEND: 43,
+  /**
+   * `VIRTIO_F_NOTIFY_ON_EMPTY` (bit 24): If this feature has been negotiated by driver, the device MUST issue a
+   * used buffer notification if the device runs out of available descriptors on a virtqueue, even though
+   * notifications are suppressed using the VIRTQ_AVAIL_F_NO_INTERRUPT flag or the used_event field. An example of
+   * a driver using this feature is the legacy networking driver: it doesn't need to know every time a packet is
+   * transmitted, but it does need to free the transmitted packets a finite time after they are transmitted. It can
+   * avoid using a timer if the device notifies it when all the packets are transmitted.
+   *
+   * Source: content.tex:1016.
+   */
+  NOTIFY_ON_EMPTY: 24,
+  /**
+   * `VIRTIO_F_ANY_LAYOUT` (bit 27): This feature indicates that the device accepts arbitrary descriptor layouts,
+   * as described in Section [sec:Basic Facilities of a Virtio Device / Virtqueues / Message Framing / Legacy
+   * Interface: Message Framing].
+   *
+   * Source: content.tex:1035.
+   */
+  ANY_LAYOUT: 27,
 } as const;
 
 /**
@@ -1124,6 +1140,8 @@ export const ReservedFeatureMask = {
   RING_RESET: 0x10000000000n,
   ADMIN_VQ: 0x20000000000n,
   SUSPEND: 0x80000000000n,
+  NOTIFY_ON_EMPTY: 0x1000000n,
+  ANY_LAYOUT: 0x8000000n,
 } as const;
 
 /**
@@ -1132,7 +1150,7 @@ export const ReservedFeatureMask = {
  *
  * @param value - the bit number
  */
-export function reservedFeatureName(value: number): "VIRTIO_F_INDIRECT_DESC" | "VIRTIO_F_EVENT_IDX" | "VIRTIO_F_VERSION_1" | "VIRTIO_F_ACCESS_PLATFORM" | "VIRTIO_F_RING_PACKED" | "VIRTIO_F_IN_ORDER" | "VIRTIO_F_ORDER_PLATFORM" | "VIRTIO_F_SR_IOV" | "VIRTIO_F_NOTIFICATION_DATA" | "VIRTIO_F_NOTIF_CONFIG_DATA" | "VIRTIO_F_RING_RESET" | "VIRTIO_F_ADMIN_VQ" | "VIRTIO_F_SUSPEND" | undefined {
+export function reservedFeatureName(value: number): "VIRTIO_F_INDIRECT_DESC" | "VIRTIO_F_EVENT_IDX" | "VIRTIO_F_VERSION_1" | "VIRTIO_F_ACCESS_PLATFORM" | "VIRTIO_F_RING_PACKED" | "VIRTIO_F_IN_ORDER" | "VIRTIO_F_ORDER_PLATFORM" | "VIRTIO_F_SR_IOV" | "VIRTIO_F_NOTIFICATION_DATA" | "VIRTIO_F_NOTIF_CONFIG_DATA" | "VIRTIO_F_RING_RESET" | "VIRTIO_F_ADMIN_VQ" | "VIRTIO_F_SUSPEND" | "VIRTIO_F_NOTIFY_ON_EMPTY" | "VIRTIO_F_ANY_LAYOUT" | undefined {
   switch (value) {
     case 28:
       return "VIRTIO_F_INDIRECT_DESC";
@@ -1160,6 +1178,10 @@ export function reservedFeatureName(value: number): "VIRTIO_F_INDIRECT_DESC" | "
       return "VIRTIO_F_ADMIN_VQ";
     case 43:
       return "VIRTIO_F_SUSPEND";
+    case 24:
+      return "VIRTIO_F_NOTIFY_ON_EMPTY";
+    case 27:
+      return "VIRTIO_F_ANY_LAYOUT";
     default:
       return undefined;
   }
@@ -1428,3 +1450,11 @@ export const VIRTIO_F_ADMIN_VQ = ReservedFeature.ADMIN_VQ;
  * `VIRTIO_F_SUSPEND` = 43 under its spec name (same as `ReservedFeature.SUSPEND`).
  */
 export const VIRTIO_F_SUSPEND = ReservedFeature.SUSPEND;
+/**
+ * `VIRTIO_F_NOTIFY_ON_EMPTY` = 24 under its spec name (same as `ReservedFeature.NOTIFY_ON_EMPTY`).
+ */
+export const VIRTIO_F_NOTIFY_ON_EMPTY = ReservedFeature.NOTIFY_ON_EMPTY;
+/**
+ * `VIRTIO_F_ANY_LAYOUT` = 27 under its spec name (same as `ReservedFeature.ANY_LAYOUT`).
+ */
+export const VIRTIO_F_ANY_LAYOUT = ReservedFeature.ANY_LAYOUT;

@@ -278,7 +278,7 @@ export class SXView {
  */
 export interface S {
   /**
-   * `x`: `anonymous struct` at offset 0 (2 bytes).
+   * `x`: `x` at offset 0 (2 bytes).
    *
    * Source: introduction.tex:301.
    */
@@ -304,7 +304,7 @@ export const SSchema: StructSchema = {
   section: "sec:Structure Specifications",
   source: "introduction.tex:300",
   fields: [
-    { name: "x", key: "x", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "introduction.tex:301", struct: "S.x" },
+    { name: "x", key: "x", specType: "x", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "introduction.tex:301", struct: "S.x" },
     { name: "y", key: "y", specType: "be16", wire: "be16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "introduction.tex:305" },
   ],
 };
@@ -473,7 +473,7 @@ export class SView {
   }
 
   /**
-   * `x`: `anonymous struct` at offset 0 (2 bytes).
+   * `x`: `x` at offset 0 (2 bytes).
    *
    * Source: introduction.tex:301.
    *
@@ -2357,7 +2357,7 @@ export class PvirtqEventSuppressFlagsView {
  */
 export interface PvirtqEventSuppress {
   /**
-   * `desc`: `anonymous struct` at offset 0 (2 bytes).
+   * `desc`: `desc` at offset 0 (2 bytes).
    *
    * Spec comment: If desc_event_flags set to RING_EVENT_FLAGS_DESC.
    *
@@ -2365,7 +2365,7 @@ export interface PvirtqEventSuppress {
    */
   desc: PvirtqEventSuppressDesc;
   /**
-   * `flags`: `anonymous struct` at offset 2 (2 bytes).
+   * `flags`: `flags` at offset 2 (2 bytes).
    *
    * Source: packed-ring.tex:439.
    */
@@ -2386,8 +2386,8 @@ export const PvirtqEventSuppressSchema: StructSchema = {
   section: "sec:Basic Facilities of a Virtio Device / Packed Virtqueues / Event Suppression Structure Format",
   source: "packed-ring.tex:434",
   fields: [
-    { name: "desc", key: "desc", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:435", struct: "pvirtq_event_suppress.desc" },
-    { name: "flags", key: "flags", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "packed-ring.tex:439", struct: "pvirtq_event_suppress.flags" },
+    { name: "desc", key: "desc", specType: "desc", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "packed-ring.tex:435", struct: "pvirtq_event_suppress.desc" },
+    { name: "flags", key: "flags", specType: "flags", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "packed-ring.tex:439", struct: "pvirtq_event_suppress.flags" },
   ],
 };
 
@@ -2563,7 +2563,7 @@ export class PvirtqEventSuppressView {
   }
 
   /**
-   * `desc`: `anonymous struct` at offset 0 (2 bytes).
+   * `desc`: `desc` at offset 0 (2 bytes).
    *
    * Spec comment: If desc_event_flags set to RING_EVENT_FLAGS_DESC.
    *
@@ -2576,7 +2576,7 @@ export class PvirtqEventSuppressView {
   }
 
   /**
-   * `flags`: `anonymous struct` at offset 2 (2 bytes).
+   * `flags`: `flags` at offset 2 (2 bytes).
    *
    * Source: packed-ring.tex:439.
    *

@@ -1514,6 +1514,130 @@ export function virtioCryptoStatusName(value: number): "VIRTIO_CRYPTO_OK" | "VIR
 }
 
 /**
+ * crypto feature bits of device `crypto`: bit numbers keyed by feature name.
+ *
+ * Spec: `Device Types / Crypto Device / Feature bits`.
+ */
+export const CryptoFeature = {
+  /**
+   * `VIRTIO_CRYPTO_F_REVISION_1` (bit 0): revision 1. Revision 1 has a specific request format and other
+   * enhancements (which result in some additional requirements).
+   *
+   * Source: device-types/crypto/description.tex:33.
+   */
+  REVISION_1: 0,
+  /**
+   * `VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE` (bit 1): stateless mode requests are supported by the CIPHER service.
+   *
+   * Source: device-types/crypto/description.tex:36.
+   */
+  CIPHER_STATELESS_MODE: 1,
+  /**
+   * `VIRTIO_CRYPTO_F_HASH_STATELESS_MODE` (bit 2): stateless mode requests are supported by the HASH service.
+   *
+   * Source: device-types/crypto/description.tex:38.
+   */
+  HASH_STATELESS_MODE: 2,
+  /**
+   * `VIRTIO_CRYPTO_F_MAC_STATELESS_MODE` (bit 3): stateless mode requests are supported by the MAC service.
+   *
+   * Source: device-types/crypto/description.tex:40.
+   */
+  MAC_STATELESS_MODE: 3,
+  /**
+   * `VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE` (bit 4): stateless mode requests are supported by the AEAD service.
+   *
+   * Source: device-types/crypto/description.tex:42.
+   */
+  AEAD_STATELESS_MODE: 4,
+  /**
+   * `VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE` (bit 5): stateless mode requests are supported by the AKCIPHER
+   * service.
+   *
+   * Source: device-types/crypto/description.tex:44.
+   */
+  AKCIPHER_STATELESS_MODE: 5,
+} as const;
+
+/**
+ * A bit number of {@link CryptoFeature}.
+ */
+export type CryptoFeature = (typeof CryptoFeature)[keyof typeof CryptoFeature];
+
+/**
+ * A feature name (key) of {@link CryptoFeature}.
+ */
+export type CryptoFeatureKey = keyof typeof CryptoFeature;
+
+/**
+ * crypto feature bits of device `crypto`: masks (`1n << bit`) for a bigint feature word.
+ */
+export const CryptoFeatureMask = {
+  REVISION_1: 0x1n,
+  CIPHER_STATELESS_MODE: 0x2n,
+  HASH_STATELESS_MODE: 0x4n,
+  MAC_STATELESS_MODE: 0x8n,
+  AEAD_STATELESS_MODE: 0x10n,
+  AKCIPHER_STATELESS_MODE: 0x20n,
+} as const;
+
+/**
+ * The spec name of a {@link CryptoFeature} bit number, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
+ *
+ * @param value - the bit number
+ */
+export function cryptoFeatureName(value: number): "VIRTIO_CRYPTO_F_REVISION_1" | "VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE" | "VIRTIO_CRYPTO_F_HASH_STATELESS_MODE" | "VIRTIO_CRYPTO_F_MAC_STATELESS_MODE" | "VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE" | "VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE" | undefined {
+  switch (value) {
+    case 0:
+      return "VIRTIO_CRYPTO_F_REVISION_1";
+    case 1:
+      return "VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE";
+    case 2:
+      return "VIRTIO_CRYPTO_F_HASH_STATELESS_MODE";
+    case 3:
+      return "VIRTIO_CRYPTO_F_MAC_STATELESS_MODE";
+    case 4:
+      return "VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE";
+    case 5:
+      return "VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether `features` has the {@link CryptoFeature} feature `key`. For 32-bit feature windows, see
+ * `windowHasFeatureBit` in the codec runtime.
+ *
+ * @param features - a feature word (bit n = feature n)
+ * @param key - the feature
+ */
+export function hasCryptoFeature(features: bigint, key: CryptoFeatureKey): boolean {
+  return (features & CryptoFeatureMask[key]) !== 0n;
+}
+
+/**
+ * `features` with the {@link CryptoFeature} feature `key` set.
+ *
+ * @param features - a feature word
+ * @param key - the feature
+ */
+export function withCryptoFeature(features: bigint, key: CryptoFeatureKey): bigint {
+  return features | CryptoFeatureMask[key];
+}
+
+/**
+ * `features` with the {@link CryptoFeature} feature `key` cleared.
+ *
+ * @param features - a feature word
+ * @param key - the feature
+ */
+export function withoutCryptoFeature(features: bigint, key: CryptoFeatureKey): bigint {
+  return features & ~CryptoFeatureMask[key];
+}
+
+/**
  * `VIRTIO_CRYPTO_SERVICE_CIPHER` = 0 under its spec name (same as
  * `CryptoCipherSymmetricKeyCipherService.VIRTIO_CRYPTO_SERVICE_CIPHER`).
  */
@@ -2025,3 +2149,29 @@ export const VIRTIO_CRYPTO_IPSEC_SA_SOFT_EXPIRY = VirtioCryptoStatus.IPSEC_SA_SO
  * `VIRTIO_CRYPTO_MAX` = 8 under its spec name (same as `VirtioCryptoStatus.MAX`).
  */
 export const VIRTIO_CRYPTO_MAX = VirtioCryptoStatus.MAX;
+/**
+ * `VIRTIO_CRYPTO_F_REVISION_1` = 0 under its spec name (same as `CryptoFeature.REVISION_1`).
+ */
+export const VIRTIO_CRYPTO_F_REVISION_1 = CryptoFeature.REVISION_1;
+/**
+ * `VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE` = 1 under its spec name (same as
+ * `CryptoFeature.CIPHER_STATELESS_MODE`).
+ */
+export const VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE = CryptoFeature.CIPHER_STATELESS_MODE;
+/**
+ * `VIRTIO_CRYPTO_F_HASH_STATELESS_MODE` = 2 under its spec name (same as `CryptoFeature.HASH_STATELESS_MODE`).
+ */
+export const VIRTIO_CRYPTO_F_HASH_STATELESS_MODE = CryptoFeature.HASH_STATELESS_MODE;
+/**
+ * `VIRTIO_CRYPTO_F_MAC_STATELESS_MODE` = 3 under its spec name (same as `CryptoFeature.MAC_STATELESS_MODE`).
+ */
+export const VIRTIO_CRYPTO_F_MAC_STATELESS_MODE = CryptoFeature.MAC_STATELESS_MODE;
+/**
+ * `VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE` = 4 under its spec name (same as `CryptoFeature.AEAD_STATELESS_MODE`).
+ */
+export const VIRTIO_CRYPTO_F_AEAD_STATELESS_MODE = CryptoFeature.AEAD_STATELESS_MODE;
+/**
+ * `VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE` = 5 under its spec name (same as
+ * `CryptoFeature.AKCIPHER_STATELESS_MODE`).
+ */
+export const VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE = CryptoFeature.AKCIPHER_STATELESS_MODE;

@@ -15087,13 +15087,13 @@ export class In6AddrView {
 }
 
 /**
- * `struct virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4`: 12 bytes.
+ * `struct virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4`: 12 bytes.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2121.
  */
-export interface VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
+export interface VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4 {
   /**
    * `src_ip`: `struct in_addr` at offset 0 (4 bytes).
    *
@@ -15133,14 +15133,14 @@ export interface VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
 }
 
 /**
- * Layout of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4`: offsets, sizes and spec sources of its fields.
+ * Layout of `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4`: offsets, sizes and spec sources of its fields.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2121.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema: StructSchema = {
-  name: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4",
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4",
   size: 12,
   minSize: 12,
   maxSize: 12,
@@ -15157,16 +15157,16 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema: StructSchema = {
 };
 
 /**
- * Size of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` in bytes.
+ * Size of `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` in bytes.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2121.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Size = 12;
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Size = 12;
 
 /**
- * Decodes `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` from `bytes` at `offset`.
+ * Decodes `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` from `bytes` at `offset`.
  *
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
@@ -15179,10 +15179,10 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Size = 12;
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
+export function decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4 {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, o, 12, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, o, 12, b.length);
   const f0 = decodeInAddr(b, o, options);
   const f1 = decodeInAddr(b, o + 4, options);
   const f2 = b[o + 8]!;
@@ -15193,7 +15193,7 @@ export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes: Uint8Array
 }
 
 /**
- * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4} writes for `value`. Checks the kinds and lengths
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4} writes for `value`. Checks the kinds and lengths
  * of variable-length arrays (throws {@link CodecError}).
  *
  * Spec:
@@ -15204,7 +15204,7 @@ export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes: Uint8Array
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
-export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv4, options?: CodecOptions, offset = 0): number {
+export function lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4, options?: CodecOptions, offset = 0): number {
   void value;
   void options;
   void offset;
@@ -15212,7 +15212,7 @@ export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCr
 }
 
 /**
- * Encodes `value` as `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` into `bytes` at `offset`; returns the
+ * Encodes `value` as `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` into `bytes` at `offset`; returns the
  * number of bytes written.
  *
  * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
@@ -15228,31 +15228,31 @@ export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCr
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv4, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+export function encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, o, 12, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, o, 12, b.length);
   const v0 = value.src_ip;
   encodeInAddr(v0, b, o, options);
   const v1 = value.dst_ip;
   encodeInAddr(v1, b, o + 4, options);
   const v2 = value.dscp;
-  if ((v2 & 0xff) !== v2) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "dscp", o + 8, v2, "u8");
+  if ((v2 & 0xff) !== v2) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "dscp", o + 8, v2, "u8");
   b[o + 8] = v2;
   const v3 = value.df;
-  if ((v3 & 0xff) !== v3) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "df", o + 9, v3, "u8");
+  if ((v3 & 0xff) !== v3) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "df", o + 9, v3, "u8");
   b[o + 9] = v3;
   const v4 = value.ttl;
-  if ((v4 & 0xff) !== v4) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "ttl", o + 10, v4, "u8");
+  if ((v4 & 0xff) !== v4) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "ttl", o + 10, v4, "u8");
   b[o + 10] = v4;
   const v5 = value.reserved1;
-  if ((v5 & 0xff) !== v5) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "reserved1", o + 11, v5, "u8");
+  if ((v5 & 0xff) !== v5) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "reserved1", o + 11, v5, "u8");
   b[o + 11] = v5;
   return 12;
 }
 
 /**
- * {@link decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4} on a `DataView` (same memory, no copy of the buffer).
+ * {@link decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4} on a `DataView` (same memory, no copy of the buffer).
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
@@ -15262,12 +15262,12 @@ export function encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryp
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function readVirtioCryptoIpsecTunnelParamAnon2119Ipv4(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv4 {
-  return decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytesOf(view), offset, options);
+export function readVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4 {
+  return decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(bytesOf(view), offset, options);
 }
 
 /**
- * {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4} on a `DataView`; returns the number of bytes written.
+ * {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4} on a `DataView`; returns the number of bytes written.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
@@ -15278,12 +15278,12 @@ export function readVirtioCryptoIpsecTunnelParamAnon2119Ipv4(view: DataView, off
  * @param offset - where the struct starts
  * @param options - as for encode
  */
-export function writeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv4, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value, bytesOf(view), offset, options);
+export function writeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(value, bytesOf(view), offset, options);
 }
 
 /**
- * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` encoded at `offset` occupies (decodes it to find
+ * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` encoded at `offset` occupies (decodes it to find
  * out; throws {@link CodecError} like decode).
  *
  * Spec:
@@ -15294,29 +15294,29 @@ export function writeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(value: VirtioCrypt
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function measureVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(bytes, offset, options);
+export function measureVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(bytes, offset, options);
   return 12;
 }
 
 /**
- * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` (schema plus functions), for generic
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` (schema plus functions), for generic
  * code.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2121.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnon2119Ipv4, VirtioCryptoIpsecTunnelParamAnon2119Ipv4> = {
-  schema: VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema,
-  decode: decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
-  encode: encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
-  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
-  decodedLength: measureVirtioCryptoIpsecTunnelParamAnon2119Ipv4,
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4, VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4> = {
+  schema: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema,
+  decode: decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4,
+  encode: encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4,
+  decodedLength: measureVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4,
 };
 
 /**
- * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` in a `DataView`: getters and setters
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` in a `DataView`: getters and setters
  * read and write the buffer directly, without allocating per scalar access (array getters returning a
  * `Uint8Array` or a nested view allocate that object).
  *
@@ -15327,7 +15327,7 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Ipv4Codec: StructCodec<VirtioCr
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2121.
  */
-export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
+export class VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4View {
   readonly #view: DataView;
   readonly #offset: number;
 
@@ -15337,21 +15337,21 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
    * @param options - unused (no feature-conditional fields)
    */
   constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, offset, 12, view.byteLength);
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
     void options;
   }
 
   /**
-   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4` at `offset` in `bytes` (same memory).
+   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4` at `offset` in `bytes` (same memory).
    *
    * @param bytes - the memory
    * @param offset - where the struct starts
    * @param options - as for the constructor
    */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
-    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv4View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4View {
+    return new VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -15389,7 +15389,7 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
    * Sets `dscp` (checked like encode).
    */
   set dscp(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "dscp", this.#offset + 8, v, "u8");
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "dscp", this.#offset + 8, v, "u8");
     this.#view.setUint8(this.#offset + 8, v);
   }
 
@@ -15406,7 +15406,7 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
    * Sets `df` (checked like encode).
    */
   set df(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "df", this.#offset + 9, v, "u8");
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "df", this.#offset + 9, v, "u8");
     this.#view.setUint8(this.#offset + 9, v);
   }
 
@@ -15423,7 +15423,7 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
    * Sets `ttl` (checked like encode).
    */
   set ttl(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "ttl", this.#offset + 10, v, "u8");
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "ttl", this.#offset + 10, v, "u8");
     this.#view.setUint8(this.#offset + 10, v);
   }
 
@@ -15440,19 +15440,19 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
    * Sets `reserved1` (checked like encode).
    */
   set reserved1(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv4Schema, "reserved1", this.#offset + 11, v, "u8");
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, "reserved1", this.#offset + 11, v, "u8");
     this.#view.setUint8(this.#offset + 11, v);
   }
 }
 
 /**
- * `struct virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6`: 40 bytes.
+ * `struct virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6`: 40 bytes.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2135.
  */
-export interface VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
+export interface VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6 {
   /**
    * `src_addr`: `struct in6_addr` at offset 0 (16 bytes).
    *
@@ -15494,14 +15494,14 @@ export interface VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
 }
 
 /**
- * Layout of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6`: offsets, sizes and spec sources of its fields.
+ * Layout of `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6`: offsets, sizes and spec sources of its fields.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2135.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema: StructSchema = {
-  name: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6",
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6",
   size: 40,
   minSize: 40,
   maxSize: 40,
@@ -15518,16 +15518,16 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema: StructSchema = {
 };
 
 /**
- * Size of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` in bytes.
+ * Size of `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` in bytes.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2135.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Size = 40;
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Size = 40;
 
 /**
- * Decodes `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` from `bytes` at `offset`.
+ * Decodes `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` from `bytes` at `offset`.
  *
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
@@ -15540,10 +15540,10 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Size = 40;
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
+export function decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6 {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, o, 40, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, o, 40, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = decodeIn6Addr(b, o, options);
   const f1 = decodeIn6Addr(b, o + 16, options);
@@ -15555,7 +15555,7 @@ export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes: Uint8Array
 }
 
 /**
- * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6} writes for `value`. Checks the kinds and lengths
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6} writes for `value`. Checks the kinds and lengths
  * of variable-length arrays (throws {@link CodecError}).
  *
  * Spec:
@@ -15566,7 +15566,7 @@ export function decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes: Uint8Array
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
-export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv6, options?: CodecOptions, offset = 0): number {
+export function lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6, options?: CodecOptions, offset = 0): number {
   void value;
   void options;
   void offset;
@@ -15574,7 +15574,7 @@ export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCr
 }
 
 /**
- * Encodes `value` as `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` into `bytes` at `offset`; returns the
+ * Encodes `value` as `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` into `bytes` at `offset`; returns the
  * number of bytes written.
  *
  * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
@@ -15590,33 +15590,33 @@ export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCr
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv6, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+export function encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, o, 40, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, o, 40, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.src_addr;
   encodeIn6Addr(v0, b, o, options);
   const v1 = value.dst_addr;
   encodeIn6Addr(v1, b, o + 16, options);
   const v2 = value.flabel;
-  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "flabel", o + 32, v2, "le32");
+  if (v2 >>> 0 !== v2) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "flabel", o + 32, v2, "le32");
   d.setUint32(o + 32, v2, true);
   const v3 = value.hlimit;
-  if ((v3 & 0xff) !== v3) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "hlimit", o + 36, v3, "u8");
+  if ((v3 & 0xff) !== v3) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "hlimit", o + 36, v3, "u8");
   b[o + 36] = v3;
   const v4 = value.dscp;
-  if ((v4 & 0xff) !== v4) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "dscp", o + 37, v4, "u8");
+  if ((v4 & 0xff) !== v4) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "dscp", o + 37, v4, "u8");
   b[o + 37] = v4;
   const v5 = value.reserved2;
-  if (!(v5 instanceof Uint8Array)) throw bytesError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "reserved2", o + 38, v5);
-  if (v5.length !== 2) throw lengthError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "reserved2", o + 38, `${v5.length} bytes given, the field holds 2`);
+  if (!(v5 instanceof Uint8Array)) throw bytesError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "reserved2", o + 38, v5);
+  if (v5.length !== 2) throw lengthError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "reserved2", o + 38, `${v5.length} bytes given, the field holds 2`);
   b.set(v5, o + 38);
   return 40;
 }
 
 /**
- * {@link decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6} on a `DataView` (same memory, no copy of the buffer).
+ * {@link decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6} on a `DataView` (same memory, no copy of the buffer).
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
@@ -15626,12 +15626,12 @@ export function encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryp
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function readVirtioCryptoIpsecTunnelParamAnon2119Ipv6(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv6 {
-  return decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytesOf(view), offset, options);
+export function readVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6 {
+  return decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(bytesOf(view), offset, options);
 }
 
 /**
- * {@link encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6} on a `DataView`; returns the number of bytes written.
+ * {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6} on a `DataView`; returns the number of bytes written.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
@@ -15642,12 +15642,12 @@ export function readVirtioCryptoIpsecTunnelParamAnon2119Ipv6(view: DataView, off
  * @param offset - where the struct starts
  * @param options - as for encode
  */
-export function writeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCryptoIpsecTunnelParamAnon2119Ipv6, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value, bytesOf(view), offset, options);
+export function writeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(value, bytesOf(view), offset, options);
 }
 
 /**
- * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` encoded at `offset` occupies (decodes it to find
+ * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` encoded at `offset` occupies (decodes it to find
  * out; throws {@link CodecError} like decode).
  *
  * Spec:
@@ -15658,29 +15658,29 @@ export function writeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(value: VirtioCrypt
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function measureVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(bytes, offset, options);
+export function measureVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(bytes, offset, options);
   return 40;
 }
 
 /**
- * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` (schema plus functions), for generic
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` (schema plus functions), for generic
  * code.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2135.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnon2119Ipv6, VirtioCryptoIpsecTunnelParamAnon2119Ipv6> = {
-  schema: VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema,
-  decode: decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
-  encode: encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
-  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
-  decodedLength: measureVirtioCryptoIpsecTunnelParamAnon2119Ipv6,
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6, VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6> = {
+  schema: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema,
+  decode: decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6,
+  encode: encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6,
+  decodedLength: measureVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6,
 };
 
 /**
- * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` in a `DataView`: getters and setters
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` in a `DataView`: getters and setters
  * read and write the buffer directly, without allocating per scalar access (array getters returning a
  * `Uint8Array` or a nested view allocate that object).
  *
@@ -15691,7 +15691,7 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Ipv6Codec: StructCodec<VirtioCr
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2135.
  */
-export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
+export class VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6View {
   readonly #view: DataView;
   readonly #offset: number;
 
@@ -15701,21 +15701,21 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
    * @param options - unused (no feature-conditional fields)
    */
   constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, offset, 40, view.byteLength);
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
     void options;
   }
 
   /**
-   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6` at `offset` in `bytes` (same memory).
+   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6` at `offset` in `bytes` (same memory).
    *
    * @param bytes - the memory
    * @param offset - where the struct starts
    * @param options - as for the constructor
    */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
-    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv6View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6View {
+    return new VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -15753,7 +15753,7 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
    * Sets `flabel` (checked like encode).
    */
   set flabel(v: number) {
-    if (v >>> 0 !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "flabel", this.#offset + 32, v, "le32");
+    if (v >>> 0 !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "flabel", this.#offset + 32, v, "le32");
     this.#view.setUint32(this.#offset + 32, v, true);
   }
 
@@ -15770,7 +15770,7 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
    * Sets `hlimit` (checked like encode).
    */
   set hlimit(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "hlimit", this.#offset + 36, v, "u8");
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "hlimit", this.#offset + 36, v, "u8");
     this.#view.setUint8(this.#offset + 36, v);
   }
 
@@ -15787,7 +15787,7 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
    * Sets `dscp` (checked like encode).
    */
   set dscp(v: number) {
-    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnon2119Ipv6Schema, "dscp", this.#offset + 37, v, "u8");
+    if ((v & 0xff) !== v) throw valueError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, "dscp", this.#offset + 37, v, "u8");
     this.#view.setUint8(this.#offset + 37, v);
   }
 
@@ -15813,69 +15813,69 @@ export class VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
 }
 
 /**
- * `struct virtio_crypto_ipsec_tunnel_param.anon_2119`: 40 bytes.
+ * `struct virtio_crypto_ipsec_tunnel_param.anon_ipv4`: 40 bytes.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2119.
  */
-export interface VirtioCryptoIpsecTunnelParamAnon2119 {
+export interface VirtioCryptoIpsecTunnelParamAnonIpv4 {
   /**
    * `ipv4`: `anonymous struct` at offset 0 (12 bytes).
    *
    * Source: device-types/crypto/description.tex:2121.
    */
-  ipv4: VirtioCryptoIpsecTunnelParamAnon2119Ipv4;
+  ipv4: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4;
   /**
    * `ipv6`: `anonymous struct` at offset 0 (40 bytes).
    *
    * Source: device-types/crypto/description.tex:2135.
    */
-  ipv6: VirtioCryptoIpsecTunnelParamAnon2119Ipv6;
+  ipv6: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6;
 }
 
 /**
- * What {@link encodeVirtioCryptoIpsecTunnelParamAnon2119} accepts: exactly one member of the union (the rest of
+ * What {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4} accepts: exactly one member of the union (the rest of
  * its bytes are written as zeros).
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2119.
  */
-export type VirtioCryptoIpsecTunnelParamAnon2119Input = { [K in keyof VirtioCryptoIpsecTunnelParamAnon2119]: { [M in K]: VirtioCryptoIpsecTunnelParamAnon2119[K] } & { [M in Exclude<keyof VirtioCryptoIpsecTunnelParamAnon2119, K>]?: undefined } }[keyof VirtioCryptoIpsecTunnelParamAnon2119];
+export type VirtioCryptoIpsecTunnelParamAnonIpv4Input = { [K in keyof VirtioCryptoIpsecTunnelParamAnonIpv4]: { [M in K]: VirtioCryptoIpsecTunnelParamAnonIpv4[K] } & { [M in Exclude<keyof VirtioCryptoIpsecTunnelParamAnonIpv4, K>]?: undefined } }[keyof VirtioCryptoIpsecTunnelParamAnonIpv4];
 
 /**
- * Layout of `virtio_crypto_ipsec_tunnel_param.anon_2119`: offsets, sizes and spec sources of its fields.
+ * Layout of `virtio_crypto_ipsec_tunnel_param.anon_ipv4`: offsets, sizes and spec sources of its fields.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2119.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Schema: StructSchema = {
-  name: "virtio_crypto_ipsec_tunnel_param.anon_2119",
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Schema: StructSchema = {
+  name: "virtio_crypto_ipsec_tunnel_param.anon_ipv4",
   size: 40,
   minSize: 40,
   maxSize: 40,
   section: "par:Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA",
   source: "device-types/crypto/description.tex:2119",
   fields: [
-    { name: "ipv4", key: "ipv4", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/crypto/description.tex:2121", struct: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4" },
-    { name: "ipv6", key: "ipv6", specType: "anonymous struct", wire: "struct", elementSize: 40, array: { kind: "scalar" }, offset: 0, size: 40, source: "device-types/crypto/description.tex:2135", struct: "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6" },
+    { name: "ipv4", key: "ipv4", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/crypto/description.tex:2121", struct: "virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4" },
+    { name: "ipv6", key: "ipv6", specType: "anonymous struct", wire: "struct", elementSize: 40, array: { kind: "scalar" }, offset: 0, size: 40, source: "device-types/crypto/description.tex:2135", struct: "virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6" },
   ],
   kind: "union",
 };
 
 /**
- * Size of `virtio_crypto_ipsec_tunnel_param.anon_2119` in bytes.
+ * Size of `virtio_crypto_ipsec_tunnel_param.anon_ipv4` in bytes.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2119.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Size = 40;
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Size = 40;
 
 /**
- * Decodes `virtio_crypto_ipsec_tunnel_param.anon_2119` from `bytes` at `offset`.
+ * Decodes `virtio_crypto_ipsec_tunnel_param.anon_ipv4` from `bytes` at `offset`.
  *
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
@@ -15888,17 +15888,17 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Size = 40;
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function decodeVirtioCryptoIpsecTunnelParamAnon2119(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119 {
+export function decodeVirtioCryptoIpsecTunnelParamAnonIpv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4 {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Schema, o, 40, b.length);
-  const f0 = decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(b, o, options);
-  const f1 = decodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(b, o, options);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Schema, o, 40, b.length);
+  const f0 = decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(b, o, options);
+  const f1 = decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(b, o, options);
   return { ipv4: f0, ipv6: f1 };
 }
 
 /**
- * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnon2119} writes for `value`. Checks the kinds and lengths of
+ * Bytes {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
  * Spec:
@@ -15909,7 +15909,7 @@ export function decodeVirtioCryptoIpsecTunnelParamAnon2119(bytes: Uint8Array, of
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
-export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIpsecTunnelParamAnon2119Input, options?: CodecOptions, offset = 0): number {
+export function lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Input, options?: CodecOptions, offset = 0): number {
   void value;
   void options;
   void offset;
@@ -15917,7 +15917,7 @@ export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCrypto
 }
 
 /**
- * Encodes `value` (exactly one member of the union `virtio_crypto_ipsec_tunnel_param.anon_2119`) into `bytes` at
+ * Encodes `value` (exactly one member of the union `virtio_crypto_ipsec_tunnel_param.anon_ipv4`) into `bytes` at
  * `offset`: zeroes the union's 40 bytes, then writes the member; returns 40.
  *
  * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
@@ -15932,26 +15932,26 @@ export function lengthOfVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCrypto
  * @param offset - where the union starts
  * @param options - passed to nested codecs
  */
-export function encodeVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIpsecTunnelParamAnon2119Input, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+export function encodeVirtioCryptoIpsecTunnelParamAnonIpv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Input, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Schema, o, 40, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Schema, o, 40, b.length);
   const given = ["ipv4","ipv6"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
-  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioCryptoIpsecTunnelParamAnon2119Schema.name, offset: o }, `virtio_crypto_ipsec_tunnel_param.anon_2119: a union takes exactly one member, ${given.length} given`);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioCryptoIpsecTunnelParamAnonIpv4Schema.name, offset: o }, `virtio_crypto_ipsec_tunnel_param.anon_ipv4: a union takes exactly one member, ${given.length} given`);
   b.fill(0, o, o + 40);
   const v0 = value.ipv4;
   if (v0 !== undefined) {
-    encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv4(v0, b, o, options);
+    encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(v0, b, o, options);
   }
   const v1 = value.ipv6;
   if (v1 !== undefined) {
-    encodeVirtioCryptoIpsecTunnelParamAnon2119Ipv6(v1, b, o, options);
+    encodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(v1, b, o, options);
   }
   return 40;
 }
 
 /**
- * {@link decodeVirtioCryptoIpsecTunnelParamAnon2119} on a `DataView` (same memory, no copy of the buffer).
+ * {@link decodeVirtioCryptoIpsecTunnelParamAnonIpv4} on a `DataView` (same memory, no copy of the buffer).
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
@@ -15961,12 +15961,12 @@ export function encodeVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIp
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function readVirtioCryptoIpsecTunnelParamAnon2119(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119 {
-  return decodeVirtioCryptoIpsecTunnelParamAnon2119(bytesOf(view), offset, options);
+export function readVirtioCryptoIpsecTunnelParamAnonIpv4(view: DataView, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4 {
+  return decodeVirtioCryptoIpsecTunnelParamAnonIpv4(bytesOf(view), offset, options);
 }
 
 /**
- * {@link encodeVirtioCryptoIpsecTunnelParamAnon2119} on a `DataView`; returns the number of bytes written.
+ * {@link encodeVirtioCryptoIpsecTunnelParamAnonIpv4} on a `DataView`; returns the number of bytes written.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
@@ -15977,12 +15977,12 @@ export function readVirtioCryptoIpsecTunnelParamAnon2119(view: DataView, offset 
  * @param offset - where the struct starts
  * @param options - as for encode
  */
-export function writeVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIpsecTunnelParamAnon2119Input, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioCryptoIpsecTunnelParamAnon2119(value, bytesOf(view), offset, options);
+export function writeVirtioCryptoIpsecTunnelParamAnonIpv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Input, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioCryptoIpsecTunnelParamAnonIpv4(value, bytesOf(view), offset, options);
 }
 
 /**
- * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_2119` encoded at `offset` occupies (decodes it to find out;
+ * Bytes the `virtio_crypto_ipsec_tunnel_param.anon_ipv4` encoded at `offset` occupies (decodes it to find out;
  * throws {@link CodecError} like decode).
  *
  * Spec:
@@ -15993,28 +15993,28 @@ export function writeVirtioCryptoIpsecTunnelParamAnon2119(value: VirtioCryptoIps
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function measureVirtioCryptoIpsecTunnelParamAnon2119(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioCryptoIpsecTunnelParamAnon2119(bytes, offset, options);
+export function measureVirtioCryptoIpsecTunnelParamAnonIpv4(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioCryptoIpsecTunnelParamAnonIpv4(bytes, offset, options);
   return 40;
 }
 
 /**
- * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_2119` (schema plus functions), for generic code.
+ * The uniform codec of `virtio_crypto_ipsec_tunnel_param.anon_ipv4` (schema plus functions), for generic code.
  *
  * Spec:
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2119.
  */
-export const VirtioCryptoIpsecTunnelParamAnon2119Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnon2119, VirtioCryptoIpsecTunnelParamAnon2119Input> = {
-  schema: VirtioCryptoIpsecTunnelParamAnon2119Schema,
-  decode: decodeVirtioCryptoIpsecTunnelParamAnon2119,
-  encode: encodeVirtioCryptoIpsecTunnelParamAnon2119,
-  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnon2119,
-  decodedLength: measureVirtioCryptoIpsecTunnelParamAnon2119,
+export const VirtioCryptoIpsecTunnelParamAnonIpv4Codec: StructCodec<VirtioCryptoIpsecTunnelParamAnonIpv4, VirtioCryptoIpsecTunnelParamAnonIpv4Input> = {
+  schema: VirtioCryptoIpsecTunnelParamAnonIpv4Schema,
+  decode: decodeVirtioCryptoIpsecTunnelParamAnonIpv4,
+  encode: encodeVirtioCryptoIpsecTunnelParamAnonIpv4,
+  encodedLength: lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4,
+  decodedLength: measureVirtioCryptoIpsecTunnelParamAnonIpv4,
 };
 
 /**
- * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_2119` in a `DataView`: getters and setters read and
+ * Zero-copy view of a `virtio_crypto_ipsec_tunnel_param.anon_ipv4` in a `DataView`: getters and setters read and
  * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
  * nested view allocate that object).
  *
@@ -16025,7 +16025,7 @@ export const VirtioCryptoIpsecTunnelParamAnon2119Codec: StructCodec<VirtioCrypto
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2119.
  */
-export class VirtioCryptoIpsecTunnelParamAnon2119View {
+export class VirtioCryptoIpsecTunnelParamAnonIpv4View {
   readonly #view: DataView;
   readonly #offset: number;
 
@@ -16035,21 +16035,21 @@ export class VirtioCryptoIpsecTunnelParamAnon2119View {
    * @param options - unused (no feature-conditional fields)
    */
   constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnon2119Schema, offset, 40, view.byteLength);
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Schema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
     void options;
   }
 
   /**
-   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_2119` at `offset` in `bytes` (same memory).
+   * A view of the `virtio_crypto_ipsec_tunnel_param.anon_ipv4` at `offset` in `bytes` (same memory).
    *
    * @param bytes - the memory
    * @param offset - where the struct starts
    * @param options - as for the constructor
    */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnon2119View {
-    return new VirtioCryptoIpsecTunnelParamAnon2119View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioCryptoIpsecTunnelParamAnonIpv4View {
+    return new VirtioCryptoIpsecTunnelParamAnonIpv4View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -16059,8 +16059,8 @@ export class VirtioCryptoIpsecTunnelParamAnon2119View {
    *
    * A view of the nested struct (allocates the view object).
    */
-  get ipv4(): VirtioCryptoIpsecTunnelParamAnon2119Ipv4View {
-    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv4View(this.#view, this.#offset);
+  get ipv4(): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4View {
+    return new VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4View(this.#view, this.#offset);
   }
 
   /**
@@ -16070,8 +16070,8 @@ export class VirtioCryptoIpsecTunnelParamAnon2119View {
    *
    * A view of the nested struct (allocates the view object).
    */
-  get ipv6(): VirtioCryptoIpsecTunnelParamAnon2119Ipv6View {
-    return new VirtioCryptoIpsecTunnelParamAnon2119Ipv6View(this.#view, this.#offset);
+  get ipv6(): VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6View {
+    return new VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6View(this.#view, this.#offset);
   }
 }
 
@@ -16098,11 +16098,11 @@ export interface VirtioCryptoIpsecTunnelParam {
    */
   reserved: Uint8Array;
   /**
-   * `anon_2119`: `anonymous union` at offset 4 (40 bytes).
+   * `anon_ipv4`: `anonymous union` at offset 4 (40 bytes).
    *
    * Source: device-types/crypto/description.tex:2119.
    */
-  anon_2119: VirtioCryptoIpsecTunnelParamAnon2119;
+  anon_ipv4: VirtioCryptoIpsecTunnelParamAnonIpv4;
 }
 
 /**
@@ -16113,7 +16113,7 @@ export interface VirtioCryptoIpsecTunnelParam {
  * `Device Types / Crypto Device / Device Operation / IPsec Service Operation / Resource objects / VIRTIO-CRYPTO-RESOURCE-OBJ-IPSEC-OUTBOUND-SA`,
  * device-types/crypto/description.tex:2115.
  */
-export type VirtioCryptoIpsecTunnelParamInput = Omit<VirtioCryptoIpsecTunnelParam, "anon_2119"> & { anon_2119: VirtioCryptoIpsecTunnelParamAnon2119Input };
+export type VirtioCryptoIpsecTunnelParamInput = Omit<VirtioCryptoIpsecTunnelParam, "anon_ipv4"> & { anon_ipv4: VirtioCryptoIpsecTunnelParamAnonIpv4Input };
 
 /**
  * Layout of `virtio_crypto_ipsec_tunnel_param`: offsets, sizes and spec sources of its fields.
@@ -16132,7 +16132,7 @@ export const VirtioCryptoIpsecTunnelParamSchema: StructSchema = {
   fields: [
     { name: "type", key: "type", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "scalar" }, offset: 0, size: 1, source: "device-types/crypto/description.tex:2117" },
     { name: "reserved", key: "reserved", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 3 }, offset: 1, size: 3, source: "device-types/crypto/description.tex:2118" },
-    { name: "anon_2119", key: "anon_2119", specType: "anonymous union", wire: "struct", elementSize: 40, array: { kind: "scalar" }, offset: 4, size: 40, source: "device-types/crypto/description.tex:2119", struct: "virtio_crypto_ipsec_tunnel_param.anon_2119" },
+    { name: "anon_ipv4", key: "anon_ipv4", specType: "anonymous union", wire: "struct", elementSize: 40, array: { kind: "scalar" }, offset: 4, size: 40, source: "device-types/crypto/description.tex:2119", struct: "virtio_crypto_ipsec_tunnel_param.anon_ipv4" },
   ],
 };
 
@@ -16165,8 +16165,8 @@ export function decodeVirtioCryptoIpsecTunnelParam(bytes: Uint8Array, offset = 0
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioCryptoIpsecTunnelParamSchema, o, 44, b.length);
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 3);
-  const f2 = decodeVirtioCryptoIpsecTunnelParamAnon2119(b, o + 4, options);
-  return { type: f0, reserved: f1, anon_2119: f2 };
+  const f2 = decodeVirtioCryptoIpsecTunnelParamAnonIpv4(b, o + 4, options);
+  return { type: f0, reserved: f1, anon_ipv4: f2 };
 }
 
 /**
@@ -16216,8 +16216,8 @@ export function encodeVirtioCryptoIpsecTunnelParam(value: VirtioCryptoIpsecTunne
   if (!(v1 instanceof Uint8Array)) throw bytesError(VirtioCryptoIpsecTunnelParamSchema, "reserved", o + 1, v1);
   if (v1.length !== 3) throw lengthError(VirtioCryptoIpsecTunnelParamSchema, "reserved", o + 1, `${v1.length} bytes given, the field holds 3`);
   b.set(v1, o + 1);
-  const v2 = value.anon_2119;
-  encodeVirtioCryptoIpsecTunnelParamAnon2119(v2, b, o + 4, options);
+  const v2 = value.anon_ipv4;
+  encodeVirtioCryptoIpsecTunnelParamAnonIpv4(v2, b, o + 4, options);
   return 44;
 }
 
@@ -16361,14 +16361,14 @@ export class VirtioCryptoIpsecTunnelParamView {
   }
 
   /**
-   * `anon_2119`: `anonymous union` at offset 4 (40 bytes).
+   * `anon_ipv4`: `anonymous union` at offset 4 (40 bytes).
    *
    * Source: device-types/crypto/description.tex:2119.
    *
    * A view of the nested struct (allocates the view object).
    */
-  get anon_2119(): VirtioCryptoIpsecTunnelParamAnon2119View {
-    return new VirtioCryptoIpsecTunnelParamAnon2119View(this.#view, this.#offset + 4);
+  get anon_ipv4(): VirtioCryptoIpsecTunnelParamAnonIpv4View {
+    return new VirtioCryptoIpsecTunnelParamAnonIpv4View(this.#view, this.#offset + 4);
   }
 }
 
@@ -18276,9 +18276,9 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_crypto_ipsec_sa_cap_data": VirtioCryptoIpsecSaCapDataCodec,
   "in_addr": InAddrCodec,
   "in6_addr": In6AddrCodec,
-  "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv4": VirtioCryptoIpsecTunnelParamAnon2119Ipv4Codec,
-  "virtio_crypto_ipsec_tunnel_param.anon_2119.ipv6": VirtioCryptoIpsecTunnelParamAnon2119Ipv6Codec,
-  "virtio_crypto_ipsec_tunnel_param.anon_2119": VirtioCryptoIpsecTunnelParamAnon2119Codec,
+  "virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv4": VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Codec,
+  "virtio_crypto_ipsec_tunnel_param.anon_ipv4.ipv6": VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Codec,
+  "virtio_crypto_ipsec_tunnel_param.anon_ipv4": VirtioCryptoIpsecTunnelParamAnonIpv4Codec,
   "virtio_crypto_ipsec_tunnel_param": VirtioCryptoIpsecTunnelParamCodec,
   "virtio_crypto_ipsec_lifetime": VirtioCryptoIpsecLifetimeCodec,
   "virtio_crypto_resource_obj_ipsec_sa_256b_key.cipher_key": VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyCodec,

@@ -2758,12 +2758,12 @@ export class VirtioIommuReqUnmapView {
 }
 
 /**
- * `struct virtio_iommu_probe_property.anon_663`: 2 bytes.
+ * `struct virtio_iommu_probe_property.anon_type`: 2 bytes.
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
  */
-export interface VirtioIommuProbePropertyAnon663 {
+export interface VirtioIommuProbePropertyAnonType {
   /**
    * `type`: `le16 :12`: bits 0..11 of the 16-bit integer at offset 0.
    *
@@ -2779,13 +2779,13 @@ export interface VirtioIommuProbePropertyAnon663 {
 }
 
 /**
- * Layout of `virtio_iommu_probe_property.anon_663`: offsets, sizes and spec sources of its fields.
+ * Layout of `virtio_iommu_probe_property.anon_type`: offsets, sizes and spec sources of its fields.
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
  */
-export const VirtioIommuProbePropertyAnon663Schema: StructSchema = {
-  name: "virtio_iommu_probe_property.anon_663",
+export const VirtioIommuProbePropertyAnonTypeSchema: StructSchema = {
+  name: "virtio_iommu_probe_property.anon_type",
   size: 2,
   minSize: 2,
   maxSize: 2,
@@ -2798,15 +2798,15 @@ export const VirtioIommuProbePropertyAnon663Schema: StructSchema = {
 };
 
 /**
- * Size of `virtio_iommu_probe_property.anon_663` in bytes.
+ * Size of `virtio_iommu_probe_property.anon_type` in bytes.
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
  */
-export const VirtioIommuProbePropertyAnon663Size = 2;
+export const VirtioIommuProbePropertyAnonTypeSize = 2;
 
 /**
- * Decodes `virtio_iommu_probe_property.anon_663` from `bytes` at `offset`.
+ * Decodes `virtio_iommu_probe_property.anon_type` from `bytes` at `offset`.
  *
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
@@ -2818,10 +2818,10 @@ export const VirtioIommuProbePropertyAnon663Size = 2;
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function decodeVirtioIommuProbePropertyAnon663(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnon663 {
+export function decodeVirtioIommuProbePropertyAnonType(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnonType {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnon663Schema, o, 2, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnonTypeSchema, o, 2, b.length);
   void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true) & 0xfff;
@@ -2830,7 +2830,7 @@ export function decodeVirtioIommuProbePropertyAnon663(bytes: Uint8Array, offset 
 }
 
 /**
- * Bytes {@link encodeVirtioIommuProbePropertyAnon663} writes for `value`. Checks the kinds and lengths of
+ * Bytes {@link encodeVirtioIommuProbePropertyAnonType} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
@@ -2840,7 +2840,7 @@ export function decodeVirtioIommuProbePropertyAnon663(bytes: Uint8Array, offset 
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
-export function lengthOfVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePropertyAnon663, options?: CodecOptions, offset = 0): number {
+export function lengthOfVirtioIommuProbePropertyAnonType(value: VirtioIommuProbePropertyAnonType, options?: CodecOptions, offset = 0): number {
   void value;
   void options;
   void offset;
@@ -2848,7 +2848,7 @@ export function lengthOfVirtioIommuProbePropertyAnon663(value: VirtioIommuProbeP
 }
 
 /**
- * Encodes `value` as `virtio_iommu_probe_property.anon_663` into `bytes` at `offset`; returns the number of
+ * Encodes `value` as `virtio_iommu_probe_property.anon_type` into `bytes` at `offset`; returns the number of
  * bytes written.
  *
  * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
@@ -2863,24 +2863,24 @@ export function lengthOfVirtioIommuProbePropertyAnon663(value: VirtioIommuProbeP
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function encodeVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePropertyAnon663, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+export function encodeVirtioIommuProbePropertyAnonType(value: VirtioIommuProbePropertyAnonType, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
   void options;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnon663Schema, o, 2, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnonTypeSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
-  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0xfff) throw valueError(VirtioIommuProbePropertyAnon663Schema, "type", o, v0, "le16 :12");
+  if (typeof v0 !== "number" || !Number.isInteger(v0) || v0 < 0 || v0 > 0xfff) throw valueError(VirtioIommuProbePropertyAnonTypeSchema, "type", o, v0, "le16 :12");
   let u0 = v0;
   const v1 = value.reserved;
-  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0xf) throw valueError(VirtioIommuProbePropertyAnon663Schema, "reserved", o, v1, "le16 :4");
+  if (typeof v1 !== "number" || !Number.isInteger(v1) || v1 < 0 || v1 > 0xf) throw valueError(VirtioIommuProbePropertyAnonTypeSchema, "reserved", o, v1, "le16 :4");
   u0 += v1 * 4096;
   d.setUint16(o, u0, true);
   return 2;
 }
 
 /**
- * {@link decodeVirtioIommuProbePropertyAnon663} on a `DataView` (same memory, no copy of the buffer).
+ * {@link decodeVirtioIommuProbePropertyAnonType} on a `DataView` (same memory, no copy of the buffer).
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
@@ -2889,12 +2889,12 @@ export function encodeVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePro
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function readVirtioIommuProbePropertyAnon663(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnon663 {
-  return decodeVirtioIommuProbePropertyAnon663(bytesOf(view), offset, options);
+export function readVirtioIommuProbePropertyAnonType(view: DataView, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnonType {
+  return decodeVirtioIommuProbePropertyAnonType(bytesOf(view), offset, options);
 }
 
 /**
- * {@link encodeVirtioIommuProbePropertyAnon663} on a `DataView`; returns the number of bytes written.
+ * {@link encodeVirtioIommuProbePropertyAnonType} on a `DataView`; returns the number of bytes written.
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
@@ -2904,12 +2904,12 @@ export function readVirtioIommuProbePropertyAnon663(view: DataView, offset = 0, 
  * @param offset - where the struct starts
  * @param options - as for encode
  */
-export function writeVirtioIommuProbePropertyAnon663(value: VirtioIommuProbePropertyAnon663, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioIommuProbePropertyAnon663(value, bytesOf(view), offset, options);
+export function writeVirtioIommuProbePropertyAnonType(value: VirtioIommuProbePropertyAnonType, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioIommuProbePropertyAnonType(value, bytesOf(view), offset, options);
 }
 
 /**
- * Bytes the `virtio_iommu_probe_property.anon_663` encoded at `offset` occupies (decodes it to find out; throws
+ * Bytes the `virtio_iommu_probe_property.anon_type` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
@@ -2919,29 +2919,29 @@ export function writeVirtioIommuProbePropertyAnon663(value: VirtioIommuProbeProp
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function measureVirtioIommuProbePropertyAnon663(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioIommuProbePropertyAnon663(bytes, offset, options);
+export function measureVirtioIommuProbePropertyAnonType(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioIommuProbePropertyAnonType(bytes, offset, options);
   return 2;
 }
 
 /**
- * The uniform codec of `virtio_iommu_probe_property.anon_663` (schema plus functions), for generic code.
+ * The uniform codec of `virtio_iommu_probe_property.anon_type` (schema plus functions), for generic code.
  *
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
  */
-export const VirtioIommuProbePropertyAnon663Codec: StructCodec<VirtioIommuProbePropertyAnon663, VirtioIommuProbePropertyAnon663> = {
-  schema: VirtioIommuProbePropertyAnon663Schema,
-  decode: decodeVirtioIommuProbePropertyAnon663,
-  encode: encodeVirtioIommuProbePropertyAnon663,
-  encodedLength: lengthOfVirtioIommuProbePropertyAnon663,
-  decodedLength: measureVirtioIommuProbePropertyAnon663,
+export const VirtioIommuProbePropertyAnonTypeCodec: StructCodec<VirtioIommuProbePropertyAnonType, VirtioIommuProbePropertyAnonType> = {
+  schema: VirtioIommuProbePropertyAnonTypeSchema,
+  decode: decodeVirtioIommuProbePropertyAnonType,
+  encode: encodeVirtioIommuProbePropertyAnonType,
+  encodedLength: lengthOfVirtioIommuProbePropertyAnonType,
+  decodedLength: measureVirtioIommuProbePropertyAnonType,
 };
 
 /**
- * Zero-copy view of a `virtio_iommu_probe_property.anon_663` in a `DataView`: getters and setters read and write
- * the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested
- * view allocate that object).
+ * Zero-copy view of a `virtio_iommu_probe_property.anon_type` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
  *
  * The constructor checks that the 2 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
@@ -2949,7 +2949,7 @@ export const VirtioIommuProbePropertyAnon663Codec: StructCodec<VirtioIommuProbeP
  * Spec: `Device Types / IOMMU Device / Device operations / PROBE request`,
  * device-types/iommu/description.tex:663.
  */
-export class VirtioIommuProbePropertyAnon663View {
+export class VirtioIommuProbePropertyAnonTypeView {
   readonly #view: DataView;
   readonly #offset: number;
 
@@ -2959,21 +2959,21 @@ export class VirtioIommuProbePropertyAnon663View {
    * @param options - unused (no feature-conditional fields)
    */
   constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioIommuProbePropertyAnon663Schema, offset, 2, view.byteLength);
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioIommuProbePropertyAnonTypeSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
     void options;
   }
 
   /**
-   * A view of the `virtio_iommu_probe_property.anon_663` at `offset` in `bytes` (same memory).
+   * A view of the `virtio_iommu_probe_property.anon_type` at `offset` in `bytes` (same memory).
    *
    * @param bytes - the memory
    * @param offset - where the struct starts
    * @param options - as for the constructor
    */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnon663View {
-    return new VirtioIommuProbePropertyAnon663View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioIommuProbePropertyAnonTypeView {
+    return new VirtioIommuProbePropertyAnonTypeView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -2989,7 +2989,7 @@ export class VirtioIommuProbePropertyAnon663View {
    * Sets `type` (checked like encode; the other bits of its integer are kept).
    */
   set type(v: number) {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xfff) throw valueError(VirtioIommuProbePropertyAnon663Schema, "type", this.#offset, v, "le16 :12");
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xfff) throw valueError(VirtioIommuProbePropertyAnonTypeSchema, "type", this.#offset, v, "le16 :12");
     const old = this.#view.getUint16(this.#offset, true);
     this.#view.setUint16(this.#offset, old - (old & 0xfff) + v, true);
   }
@@ -3007,7 +3007,7 @@ export class VirtioIommuProbePropertyAnon663View {
    * Sets `reserved` (checked like encode; the other bits of its integer are kept).
    */
   set reserved(v: number) {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xf) throw valueError(VirtioIommuProbePropertyAnon663Schema, "reserved", this.#offset, v, "le16 :4");
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xf) throw valueError(VirtioIommuProbePropertyAnonTypeSchema, "reserved", this.#offset, v, "le16 :4");
     const old = this.#view.getUint16(this.#offset, true);
     this.#view.setUint16(this.#offset, old - ((old >>> 12) & 0xf) * 4096 + v * 4096, true);
   }
@@ -3021,11 +3021,11 @@ export class VirtioIommuProbePropertyAnon663View {
  */
 export interface VirtioIommuProbeProperty {
   /**
-   * `anon_663`: `anonymous struct` at offset 0 (2 bytes).
+   * `anon_type`: `anon_type` at offset 0 (2 bytes).
    *
    * Source: device-types/iommu/description.tex:663.
    */
-  anon_663: VirtioIommuProbePropertyAnon663;
+  anon_type: VirtioIommuProbePropertyAnonType;
   /**
    * `length`: `le16` at offset 2 (2 bytes).
    *
@@ -3048,7 +3048,7 @@ export const VirtioIommuProbePropertySchema: StructSchema = {
   section: "sec:Device Types / IOMMU Device / Device operations / PROBE request",
   source: "device-types/iommu/description.tex:662",
   fields: [
-    { name: "anon_663", key: "anon_663", specType: "anonymous struct", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/iommu/description.tex:663", struct: "virtio_iommu_probe_property.anon_663" },
+    { name: "anon_type", key: "anon_type", specType: "anon_type", wire: "struct", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/iommu/description.tex:663", struct: "virtio_iommu_probe_property.anon_type" },
     { name: "length", key: "length", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 2, size: 2, source: "device-types/iommu/description.tex:667" },
   ],
 };
@@ -3079,9 +3079,9 @@ export function decodeVirtioIommuProbeProperty(bytes: Uint8Array, offset = 0, op
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuProbePropertySchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const f0 = decodeVirtioIommuProbePropertyAnon663(b, o, options);
+  const f0 = decodeVirtioIommuProbePropertyAnonType(b, o, options);
   const f1 = d.getUint16(o + 2, true);
-  return { anon_663: f0, length: f1 };
+  return { anon_type: f0, length: f1 };
 }
 
 /**
@@ -3123,8 +3123,8 @@ export function encodeVirtioIommuProbeProperty(value: VirtioIommuProbeProperty, 
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuProbePropertySchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const v0 = value.anon_663;
-  encodeVirtioIommuProbePropertyAnon663(v0, b, o, options);
+  const v0 = value.anon_type;
+  encodeVirtioIommuProbePropertyAnonType(v0, b, o, options);
   const v1 = value.length;
   if ((v1 & 0xffff) !== v1) throw valueError(VirtioIommuProbePropertySchema, "length", o + 2, v1, "le16");
   d.setUint16(o + 2, v1, true);
@@ -3229,14 +3229,14 @@ export class VirtioIommuProbePropertyView {
   }
 
   /**
-   * `anon_663`: `anonymous struct` at offset 0 (2 bytes).
+   * `anon_type`: `anon_type` at offset 0 (2 bytes).
    *
    * Source: device-types/iommu/description.tex:663.
    *
    * A view of the nested struct (allocates the view object).
    */
-  get anon_663(): VirtioIommuProbePropertyAnon663View {
-    return new VirtioIommuProbePropertyAnon663View(this.#view, this.#offset);
+  get anon_type(): VirtioIommuProbePropertyAnonTypeView {
+    return new VirtioIommuProbePropertyAnonTypeView(this.#view, this.#offset);
   }
 
   /**
@@ -3987,7 +3987,7 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_iommu_req_detach": VirtioIommuReqDetachCodec,
   "virtio_iommu_req_map": VirtioIommuReqMapCodec,
   "virtio_iommu_req_unmap": VirtioIommuReqUnmapCodec,
-  "virtio_iommu_probe_property.anon_663": VirtioIommuProbePropertyAnon663Codec,
+  "virtio_iommu_probe_property.anon_type": VirtioIommuProbePropertyAnonTypeCodec,
   "virtio_iommu_probe_property": VirtioIommuProbePropertyCodec,
   "virtio_iommu_probe_resv_mem": VirtioIommuProbeResvMemCodec,
   "virtio_iommu_fault": VirtioIommuFaultCodec,

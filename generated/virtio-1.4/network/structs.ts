@@ -1020,11 +1020,11 @@ export class IpsecResourceHdrView {
 }
 
 /**
- * `struct virtio_net_hdr.anon_625`: 6 bytes.
+ * `struct virtio_net_hdr.anon_padding_reserved_2`: 6 bytes.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  */
-export interface VirtioNetHdrAnon625 {
+export interface VirtioNetHdrAnonPaddingReserved2 {
   /**
    * `padding_reserved_2`: `u8 [6]` at offset 0 (6 bytes).
    *
@@ -1042,20 +1042,20 @@ export interface VirtioNetHdrAnon625 {
 }
 
 /**
- * What {@link encodeVirtioNetHdrAnon625} accepts: exactly one member of the union (the rest of its bytes are
- * written as zeros).
+ * What {@link encodeVirtioNetHdrAnonPaddingReserved2} accepts: exactly one member of the union (the rest of its
+ * bytes are written as zeros).
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  */
-export type VirtioNetHdrAnon625Input = { [K in keyof VirtioNetHdrAnon625]: { [M in K]: VirtioNetHdrAnon625[K] } & { [M in Exclude<keyof VirtioNetHdrAnon625, K>]?: undefined } }[keyof VirtioNetHdrAnon625];
+export type VirtioNetHdrAnonPaddingReserved2Input = { [K in keyof VirtioNetHdrAnonPaddingReserved2]: { [M in K]: VirtioNetHdrAnonPaddingReserved2[K] } & { [M in Exclude<keyof VirtioNetHdrAnonPaddingReserved2, K>]?: undefined } }[keyof VirtioNetHdrAnonPaddingReserved2];
 
 /**
- * Layout of `virtio_net_hdr.anon_625`: offsets, sizes and spec sources of its fields.
+ * Layout of `virtio_net_hdr.anon_padding_reserved_2`: offsets, sizes and spec sources of its fields.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  */
-export const VirtioNetHdrAnon625Schema: StructSchema = {
-  name: "virtio_net_hdr.anon_625",
+export const VirtioNetHdrAnonPaddingReserved2Schema: StructSchema = {
+  name: "virtio_net_hdr.anon_padding_reserved_2",
   size: 6,
   minSize: 6,
   maxSize: 6,
@@ -1069,14 +1069,14 @@ export const VirtioNetHdrAnon625Schema: StructSchema = {
 };
 
 /**
- * Size of `virtio_net_hdr.anon_625` in bytes.
+ * Size of `virtio_net_hdr.anon_padding_reserved_2` in bytes.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  */
-export const VirtioNetHdrAnon625Size = 6;
+export const VirtioNetHdrAnonPaddingReserved2Size = 6;
 
 /**
- * Decodes `virtio_net_hdr.anon_625` from `bytes` at `offset`.
+ * Decodes `virtio_net_hdr.anon_padding_reserved_2` from `bytes` at `offset`.
  *
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
@@ -1087,18 +1087,18 @@ export const VirtioNetHdrAnon625Size = 6;
  * @param offset - where the struct starts
  * @param options - unused (no feature-conditional fields); accepted for a uniform signature
  */
-export function decodeVirtioNetHdrAnon625(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrAnon625 {
+export function decodeVirtioNetHdrAnonPaddingReserved2(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrAnonPaddingReserved2 {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioNetHdrAnon625Schema, o, 6, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioNetHdrAnonPaddingReserved2Schema, o, 6, b.length);
   const f0 = b.slice(o, o + 6);
   const f1 = decodeIpsecResourceHdr(b, o, options);
   return { padding_reserved_2: f0, ipsec_resource_hdr: f1 };
 }
 
 /**
- * Bytes {@link encodeVirtioNetHdrAnon625} writes for `value`. Checks the kinds and lengths of variable-length
- * arrays (throws {@link CodecError}).
+ * Bytes {@link encodeVirtioNetHdrAnonPaddingReserved2} writes for `value`. Checks the kinds and lengths of
+ * variable-length arrays (throws {@link CodecError}).
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  *
@@ -1106,7 +1106,7 @@ export function decodeVirtioNetHdrAnon625(bytes: Uint8Array, offset = 0, options
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
-export function lengthOfVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, options?: CodecOptions, offset = 0): number {
+export function lengthOfVirtioNetHdrAnonPaddingReserved2(value: VirtioNetHdrAnonPaddingReserved2Input, options?: CodecOptions, offset = 0): number {
   void value;
   void options;
   void offset;
@@ -1114,8 +1114,8 @@ export function lengthOfVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, opt
 }
 
 /**
- * Encodes `value` (exactly one member of the union `virtio_net_hdr.anon_625`) into `bytes` at `offset`: zeroes
- * the union's 6 bytes, then writes the member; returns 6.
+ * Encodes `value` (exactly one member of the union `virtio_net_hdr.anon_padding_reserved_2`) into `bytes` at
+ * `offset`: zeroes the union's 6 bytes, then writes the member; returns 6.
  *
  * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
  * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
@@ -1127,17 +1127,17 @@ export function lengthOfVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, opt
  * @param offset - where the union starts
  * @param options - passed to nested codecs
  */
-export function encodeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+export function encodeVirtioNetHdrAnonPaddingReserved2(value: VirtioNetHdrAnonPaddingReserved2Input, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioNetHdrAnon625Schema, o, 6, b.length);
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioNetHdrAnonPaddingReserved2Schema, o, 6, b.length);
   const given = ["padding_reserved_2","ipsec_resource_hdr"].filter((k) => (value as Record<string, unknown>)[k] !== undefined);
-  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioNetHdrAnon625Schema.name, offset: o }, `virtio_net_hdr.anon_625: a union takes exactly one member, ${given.length} given`);
+  if (given.length !== 1) throw new CodecError("invalid-value", { struct: VirtioNetHdrAnonPaddingReserved2Schema.name, offset: o }, `virtio_net_hdr.anon_padding_reserved_2: a union takes exactly one member, ${given.length} given`);
   b.fill(0, o, o + 6);
   const v0 = value.padding_reserved_2;
   if (v0 !== undefined) {
-    if (!(v0 instanceof Uint8Array)) throw bytesError(VirtioNetHdrAnon625Schema, "padding_reserved_2", o, v0);
-    if (v0.length !== 6) throw lengthError(VirtioNetHdrAnon625Schema, "padding_reserved_2", o, `${v0.length} bytes given, the field holds 6`);
+    if (!(v0 instanceof Uint8Array)) throw bytesError(VirtioNetHdrAnonPaddingReserved2Schema, "padding_reserved_2", o, v0);
+    if (v0.length !== 6) throw lengthError(VirtioNetHdrAnonPaddingReserved2Schema, "padding_reserved_2", o, `${v0.length} bytes given, the field holds 6`);
     b.set(v0, o);
   }
   const v1 = value.ipsec_resource_hdr;
@@ -1148,7 +1148,7 @@ export function encodeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, bytes
 }
 
 /**
- * {@link decodeVirtioNetHdrAnon625} on a `DataView` (same memory, no copy of the buffer).
+ * {@link decodeVirtioNetHdrAnonPaddingReserved2} on a `DataView` (same memory, no copy of the buffer).
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  *
@@ -1156,12 +1156,12 @@ export function encodeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, bytes
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function readVirtioNetHdrAnon625(view: DataView, offset = 0, options?: CodecOptions): VirtioNetHdrAnon625 {
-  return decodeVirtioNetHdrAnon625(bytesOf(view), offset, options);
+export function readVirtioNetHdrAnonPaddingReserved2(view: DataView, offset = 0, options?: CodecOptions): VirtioNetHdrAnonPaddingReserved2 {
+  return decodeVirtioNetHdrAnonPaddingReserved2(bytesOf(view), offset, options);
 }
 
 /**
- * {@link encodeVirtioNetHdrAnon625} on a `DataView`; returns the number of bytes written.
+ * {@link encodeVirtioNetHdrAnonPaddingReserved2} on a `DataView`; returns the number of bytes written.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  *
@@ -1170,13 +1170,13 @@ export function readVirtioNetHdrAnon625(view: DataView, offset = 0, options?: Co
  * @param offset - where the struct starts
  * @param options - as for encode
  */
-export function writeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, view: DataView, offset = 0, options?: CodecOptions): number {
-  return encodeVirtioNetHdrAnon625(value, bytesOf(view), offset, options);
+export function writeVirtioNetHdrAnonPaddingReserved2(value: VirtioNetHdrAnonPaddingReserved2Input, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioNetHdrAnonPaddingReserved2(value, bytesOf(view), offset, options);
 }
 
 /**
- * Bytes the `virtio_net_hdr.anon_625` encoded at `offset` occupies (decodes it to find out; throws
- * {@link CodecError} like decode).
+ * Bytes the `virtio_net_hdr.anon_padding_reserved_2` encoded at `offset` occupies (decodes it to find out;
+ * throws {@link CodecError} like decode).
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  *
@@ -1184,35 +1184,35 @@ export function writeVirtioNetHdrAnon625(value: VirtioNetHdrAnon625Input, view: 
  * @param offset - where the struct starts
  * @param options - as for decode
  */
-export function measureVirtioNetHdrAnon625(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
-  decodeVirtioNetHdrAnon625(bytes, offset, options);
+export function measureVirtioNetHdrAnonPaddingReserved2(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioNetHdrAnonPaddingReserved2(bytes, offset, options);
   return 6;
 }
 
 /**
- * The uniform codec of `virtio_net_hdr.anon_625` (schema plus functions), for generic code.
+ * The uniform codec of `virtio_net_hdr.anon_padding_reserved_2` (schema plus functions), for generic code.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  */
-export const VirtioNetHdrAnon625Codec: StructCodec<VirtioNetHdrAnon625, VirtioNetHdrAnon625Input> = {
-  schema: VirtioNetHdrAnon625Schema,
-  decode: decodeVirtioNetHdrAnon625,
-  encode: encodeVirtioNetHdrAnon625,
-  encodedLength: lengthOfVirtioNetHdrAnon625,
-  decodedLength: measureVirtioNetHdrAnon625,
+export const VirtioNetHdrAnonPaddingReserved2Codec: StructCodec<VirtioNetHdrAnonPaddingReserved2, VirtioNetHdrAnonPaddingReserved2Input> = {
+  schema: VirtioNetHdrAnonPaddingReserved2Schema,
+  decode: decodeVirtioNetHdrAnonPaddingReserved2,
+  encode: encodeVirtioNetHdrAnonPaddingReserved2,
+  encodedLength: lengthOfVirtioNetHdrAnonPaddingReserved2,
+  decodedLength: measureVirtioNetHdrAnonPaddingReserved2,
 };
 
 /**
- * Zero-copy view of a `virtio_net_hdr.anon_625` in a `DataView`: getters and setters read and write the buffer
- * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
- * allocate that object).
+ * Zero-copy view of a `virtio_net_hdr.anon_padding_reserved_2` in a `DataView`: getters and setters read and
+ * write the buffer directly, without allocating per scalar access (array getters returning a `Uint8Array` or a
+ * nested view allocate that object).
  *
  * The constructor checks that the 6 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:625.
  */
-export class VirtioNetHdrAnon625View {
+export class VirtioNetHdrAnonPaddingReserved2View {
   readonly #view: DataView;
   readonly #offset: number;
 
@@ -1222,21 +1222,21 @@ export class VirtioNetHdrAnon625View {
    * @param options - unused (no feature-conditional fields)
    */
   constructor(view: DataView, offset = 0, options?: CodecOptions) {
-    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(VirtioNetHdrAnon625Schema, offset, 6, view.byteLength);
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(VirtioNetHdrAnonPaddingReserved2Schema, offset, 6, view.byteLength);
     this.#view = view;
     this.#offset = offset;
     void options;
   }
 
   /**
-   * A view of the `virtio_net_hdr.anon_625` at `offset` in `bytes` (same memory).
+   * A view of the `virtio_net_hdr.anon_padding_reserved_2` at `offset` in `bytes` (same memory).
    *
    * @param bytes - the memory
    * @param offset - where the struct starts
    * @param options - as for the constructor
    */
-  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrAnon625View {
-    return new VirtioNetHdrAnon625View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioNetHdrAnonPaddingReserved2View {
+    return new VirtioNetHdrAnonPaddingReserved2View(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
   }
 
   /**
@@ -1372,11 +1372,11 @@ export interface VirtioNetHdr {
    */
   outer_nh_offset?: number;
   /**
-   * `anon_625`: `anonymous union` after the variable part (6 bytes).
+   * `anon_padding_reserved_2`: `anonymous union` after the variable part (6 bytes).
    *
    * Source: device-types/net/description.tex:625.
    */
-  anon_625: VirtioNetHdrAnon625;
+  anon_padding_reserved_2: VirtioNetHdrAnonPaddingReserved2;
 }
 
 /**
@@ -1385,7 +1385,7 @@ export interface VirtioNetHdr {
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
  */
-export type VirtioNetHdrInput = Omit<VirtioNetHdr, "anon_625"> & { anon_625: VirtioNetHdrAnon625Input };
+export type VirtioNetHdrInput = Omit<VirtioNetHdr, "anon_padding_reserved_2"> & { anon_padding_reserved_2: VirtioNetHdrAnonPaddingReserved2Input };
 
 /**
  * Layout of `virtio_net_hdr`: offsets, sizes and spec sources of its fields.
@@ -1413,7 +1413,7 @@ export const VirtioNetHdrSchema: StructSchema = {
     { name: "outer_th_offset", key: "outer_th_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:621" },
     { name: "inner_nh_offset", key: "inner_nh_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:622" },
     { name: "outer_nh_offset", key: "outer_nh_offset", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: null, size: 2, source: "device-types/net/description.tex:623", presence: { feature: "VIRTIO_NET_F_OUT_NET_HEADER", bit: 69, negotiated: true } },
-    { name: "anon_625", key: "anon_625", specType: "anonymous union", wire: "struct", elementSize: 6, array: { kind: "scalar" }, offset: null, size: 6, source: "device-types/net/description.tex:625", struct: "virtio_net_hdr.anon_625" },
+    { name: "anon_padding_reserved_2", key: "anon_padding_reserved_2", specType: "anonymous union", wire: "struct", elementSize: 6, array: { kind: "scalar" }, offset: null, size: 6, source: "device-types/net/description.tex:625", struct: "virtio_net_hdr.anon_padding_reserved_2" },
   ],
 };
 
@@ -1484,9 +1484,9 @@ export function decodeVirtioNetHdr(bytes: Uint8Array, offset = 0, options?: Code
     f12 = f12v;
     p += 2;
   }
-  if (!(b.length - p >= 6)) throw spanError(VirtioNetHdrSchema, p, 6, b.length, "anon_625");
-  const f13 = decodeVirtioNetHdrAnon625(b, p, options);
-  return { flags: f0, gso_type: f1, hdr_len: f2, gso_size: f3, csum_start: f4, csum_offset: f5, num_buffers: f6, hash_value: f7, hash_report: f8, padding_reserved: f9, outer_th_offset: f10, inner_nh_offset: f11, outer_nh_offset: f12, anon_625: f13 };
+  if (!(b.length - p >= 6)) throw spanError(VirtioNetHdrSchema, p, 6, b.length, "anon_padding_reserved_2");
+  const f13 = decodeVirtioNetHdrAnonPaddingReserved2(b, p, options);
+  return { flags: f0, gso_type: f1, hdr_len: f2, gso_size: f3, csum_start: f4, csum_offset: f5, num_buffers: f6, hash_value: f7, hash_report: f8, padding_reserved: f9, outer_th_offset: f10, inner_nh_offset: f11, outer_nh_offset: f12, anon_padding_reserved_2: f13 };
 }
 
 /**
@@ -1596,8 +1596,8 @@ export function encodeVirtioNetHdr(value: VirtioNetHdrInput, bytes: Uint8Array, 
   } else if (v12 !== undefined) {
     throw new CodecError("invalid-value", { struct: VirtioNetHdrSchema.name, field: "outer_nh_offset", offset: p }, `virtio_net_hdr.outer_nh_offset: given, but not on the wire unless VIRTIO_NET_F_OUT_NET_HEADER is negotiated`);
   }
-  const v13 = value.anon_625;
-  encodeVirtioNetHdrAnon625(v13, b, p, options);
+  const v13 = value.anon_padding_reserved_2;
+  encodeVirtioNetHdrAnonPaddingReserved2(v13, b, p, options);
   return n;
 }
 
@@ -1664,7 +1664,7 @@ export const VirtioNetHdrCodec: StructCodec<VirtioNetHdr, VirtioNetHdrInput> = {
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
  * Fields with no static offset are not in the view (decode them instead): `hash_report`, `padding_reserved`,
- * `outer_th_offset`, `inner_nh_offset`, `outer_nh_offset`, `anon_625`.
+ * `outer_th_offset`, `inner_nh_offset`, `outer_nh_offset`, `anon_padding_reserved_2`.
  *
  * Spec: `Device Types / Network Device / Device Operation`, device-types/net/description.tex:595.
  */
@@ -11560,7 +11560,7 @@ export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>>
   "virtio_net_config": VirtioNetConfigCodec,
   "virtio_net_dev_part_cvq_selector": VirtioNetDevPartCvqSelectorCodec,
   "ipsec_resource_hdr": IpsecResourceHdrCodec,
-  "virtio_net_hdr.anon_625": VirtioNetHdrAnon625Codec,
+  "virtio_net_hdr.anon_padding_reserved_2": VirtioNetHdrAnonPaddingReserved2Codec,
   "virtio_net_hdr": VirtioNetHdrCodec,
   "virtnet_hash_tunnel": VirtnetHashTunnelCodec,
   "virtio_net_ctrl (driver-written)": VirtioNetCtrlDriverPartCodec,

@@ -43,11 +43,11 @@ export function soundMaximumPossibleNumberOfChannelsName(value: number): "VIRTIO
 }
 
 /**
- * enum anon_enum_106 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `Device Types / Sound Device / Device Operation`, device-types/sound/description.tex:106.
  */
-export const AnonEnum106 = {
+export const VirtioSnd = {
   /**
    * `VIRTIO_SND_R_JACK_INFO` = 1.
    *
@@ -201,17 +201,17 @@ export const AnonEnum106 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum106}.
+ * A value of {@link VirtioSnd}.
  */
-export type AnonEnum106 = (typeof AnonEnum106)[keyof typeof AnonEnum106];
+export type VirtioSnd = (typeof VirtioSnd)[keyof typeof VirtioSnd];
 
 /**
- * The spec name of a {@link AnonEnum106} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSnd} value, or undefined when the spec defines none. Where the spec gives one
+ * value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum106Name(value: number): "VIRTIO_SND_R_JACK_INFO" | "VIRTIO_SND_R_JACK_REMAP" | "VIRTIO_SND_R_PCM_INFO" | "VIRTIO_SND_R_PCM_SET_PARAMS" | "VIRTIO_SND_R_PCM_PREPARE" | "VIRTIO_SND_R_PCM_RELEASE" | "VIRTIO_SND_R_PCM_START" | "VIRTIO_SND_R_PCM_STOP" | "VIRTIO_SND_R_CHMAP_INFO" | "VIRTIO_SND_R_CTL_INFO" | "VIRTIO_SND_R_CTL_ENUM_ITEMS" | "VIRTIO_SND_R_CTL_READ" | "VIRTIO_SND_R_CTL_WRITE" | "VIRTIO_SND_R_CTL_TLV_READ" | "VIRTIO_SND_R_CTL_TLV_WRITE" | "VIRTIO_SND_R_CTL_TLV_COMMAND" | "VIRTIO_SND_EVT_JACK_CONNECTED" | "VIRTIO_SND_EVT_JACK_DISCONNECTED" | "VIRTIO_SND_EVT_PCM_PERIOD_ELAPSED" | "VIRTIO_SND_EVT_PCM_XRUN" | "VIRTIO_SND_EVT_CTL_NOTIFY" | "VIRTIO_SND_S_OK" | "VIRTIO_SND_S_BAD_MSG" | "VIRTIO_SND_S_NOT_SUPP" | "VIRTIO_SND_S_IO_ERR" | undefined {
+export function virtioSndName(value: number): "VIRTIO_SND_R_JACK_INFO" | "VIRTIO_SND_R_JACK_REMAP" | "VIRTIO_SND_R_PCM_INFO" | "VIRTIO_SND_R_PCM_SET_PARAMS" | "VIRTIO_SND_R_PCM_PREPARE" | "VIRTIO_SND_R_PCM_RELEASE" | "VIRTIO_SND_R_PCM_START" | "VIRTIO_SND_R_PCM_STOP" | "VIRTIO_SND_R_CHMAP_INFO" | "VIRTIO_SND_R_CTL_INFO" | "VIRTIO_SND_R_CTL_ENUM_ITEMS" | "VIRTIO_SND_R_CTL_READ" | "VIRTIO_SND_R_CTL_WRITE" | "VIRTIO_SND_R_CTL_TLV_READ" | "VIRTIO_SND_R_CTL_TLV_WRITE" | "VIRTIO_SND_R_CTL_TLV_COMMAND" | "VIRTIO_SND_EVT_JACK_CONNECTED" | "VIRTIO_SND_EVT_JACK_DISCONNECTED" | "VIRTIO_SND_EVT_PCM_PERIOD_ELAPSED" | "VIRTIO_SND_EVT_PCM_XRUN" | "VIRTIO_SND_EVT_CTL_NOTIFY" | "VIRTIO_SND_S_OK" | "VIRTIO_SND_S_BAD_MSG" | "VIRTIO_SND_S_NOT_SUPP" | "VIRTIO_SND_S_IO_ERR" | undefined {
   switch (value) {
     case 1:
       return "VIRTIO_SND_R_JACK_INFO";
@@ -269,11 +269,11 @@ export function anonEnum106Name(value: number): "VIRTIO_SND_R_JACK_INFO" | "VIRT
 }
 
 /**
- * enum anon_enum_201 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_d (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `Device Types / Sound Device / Device Operation`, device-types/sound/description.tex:201.
  */
-export const AnonEnum201 = {
+export const VirtioSndD = {
   /**
    * `VIRTIO_SND_D_OUTPUT` = 0.
    *
@@ -289,17 +289,17 @@ export const AnonEnum201 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum201}.
+ * A value of {@link VirtioSndD}.
  */
-export type AnonEnum201 = (typeof AnonEnum201)[keyof typeof AnonEnum201];
+export type VirtioSndD = (typeof VirtioSndD)[keyof typeof VirtioSndD];
 
 /**
- * The spec name of a {@link AnonEnum201} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndD} value, or undefined when the spec defines none. Where the spec gives one
+ * value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum201Name(value: number): "VIRTIO_SND_D_OUTPUT" | "VIRTIO_SND_D_INPUT" | undefined {
+export function virtioSndDName(value: number): "VIRTIO_SND_D_OUTPUT" | "VIRTIO_SND_D_INPUT" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_D_OUTPUT";
@@ -311,11 +311,11 @@ export function anonEnum201Name(value: number): "VIRTIO_SND_D_OUTPUT" | "VIRTIO_
 }
 
 /**
- * enum anon_enum_307 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_jack_f (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:307.
  */
-export const AnonEnum307 = {
+export const VirtioSndJackF = {
   /**
    * `VIRTIO_SND_JACK_F_REMAP` = 0.
    *
@@ -325,17 +325,17 @@ export const AnonEnum307 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum307}.
+ * A value of {@link VirtioSndJackF}.
  */
-export type AnonEnum307 = (typeof AnonEnum307)[keyof typeof AnonEnum307];
+export type VirtioSndJackF = (typeof VirtioSndJackF)[keyof typeof VirtioSndJackF];
 
 /**
- * The spec name of a {@link AnonEnum307} value, or undefined when the spec defines none. Where the spec gives
+ * The spec name of a {@link VirtioSndJackF} value, or undefined when the spec defines none. Where the spec gives
  * one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum307Name(value: number): "VIRTIO_SND_JACK_F_REMAP" | undefined {
+export function virtioSndJackFName(value: number): "VIRTIO_SND_JACK_F_REMAP" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_JACK_F_REMAP";
@@ -345,11 +345,11 @@ export function anonEnum307Name(value: number): "VIRTIO_SND_JACK_F_REMAP" | unde
 }
 
 /**
- * enum anon_enum_453 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_pcm_f (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:453.
  */
-export const AnonEnum453 = {
+export const VirtioSndPcmF = {
   /**
    * `VIRTIO_SND_PCM_F_SHMEM_HOST` = 0.
    *
@@ -383,17 +383,17 @@ export const AnonEnum453 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum453}.
+ * A value of {@link VirtioSndPcmF}.
  */
-export type AnonEnum453 = (typeof AnonEnum453)[keyof typeof AnonEnum453];
+export type VirtioSndPcmF = (typeof VirtioSndPcmF)[keyof typeof VirtioSndPcmF];
 
 /**
- * The spec name of a {@link AnonEnum453} value, or undefined when the spec defines none. Where the spec gives
+ * The spec name of a {@link VirtioSndPcmF} value, or undefined when the spec defines none. Where the spec gives
  * one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum453Name(value: number): "VIRTIO_SND_PCM_F_SHMEM_HOST" | "VIRTIO_SND_PCM_F_SHMEM_GUEST" | "VIRTIO_SND_PCM_F_MSG_POLLING" | "VIRTIO_SND_PCM_F_EVT_SHMEM_PERIODS" | "VIRTIO_SND_PCM_F_EVT_XRUNS" | undefined {
+export function virtioSndPcmFName(value: number): "VIRTIO_SND_PCM_F_SHMEM_HOST" | "VIRTIO_SND_PCM_F_SHMEM_GUEST" | "VIRTIO_SND_PCM_F_MSG_POLLING" | "VIRTIO_SND_PCM_F_EVT_SHMEM_PERIODS" | "VIRTIO_SND_PCM_F_EVT_XRUNS" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_PCM_F_SHMEM_HOST";
@@ -411,11 +411,11 @@ export function anonEnum453Name(value: number): "VIRTIO_SND_PCM_F_SHMEM_HOST" | 
 }
 
 /**
- * enum anon_enum_462 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_pcm_fmt (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:462.
  */
-export const AnonEnum462 = {
+export const VirtioSndPcmFmt = {
   /**
    * `VIRTIO_SND_PCM_FMT_IMA_ADPCM` = 0.
    *
@@ -569,17 +569,17 @@ export const AnonEnum462 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum462}.
+ * A value of {@link VirtioSndPcmFmt}.
  */
-export type AnonEnum462 = (typeof AnonEnum462)[keyof typeof AnonEnum462];
+export type VirtioSndPcmFmt = (typeof VirtioSndPcmFmt)[keyof typeof VirtioSndPcmFmt];
 
 /**
- * The spec name of a {@link AnonEnum462} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndPcmFmt} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum462Name(value: number): "VIRTIO_SND_PCM_FMT_IMA_ADPCM" | "VIRTIO_SND_PCM_FMT_MU_LAW" | "VIRTIO_SND_PCM_FMT_A_LAW" | "VIRTIO_SND_PCM_FMT_S8" | "VIRTIO_SND_PCM_FMT_U8" | "VIRTIO_SND_PCM_FMT_S16" | "VIRTIO_SND_PCM_FMT_U16" | "VIRTIO_SND_PCM_FMT_S18_3" | "VIRTIO_SND_PCM_FMT_U18_3" | "VIRTIO_SND_PCM_FMT_S20_3" | "VIRTIO_SND_PCM_FMT_U20_3" | "VIRTIO_SND_PCM_FMT_S24_3" | "VIRTIO_SND_PCM_FMT_U24_3" | "VIRTIO_SND_PCM_FMT_S20" | "VIRTIO_SND_PCM_FMT_U20" | "VIRTIO_SND_PCM_FMT_S24" | "VIRTIO_SND_PCM_FMT_U24" | "VIRTIO_SND_PCM_FMT_S32" | "VIRTIO_SND_PCM_FMT_U32" | "VIRTIO_SND_PCM_FMT_FLOAT" | "VIRTIO_SND_PCM_FMT_FLOAT64" | "VIRTIO_SND_PCM_FMT_DSD_U8" | "VIRTIO_SND_PCM_FMT_DSD_U16" | "VIRTIO_SND_PCM_FMT_DSD_U32" | "VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME" | undefined {
+export function virtioSndPcmFmtName(value: number): "VIRTIO_SND_PCM_FMT_IMA_ADPCM" | "VIRTIO_SND_PCM_FMT_MU_LAW" | "VIRTIO_SND_PCM_FMT_A_LAW" | "VIRTIO_SND_PCM_FMT_S8" | "VIRTIO_SND_PCM_FMT_U8" | "VIRTIO_SND_PCM_FMT_S16" | "VIRTIO_SND_PCM_FMT_U16" | "VIRTIO_SND_PCM_FMT_S18_3" | "VIRTIO_SND_PCM_FMT_U18_3" | "VIRTIO_SND_PCM_FMT_S20_3" | "VIRTIO_SND_PCM_FMT_U20_3" | "VIRTIO_SND_PCM_FMT_S24_3" | "VIRTIO_SND_PCM_FMT_U24_3" | "VIRTIO_SND_PCM_FMT_S20" | "VIRTIO_SND_PCM_FMT_U20" | "VIRTIO_SND_PCM_FMT_S24" | "VIRTIO_SND_PCM_FMT_U24" | "VIRTIO_SND_PCM_FMT_S32" | "VIRTIO_SND_PCM_FMT_U32" | "VIRTIO_SND_PCM_FMT_FLOAT" | "VIRTIO_SND_PCM_FMT_FLOAT64" | "VIRTIO_SND_PCM_FMT_DSD_U8" | "VIRTIO_SND_PCM_FMT_DSD_U16" | "VIRTIO_SND_PCM_FMT_DSD_U32" | "VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_PCM_FMT_IMA_ADPCM";
@@ -637,11 +637,11 @@ export function anonEnum462Name(value: number): "VIRTIO_SND_PCM_FMT_IMA_ADPCM" |
 }
 
 /**
- * enum anon_enum_493 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_pcm_rate (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:493.
  */
-export const AnonEnum493 = {
+export const VirtioSndPcmRate = {
   /**
    * `VIRTIO_SND_PCM_RATE_5512` = 0.
    *
@@ -741,17 +741,17 @@ export const AnonEnum493 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum493}.
+ * A value of {@link VirtioSndPcmRate}.
  */
-export type AnonEnum493 = (typeof AnonEnum493)[keyof typeof AnonEnum493];
+export type VirtioSndPcmRate = (typeof VirtioSndPcmRate)[keyof typeof VirtioSndPcmRate];
 
 /**
- * The spec name of a {@link AnonEnum493} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndPcmRate} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum493Name(value: number): "VIRTIO_SND_PCM_RATE_5512" | "VIRTIO_SND_PCM_RATE_8000" | "VIRTIO_SND_PCM_RATE_11025" | "VIRTIO_SND_PCM_RATE_16000" | "VIRTIO_SND_PCM_RATE_22050" | "VIRTIO_SND_PCM_RATE_32000" | "VIRTIO_SND_PCM_RATE_44100" | "VIRTIO_SND_PCM_RATE_48000" | "VIRTIO_SND_PCM_RATE_64000" | "VIRTIO_SND_PCM_RATE_88200" | "VIRTIO_SND_PCM_RATE_96000" | "VIRTIO_SND_PCM_RATE_176400" | "VIRTIO_SND_PCM_RATE_192000" | "VIRTIO_SND_PCM_RATE_384000" | "VIRTIO_SND_PCM_RATE_12000" | "VIRTIO_SND_PCM_RATE_24000" | undefined {
+export function virtioSndPcmRateName(value: number): "VIRTIO_SND_PCM_RATE_5512" | "VIRTIO_SND_PCM_RATE_8000" | "VIRTIO_SND_PCM_RATE_11025" | "VIRTIO_SND_PCM_RATE_16000" | "VIRTIO_SND_PCM_RATE_22050" | "VIRTIO_SND_PCM_RATE_32000" | "VIRTIO_SND_PCM_RATE_44100" | "VIRTIO_SND_PCM_RATE_48000" | "VIRTIO_SND_PCM_RATE_64000" | "VIRTIO_SND_PCM_RATE_88200" | "VIRTIO_SND_PCM_RATE_96000" | "VIRTIO_SND_PCM_RATE_176400" | "VIRTIO_SND_PCM_RATE_192000" | "VIRTIO_SND_PCM_RATE_384000" | "VIRTIO_SND_PCM_RATE_12000" | "VIRTIO_SND_PCM_RATE_24000" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_PCM_RATE_5512";
@@ -791,11 +791,11 @@ export function anonEnum493Name(value: number): "VIRTIO_SND_PCM_RATE_5512" | "VI
 }
 
 /**
- * enum anon_enum_768 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_chmap (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:768.
  */
-export const AnonEnum768 = {
+export const VirtioSndChmap = {
   /**
    * `VIRTIO_SND_CHMAP_NONE` = 0.
    *
@@ -1021,17 +1021,17 @@ export const AnonEnum768 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum768}.
+ * A value of {@link VirtioSndChmap}.
  */
-export type AnonEnum768 = (typeof AnonEnum768)[keyof typeof AnonEnum768];
+export type VirtioSndChmap = (typeof VirtioSndChmap)[keyof typeof VirtioSndChmap];
 
 /**
- * The spec name of a {@link AnonEnum768} value, or undefined when the spec defines none. Where the spec gives
+ * The spec name of a {@link VirtioSndChmap} value, or undefined when the spec defines none. Where the spec gives
  * one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum768Name(value: number): "VIRTIO_SND_CHMAP_NONE" | "VIRTIO_SND_CHMAP_NA" | "VIRTIO_SND_CHMAP_MONO" | "VIRTIO_SND_CHMAP_FL" | "VIRTIO_SND_CHMAP_FR" | "VIRTIO_SND_CHMAP_RL" | "VIRTIO_SND_CHMAP_RR" | "VIRTIO_SND_CHMAP_FC" | "VIRTIO_SND_CHMAP_LFE" | "VIRTIO_SND_CHMAP_SL" | "VIRTIO_SND_CHMAP_SR" | "VIRTIO_SND_CHMAP_RC" | "VIRTIO_SND_CHMAP_FLC" | "VIRTIO_SND_CHMAP_FRC" | "VIRTIO_SND_CHMAP_RLC" | "VIRTIO_SND_CHMAP_RRC" | "VIRTIO_SND_CHMAP_FLW" | "VIRTIO_SND_CHMAP_FRW" | "VIRTIO_SND_CHMAP_FLH" | "VIRTIO_SND_CHMAP_FCH" | "VIRTIO_SND_CHMAP_FRH" | "VIRTIO_SND_CHMAP_TC" | "VIRTIO_SND_CHMAP_TFL" | "VIRTIO_SND_CHMAP_TFR" | "VIRTIO_SND_CHMAP_TFC" | "VIRTIO_SND_CHMAP_TRL" | "VIRTIO_SND_CHMAP_TRR" | "VIRTIO_SND_CHMAP_TRC" | "VIRTIO_SND_CHMAP_TFLC" | "VIRTIO_SND_CHMAP_TFRC" | "VIRTIO_SND_CHMAP_TSL" | "VIRTIO_SND_CHMAP_TSR" | "VIRTIO_SND_CHMAP_LLFE" | "VIRTIO_SND_CHMAP_RLFE" | "VIRTIO_SND_CHMAP_BC" | "VIRTIO_SND_CHMAP_BLC" | "VIRTIO_SND_CHMAP_BRC" | undefined {
+export function virtioSndChmapName(value: number): "VIRTIO_SND_CHMAP_NONE" | "VIRTIO_SND_CHMAP_NA" | "VIRTIO_SND_CHMAP_MONO" | "VIRTIO_SND_CHMAP_FL" | "VIRTIO_SND_CHMAP_FR" | "VIRTIO_SND_CHMAP_RL" | "VIRTIO_SND_CHMAP_RR" | "VIRTIO_SND_CHMAP_FC" | "VIRTIO_SND_CHMAP_LFE" | "VIRTIO_SND_CHMAP_SL" | "VIRTIO_SND_CHMAP_SR" | "VIRTIO_SND_CHMAP_RC" | "VIRTIO_SND_CHMAP_FLC" | "VIRTIO_SND_CHMAP_FRC" | "VIRTIO_SND_CHMAP_RLC" | "VIRTIO_SND_CHMAP_RRC" | "VIRTIO_SND_CHMAP_FLW" | "VIRTIO_SND_CHMAP_FRW" | "VIRTIO_SND_CHMAP_FLH" | "VIRTIO_SND_CHMAP_FCH" | "VIRTIO_SND_CHMAP_FRH" | "VIRTIO_SND_CHMAP_TC" | "VIRTIO_SND_CHMAP_TFL" | "VIRTIO_SND_CHMAP_TFR" | "VIRTIO_SND_CHMAP_TFC" | "VIRTIO_SND_CHMAP_TRL" | "VIRTIO_SND_CHMAP_TRR" | "VIRTIO_SND_CHMAP_TRC" | "VIRTIO_SND_CHMAP_TFLC" | "VIRTIO_SND_CHMAP_TFRC" | "VIRTIO_SND_CHMAP_TSL" | "VIRTIO_SND_CHMAP_TSR" | "VIRTIO_SND_CHMAP_LLFE" | "VIRTIO_SND_CHMAP_RLFE" | "VIRTIO_SND_CHMAP_BC" | "VIRTIO_SND_CHMAP_BLC" | "VIRTIO_SND_CHMAP_BRC" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_CHMAP_NONE";
@@ -1113,11 +1113,11 @@ export function anonEnum768Name(value: number): "VIRTIO_SND_CHMAP_NONE" | "VIRTI
 }
 
 /**
- * enum anon_enum_873 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_ctl_role (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:873.
  */
-export const AnonEnum873 = {
+export const VirtioSndCtlRole = {
   /**
    * `VIRTIO_SND_CTL_ROLE_UNDEFINED` = 0.
    *
@@ -1145,17 +1145,17 @@ export const AnonEnum873 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum873}.
+ * A value of {@link VirtioSndCtlRole}.
  */
-export type AnonEnum873 = (typeof AnonEnum873)[keyof typeof AnonEnum873];
+export type VirtioSndCtlRole = (typeof VirtioSndCtlRole)[keyof typeof VirtioSndCtlRole];
 
 /**
- * The spec name of a {@link AnonEnum873} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndCtlRole} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum873Name(value: number): "VIRTIO_SND_CTL_ROLE_UNDEFINED" | "VIRTIO_SND_CTL_ROLE_VOLUME" | "VIRTIO_SND_CTL_ROLE_MUTE" | "VIRTIO_SND_CTL_ROLE_GAIN" | undefined {
+export function virtioSndCtlRoleName(value: number): "VIRTIO_SND_CTL_ROLE_UNDEFINED" | "VIRTIO_SND_CTL_ROLE_VOLUME" | "VIRTIO_SND_CTL_ROLE_MUTE" | "VIRTIO_SND_CTL_ROLE_GAIN" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_CTL_ROLE_UNDEFINED";
@@ -1171,11 +1171,11 @@ export function anonEnum873Name(value: number): "VIRTIO_SND_CTL_ROLE_UNDEFINED" 
 }
 
 /**
- * enum anon_enum_880 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_ctl_type (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:880.
  */
-export const AnonEnum880 = {
+export const VirtioSndCtlType = {
   /**
    * `VIRTIO_SND_CTL_TYPE_BOOLEAN` = 0.
    *
@@ -1215,17 +1215,17 @@ export const AnonEnum880 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum880}.
+ * A value of {@link VirtioSndCtlType}.
  */
-export type AnonEnum880 = (typeof AnonEnum880)[keyof typeof AnonEnum880];
+export type VirtioSndCtlType = (typeof VirtioSndCtlType)[keyof typeof VirtioSndCtlType];
 
 /**
- * The spec name of a {@link AnonEnum880} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndCtlType} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum880Name(value: number): "VIRTIO_SND_CTL_TYPE_BOOLEAN" | "VIRTIO_SND_CTL_TYPE_INTEGER" | "VIRTIO_SND_CTL_TYPE_INTEGER64" | "VIRTIO_SND_CTL_TYPE_ENUMERATED" | "VIRTIO_SND_CTL_TYPE_BYTES" | "VIRTIO_SND_CTL_TYPE_IEC958" | undefined {
+export function virtioSndCtlTypeName(value: number): "VIRTIO_SND_CTL_TYPE_BOOLEAN" | "VIRTIO_SND_CTL_TYPE_INTEGER" | "VIRTIO_SND_CTL_TYPE_INTEGER64" | "VIRTIO_SND_CTL_TYPE_ENUMERATED" | "VIRTIO_SND_CTL_TYPE_BYTES" | "VIRTIO_SND_CTL_TYPE_IEC958" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_CTL_TYPE_BOOLEAN";
@@ -1245,11 +1245,11 @@ export function anonEnum880Name(value: number): "VIRTIO_SND_CTL_TYPE_BOOLEAN" | 
 }
 
 /**
- * enum anon_enum_889 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_ctl_access (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:889.
  */
-export const AnonEnum889 = {
+export const VirtioSndCtlAccess = {
   /**
    * `VIRTIO_SND_CTL_ACCESS_READ` = 0.
    *
@@ -1295,17 +1295,17 @@ export const AnonEnum889 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum889}.
+ * A value of {@link VirtioSndCtlAccess}.
  */
-export type AnonEnum889 = (typeof AnonEnum889)[keyof typeof AnonEnum889];
+export type VirtioSndCtlAccess = (typeof VirtioSndCtlAccess)[keyof typeof VirtioSndCtlAccess];
 
 /**
- * The spec name of a {@link AnonEnum889} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndCtlAccess} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum889Name(value: number): "VIRTIO_SND_CTL_ACCESS_READ" | "VIRTIO_SND_CTL_ACCESS_WRITE" | "VIRTIO_SND_CTL_ACCESS_VOLATILE" | "VIRTIO_SND_CTL_ACCESS_INACTIVE" | "VIRTIO_SND_CTL_ACCESS_TLV_READ" | "VIRTIO_SND_CTL_ACCESS_TLV_WRITE" | "VIRTIO_SND_CTL_ACCESS_TLV_COMMAND" | undefined {
+export function virtioSndCtlAccessName(value: number): "VIRTIO_SND_CTL_ACCESS_READ" | "VIRTIO_SND_CTL_ACCESS_WRITE" | "VIRTIO_SND_CTL_ACCESS_VOLATILE" | "VIRTIO_SND_CTL_ACCESS_INACTIVE" | "VIRTIO_SND_CTL_ACCESS_TLV_READ" | "VIRTIO_SND_CTL_ACCESS_TLV_WRITE" | "VIRTIO_SND_CTL_ACCESS_TLV_COMMAND" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_CTL_ACCESS_READ";
@@ -1327,11 +1327,11 @@ export function anonEnum889Name(value: number): "VIRTIO_SND_CTL_ACCESS_READ" | "
 }
 
 /**
- * enum anon_enum_1150 (enum of device `sound`): spec names keyed by their short form.
+ * enum virtio_snd_ctl_evt_mask (enum of device `sound`): spec names keyed by their short form.
  *
  * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1150.
  */
-export const AnonEnum1150 = {
+export const VirtioSndCtlEvtMask = {
   /**
    * `VIRTIO_SND_CTL_EVT_MASK_VALUE` = 0.
    *
@@ -1353,17 +1353,17 @@ export const AnonEnum1150 = {
 } as const;
 
 /**
- * A value of {@link AnonEnum1150}.
+ * A value of {@link VirtioSndCtlEvtMask}.
  */
-export type AnonEnum1150 = (typeof AnonEnum1150)[keyof typeof AnonEnum1150];
+export type VirtioSndCtlEvtMask = (typeof VirtioSndCtlEvtMask)[keyof typeof VirtioSndCtlEvtMask];
 
 /**
- * The spec name of a {@link AnonEnum1150} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link VirtioSndCtlEvtMask} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function anonEnum1150Name(value: number): "VIRTIO_SND_CTL_EVT_MASK_VALUE" | "VIRTIO_SND_CTL_EVT_MASK_INFO" | "VIRTIO_SND_CTL_EVT_MASK_TLV" | undefined {
+export function virtioSndCtlEvtMaskName(value: number): "VIRTIO_SND_CTL_EVT_MASK_VALUE" | "VIRTIO_SND_CTL_EVT_MASK_INFO" | "VIRTIO_SND_CTL_EVT_MASK_TLV" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_SND_CTL_EVT_MASK_VALUE";
@@ -1459,529 +1459,529 @@ export function withoutSoundFeature(features: bigint, key: SoundFeatureKey): big
  */
 export const VIRTIO_SND_CHMAP_MAX_SIZE = SoundMaximumPossibleNumberOfChannels.VIRTIO_SND_CHMAP_MAX_SIZE;
 /**
- * `VIRTIO_SND_R_JACK_INFO` = 1 under its spec name (same as `AnonEnum106.R_JACK_INFO`).
+ * `VIRTIO_SND_R_JACK_INFO` = 1 under its spec name (same as `VirtioSnd.R_JACK_INFO`).
  */
-export const VIRTIO_SND_R_JACK_INFO = AnonEnum106.R_JACK_INFO;
+export const VIRTIO_SND_R_JACK_INFO = VirtioSnd.R_JACK_INFO;
 /**
- * `VIRTIO_SND_R_JACK_REMAP` = 2 under its spec name (same as `AnonEnum106.R_JACK_REMAP`).
+ * `VIRTIO_SND_R_JACK_REMAP` = 2 under its spec name (same as `VirtioSnd.R_JACK_REMAP`).
  */
-export const VIRTIO_SND_R_JACK_REMAP = AnonEnum106.R_JACK_REMAP;
+export const VIRTIO_SND_R_JACK_REMAP = VirtioSnd.R_JACK_REMAP;
 /**
- * `VIRTIO_SND_R_PCM_INFO` = 256 under its spec name (same as `AnonEnum106.R_PCM_INFO`).
+ * `VIRTIO_SND_R_PCM_INFO` = 256 under its spec name (same as `VirtioSnd.R_PCM_INFO`).
  */
-export const VIRTIO_SND_R_PCM_INFO = AnonEnum106.R_PCM_INFO;
+export const VIRTIO_SND_R_PCM_INFO = VirtioSnd.R_PCM_INFO;
 /**
- * `VIRTIO_SND_R_PCM_SET_PARAMS` = 257 under its spec name (same as `AnonEnum106.R_PCM_SET_PARAMS`).
+ * `VIRTIO_SND_R_PCM_SET_PARAMS` = 257 under its spec name (same as `VirtioSnd.R_PCM_SET_PARAMS`).
  */
-export const VIRTIO_SND_R_PCM_SET_PARAMS = AnonEnum106.R_PCM_SET_PARAMS;
+export const VIRTIO_SND_R_PCM_SET_PARAMS = VirtioSnd.R_PCM_SET_PARAMS;
 /**
- * `VIRTIO_SND_R_PCM_PREPARE` = 258 under its spec name (same as `AnonEnum106.R_PCM_PREPARE`).
+ * `VIRTIO_SND_R_PCM_PREPARE` = 258 under its spec name (same as `VirtioSnd.R_PCM_PREPARE`).
  */
-export const VIRTIO_SND_R_PCM_PREPARE = AnonEnum106.R_PCM_PREPARE;
+export const VIRTIO_SND_R_PCM_PREPARE = VirtioSnd.R_PCM_PREPARE;
 /**
- * `VIRTIO_SND_R_PCM_RELEASE` = 259 under its spec name (same as `AnonEnum106.R_PCM_RELEASE`).
+ * `VIRTIO_SND_R_PCM_RELEASE` = 259 under its spec name (same as `VirtioSnd.R_PCM_RELEASE`).
  */
-export const VIRTIO_SND_R_PCM_RELEASE = AnonEnum106.R_PCM_RELEASE;
+export const VIRTIO_SND_R_PCM_RELEASE = VirtioSnd.R_PCM_RELEASE;
 /**
- * `VIRTIO_SND_R_PCM_START` = 260 under its spec name (same as `AnonEnum106.R_PCM_START`).
+ * `VIRTIO_SND_R_PCM_START` = 260 under its spec name (same as `VirtioSnd.R_PCM_START`).
  */
-export const VIRTIO_SND_R_PCM_START = AnonEnum106.R_PCM_START;
+export const VIRTIO_SND_R_PCM_START = VirtioSnd.R_PCM_START;
 /**
- * `VIRTIO_SND_R_PCM_STOP` = 261 under its spec name (same as `AnonEnum106.R_PCM_STOP`).
+ * `VIRTIO_SND_R_PCM_STOP` = 261 under its spec name (same as `VirtioSnd.R_PCM_STOP`).
  */
-export const VIRTIO_SND_R_PCM_STOP = AnonEnum106.R_PCM_STOP;
+export const VIRTIO_SND_R_PCM_STOP = VirtioSnd.R_PCM_STOP;
 /**
- * `VIRTIO_SND_R_CHMAP_INFO` = 512 under its spec name (same as `AnonEnum106.R_CHMAP_INFO`).
+ * `VIRTIO_SND_R_CHMAP_INFO` = 512 under its spec name (same as `VirtioSnd.R_CHMAP_INFO`).
  */
-export const VIRTIO_SND_R_CHMAP_INFO = AnonEnum106.R_CHMAP_INFO;
+export const VIRTIO_SND_R_CHMAP_INFO = VirtioSnd.R_CHMAP_INFO;
 /**
- * `VIRTIO_SND_R_CTL_INFO` = 768 under its spec name (same as `AnonEnum106.R_CTL_INFO`).
+ * `VIRTIO_SND_R_CTL_INFO` = 768 under its spec name (same as `VirtioSnd.R_CTL_INFO`).
  */
-export const VIRTIO_SND_R_CTL_INFO = AnonEnum106.R_CTL_INFO;
+export const VIRTIO_SND_R_CTL_INFO = VirtioSnd.R_CTL_INFO;
 /**
- * `VIRTIO_SND_R_CTL_ENUM_ITEMS` = 769 under its spec name (same as `AnonEnum106.R_CTL_ENUM_ITEMS`).
+ * `VIRTIO_SND_R_CTL_ENUM_ITEMS` = 769 under its spec name (same as `VirtioSnd.R_CTL_ENUM_ITEMS`).
  */
-export const VIRTIO_SND_R_CTL_ENUM_ITEMS = AnonEnum106.R_CTL_ENUM_ITEMS;
+export const VIRTIO_SND_R_CTL_ENUM_ITEMS = VirtioSnd.R_CTL_ENUM_ITEMS;
 /**
- * `VIRTIO_SND_R_CTL_READ` = 770 under its spec name (same as `AnonEnum106.R_CTL_READ`).
+ * `VIRTIO_SND_R_CTL_READ` = 770 under its spec name (same as `VirtioSnd.R_CTL_READ`).
  */
-export const VIRTIO_SND_R_CTL_READ = AnonEnum106.R_CTL_READ;
+export const VIRTIO_SND_R_CTL_READ = VirtioSnd.R_CTL_READ;
 /**
- * `VIRTIO_SND_R_CTL_WRITE` = 771 under its spec name (same as `AnonEnum106.R_CTL_WRITE`).
+ * `VIRTIO_SND_R_CTL_WRITE` = 771 under its spec name (same as `VirtioSnd.R_CTL_WRITE`).
  */
-export const VIRTIO_SND_R_CTL_WRITE = AnonEnum106.R_CTL_WRITE;
+export const VIRTIO_SND_R_CTL_WRITE = VirtioSnd.R_CTL_WRITE;
 /**
- * `VIRTIO_SND_R_CTL_TLV_READ` = 772 under its spec name (same as `AnonEnum106.R_CTL_TLV_READ`).
+ * `VIRTIO_SND_R_CTL_TLV_READ` = 772 under its spec name (same as `VirtioSnd.R_CTL_TLV_READ`).
  */
-export const VIRTIO_SND_R_CTL_TLV_READ = AnonEnum106.R_CTL_TLV_READ;
+export const VIRTIO_SND_R_CTL_TLV_READ = VirtioSnd.R_CTL_TLV_READ;
 /**
- * `VIRTIO_SND_R_CTL_TLV_WRITE` = 773 under its spec name (same as `AnonEnum106.R_CTL_TLV_WRITE`).
+ * `VIRTIO_SND_R_CTL_TLV_WRITE` = 773 under its spec name (same as `VirtioSnd.R_CTL_TLV_WRITE`).
  */
-export const VIRTIO_SND_R_CTL_TLV_WRITE = AnonEnum106.R_CTL_TLV_WRITE;
+export const VIRTIO_SND_R_CTL_TLV_WRITE = VirtioSnd.R_CTL_TLV_WRITE;
 /**
- * `VIRTIO_SND_R_CTL_TLV_COMMAND` = 774 under its spec name (same as `AnonEnum106.R_CTL_TLV_COMMAND`).
+ * `VIRTIO_SND_R_CTL_TLV_COMMAND` = 774 under its spec name (same as `VirtioSnd.R_CTL_TLV_COMMAND`).
  */
-export const VIRTIO_SND_R_CTL_TLV_COMMAND = AnonEnum106.R_CTL_TLV_COMMAND;
+export const VIRTIO_SND_R_CTL_TLV_COMMAND = VirtioSnd.R_CTL_TLV_COMMAND;
 /**
- * `VIRTIO_SND_EVT_JACK_CONNECTED` = 4096 under its spec name (same as `AnonEnum106.EVT_JACK_CONNECTED`).
+ * `VIRTIO_SND_EVT_JACK_CONNECTED` = 4096 under its spec name (same as `VirtioSnd.EVT_JACK_CONNECTED`).
  */
-export const VIRTIO_SND_EVT_JACK_CONNECTED = AnonEnum106.EVT_JACK_CONNECTED;
+export const VIRTIO_SND_EVT_JACK_CONNECTED = VirtioSnd.EVT_JACK_CONNECTED;
 /**
- * `VIRTIO_SND_EVT_JACK_DISCONNECTED` = 4097 under its spec name (same as `AnonEnum106.EVT_JACK_DISCONNECTED`).
+ * `VIRTIO_SND_EVT_JACK_DISCONNECTED` = 4097 under its spec name (same as `VirtioSnd.EVT_JACK_DISCONNECTED`).
  */
-export const VIRTIO_SND_EVT_JACK_DISCONNECTED = AnonEnum106.EVT_JACK_DISCONNECTED;
+export const VIRTIO_SND_EVT_JACK_DISCONNECTED = VirtioSnd.EVT_JACK_DISCONNECTED;
 /**
- * `VIRTIO_SND_EVT_PCM_PERIOD_ELAPSED` = 4352 under its spec name (same as `AnonEnum106.EVT_PCM_PERIOD_ELAPSED`).
+ * `VIRTIO_SND_EVT_PCM_PERIOD_ELAPSED` = 4352 under its spec name (same as `VirtioSnd.EVT_PCM_PERIOD_ELAPSED`).
  */
-export const VIRTIO_SND_EVT_PCM_PERIOD_ELAPSED = AnonEnum106.EVT_PCM_PERIOD_ELAPSED;
+export const VIRTIO_SND_EVT_PCM_PERIOD_ELAPSED = VirtioSnd.EVT_PCM_PERIOD_ELAPSED;
 /**
- * `VIRTIO_SND_EVT_PCM_XRUN` = 4353 under its spec name (same as `AnonEnum106.EVT_PCM_XRUN`).
+ * `VIRTIO_SND_EVT_PCM_XRUN` = 4353 under its spec name (same as `VirtioSnd.EVT_PCM_XRUN`).
  */
-export const VIRTIO_SND_EVT_PCM_XRUN = AnonEnum106.EVT_PCM_XRUN;
+export const VIRTIO_SND_EVT_PCM_XRUN = VirtioSnd.EVT_PCM_XRUN;
 /**
- * `VIRTIO_SND_EVT_CTL_NOTIFY` = 4608 under its spec name (same as `AnonEnum106.EVT_CTL_NOTIFY`).
+ * `VIRTIO_SND_EVT_CTL_NOTIFY` = 4608 under its spec name (same as `VirtioSnd.EVT_CTL_NOTIFY`).
  */
-export const VIRTIO_SND_EVT_CTL_NOTIFY = AnonEnum106.EVT_CTL_NOTIFY;
+export const VIRTIO_SND_EVT_CTL_NOTIFY = VirtioSnd.EVT_CTL_NOTIFY;
 /**
- * `VIRTIO_SND_S_OK` = 32768 under its spec name (same as `AnonEnum106.S_OK`).
+ * `VIRTIO_SND_S_OK` = 32768 under its spec name (same as `VirtioSnd.S_OK`).
  */
-export const VIRTIO_SND_S_OK = AnonEnum106.S_OK;
+export const VIRTIO_SND_S_OK = VirtioSnd.S_OK;
 /**
- * `VIRTIO_SND_S_BAD_MSG` = 32769 under its spec name (same as `AnonEnum106.S_BAD_MSG`).
+ * `VIRTIO_SND_S_BAD_MSG` = 32769 under its spec name (same as `VirtioSnd.S_BAD_MSG`).
  */
-export const VIRTIO_SND_S_BAD_MSG = AnonEnum106.S_BAD_MSG;
+export const VIRTIO_SND_S_BAD_MSG = VirtioSnd.S_BAD_MSG;
 /**
- * `VIRTIO_SND_S_NOT_SUPP` = 32770 under its spec name (same as `AnonEnum106.S_NOT_SUPP`).
+ * `VIRTIO_SND_S_NOT_SUPP` = 32770 under its spec name (same as `VirtioSnd.S_NOT_SUPP`).
  */
-export const VIRTIO_SND_S_NOT_SUPP = AnonEnum106.S_NOT_SUPP;
+export const VIRTIO_SND_S_NOT_SUPP = VirtioSnd.S_NOT_SUPP;
 /**
- * `VIRTIO_SND_S_IO_ERR` = 32771 under its spec name (same as `AnonEnum106.S_IO_ERR`).
+ * `VIRTIO_SND_S_IO_ERR` = 32771 under its spec name (same as `VirtioSnd.S_IO_ERR`).
  */
-export const VIRTIO_SND_S_IO_ERR = AnonEnum106.S_IO_ERR;
+export const VIRTIO_SND_S_IO_ERR = VirtioSnd.S_IO_ERR;
 /**
- * `VIRTIO_SND_D_OUTPUT` = 0 under its spec name (same as `AnonEnum201.OUTPUT`).
+ * `VIRTIO_SND_D_OUTPUT` = 0 under its spec name (same as `VirtioSndD.OUTPUT`).
  */
-export const VIRTIO_SND_D_OUTPUT = AnonEnum201.OUTPUT;
+export const VIRTIO_SND_D_OUTPUT = VirtioSndD.OUTPUT;
 /**
- * `VIRTIO_SND_D_INPUT` = 1 under its spec name (same as `AnonEnum201.INPUT`).
+ * `VIRTIO_SND_D_INPUT` = 1 under its spec name (same as `VirtioSndD.INPUT`).
  */
-export const VIRTIO_SND_D_INPUT = AnonEnum201.INPUT;
+export const VIRTIO_SND_D_INPUT = VirtioSndD.INPUT;
 /**
- * `VIRTIO_SND_JACK_F_REMAP` = 0 under its spec name (same as `AnonEnum307.VIRTIO_SND_JACK_F_REMAP`).
+ * `VIRTIO_SND_JACK_F_REMAP` = 0 under its spec name (same as `VirtioSndJackF.VIRTIO_SND_JACK_F_REMAP`).
  */
-export const VIRTIO_SND_JACK_F_REMAP = AnonEnum307.VIRTIO_SND_JACK_F_REMAP;
+export const VIRTIO_SND_JACK_F_REMAP = VirtioSndJackF.VIRTIO_SND_JACK_F_REMAP;
 /**
- * `VIRTIO_SND_PCM_F_SHMEM_HOST` = 0 under its spec name (same as `AnonEnum453.SHMEM_HOST`).
+ * `VIRTIO_SND_PCM_F_SHMEM_HOST` = 0 under its spec name (same as `VirtioSndPcmF.SHMEM_HOST`).
  */
-export const VIRTIO_SND_PCM_F_SHMEM_HOST = AnonEnum453.SHMEM_HOST;
+export const VIRTIO_SND_PCM_F_SHMEM_HOST = VirtioSndPcmF.SHMEM_HOST;
 /**
- * `VIRTIO_SND_PCM_F_SHMEM_GUEST` = 1 under its spec name (same as `AnonEnum453.SHMEM_GUEST`).
+ * `VIRTIO_SND_PCM_F_SHMEM_GUEST` = 1 under its spec name (same as `VirtioSndPcmF.SHMEM_GUEST`).
  */
-export const VIRTIO_SND_PCM_F_SHMEM_GUEST = AnonEnum453.SHMEM_GUEST;
+export const VIRTIO_SND_PCM_F_SHMEM_GUEST = VirtioSndPcmF.SHMEM_GUEST;
 /**
- * `VIRTIO_SND_PCM_F_MSG_POLLING` = 2 under its spec name (same as `AnonEnum453.MSG_POLLING`).
+ * `VIRTIO_SND_PCM_F_MSG_POLLING` = 2 under its spec name (same as `VirtioSndPcmF.MSG_POLLING`).
  */
-export const VIRTIO_SND_PCM_F_MSG_POLLING = AnonEnum453.MSG_POLLING;
+export const VIRTIO_SND_PCM_F_MSG_POLLING = VirtioSndPcmF.MSG_POLLING;
 /**
- * `VIRTIO_SND_PCM_F_EVT_SHMEM_PERIODS` = 3 under its spec name (same as `AnonEnum453.EVT_SHMEM_PERIODS`).
+ * `VIRTIO_SND_PCM_F_EVT_SHMEM_PERIODS` = 3 under its spec name (same as `VirtioSndPcmF.EVT_SHMEM_PERIODS`).
  */
-export const VIRTIO_SND_PCM_F_EVT_SHMEM_PERIODS = AnonEnum453.EVT_SHMEM_PERIODS;
+export const VIRTIO_SND_PCM_F_EVT_SHMEM_PERIODS = VirtioSndPcmF.EVT_SHMEM_PERIODS;
 /**
- * `VIRTIO_SND_PCM_F_EVT_XRUNS` = 4 under its spec name (same as `AnonEnum453.EVT_XRUNS`).
+ * `VIRTIO_SND_PCM_F_EVT_XRUNS` = 4 under its spec name (same as `VirtioSndPcmF.EVT_XRUNS`).
  */
-export const VIRTIO_SND_PCM_F_EVT_XRUNS = AnonEnum453.EVT_XRUNS;
+export const VIRTIO_SND_PCM_F_EVT_XRUNS = VirtioSndPcmF.EVT_XRUNS;
 /**
- * `VIRTIO_SND_PCM_FMT_IMA_ADPCM` = 0 under its spec name (same as `AnonEnum462.IMA_ADPCM`).
+ * `VIRTIO_SND_PCM_FMT_IMA_ADPCM` = 0 under its spec name (same as `VirtioSndPcmFmt.IMA_ADPCM`).
  */
-export const VIRTIO_SND_PCM_FMT_IMA_ADPCM = AnonEnum462.IMA_ADPCM;
+export const VIRTIO_SND_PCM_FMT_IMA_ADPCM = VirtioSndPcmFmt.IMA_ADPCM;
 /**
- * `VIRTIO_SND_PCM_FMT_MU_LAW` = 1 under its spec name (same as `AnonEnum462.MU_LAW`).
+ * `VIRTIO_SND_PCM_FMT_MU_LAW` = 1 under its spec name (same as `VirtioSndPcmFmt.MU_LAW`).
  */
-export const VIRTIO_SND_PCM_FMT_MU_LAW = AnonEnum462.MU_LAW;
+export const VIRTIO_SND_PCM_FMT_MU_LAW = VirtioSndPcmFmt.MU_LAW;
 /**
- * `VIRTIO_SND_PCM_FMT_A_LAW` = 2 under its spec name (same as `AnonEnum462.A_LAW`).
+ * `VIRTIO_SND_PCM_FMT_A_LAW` = 2 under its spec name (same as `VirtioSndPcmFmt.A_LAW`).
  */
-export const VIRTIO_SND_PCM_FMT_A_LAW = AnonEnum462.A_LAW;
+export const VIRTIO_SND_PCM_FMT_A_LAW = VirtioSndPcmFmt.A_LAW;
 /**
- * `VIRTIO_SND_PCM_FMT_S8` = 3 under its spec name (same as `AnonEnum462.S8`).
+ * `VIRTIO_SND_PCM_FMT_S8` = 3 under its spec name (same as `VirtioSndPcmFmt.S8`).
  */
-export const VIRTIO_SND_PCM_FMT_S8 = AnonEnum462.S8;
+export const VIRTIO_SND_PCM_FMT_S8 = VirtioSndPcmFmt.S8;
 /**
- * `VIRTIO_SND_PCM_FMT_U8` = 4 under its spec name (same as `AnonEnum462.U8`).
+ * `VIRTIO_SND_PCM_FMT_U8` = 4 under its spec name (same as `VirtioSndPcmFmt.U8`).
  */
-export const VIRTIO_SND_PCM_FMT_U8 = AnonEnum462.U8;
+export const VIRTIO_SND_PCM_FMT_U8 = VirtioSndPcmFmt.U8;
 /**
- * `VIRTIO_SND_PCM_FMT_S16` = 5 under its spec name (same as `AnonEnum462.S16`).
+ * `VIRTIO_SND_PCM_FMT_S16` = 5 under its spec name (same as `VirtioSndPcmFmt.S16`).
  */
-export const VIRTIO_SND_PCM_FMT_S16 = AnonEnum462.S16;
+export const VIRTIO_SND_PCM_FMT_S16 = VirtioSndPcmFmt.S16;
 /**
- * `VIRTIO_SND_PCM_FMT_U16` = 6 under its spec name (same as `AnonEnum462.U16`).
+ * `VIRTIO_SND_PCM_FMT_U16` = 6 under its spec name (same as `VirtioSndPcmFmt.U16`).
  */
-export const VIRTIO_SND_PCM_FMT_U16 = AnonEnum462.U16;
+export const VIRTIO_SND_PCM_FMT_U16 = VirtioSndPcmFmt.U16;
 /**
- * `VIRTIO_SND_PCM_FMT_S18_3` = 7 under its spec name (same as `AnonEnum462.S18_3`).
+ * `VIRTIO_SND_PCM_FMT_S18_3` = 7 under its spec name (same as `VirtioSndPcmFmt.S18_3`).
  */
-export const VIRTIO_SND_PCM_FMT_S18_3 = AnonEnum462.S18_3;
+export const VIRTIO_SND_PCM_FMT_S18_3 = VirtioSndPcmFmt.S18_3;
 /**
- * `VIRTIO_SND_PCM_FMT_U18_3` = 8 under its spec name (same as `AnonEnum462.U18_3`).
+ * `VIRTIO_SND_PCM_FMT_U18_3` = 8 under its spec name (same as `VirtioSndPcmFmt.U18_3`).
  */
-export const VIRTIO_SND_PCM_FMT_U18_3 = AnonEnum462.U18_3;
+export const VIRTIO_SND_PCM_FMT_U18_3 = VirtioSndPcmFmt.U18_3;
 /**
- * `VIRTIO_SND_PCM_FMT_S20_3` = 9 under its spec name (same as `AnonEnum462.S20_3`).
+ * `VIRTIO_SND_PCM_FMT_S20_3` = 9 under its spec name (same as `VirtioSndPcmFmt.S20_3`).
  */
-export const VIRTIO_SND_PCM_FMT_S20_3 = AnonEnum462.S20_3;
+export const VIRTIO_SND_PCM_FMT_S20_3 = VirtioSndPcmFmt.S20_3;
 /**
- * `VIRTIO_SND_PCM_FMT_U20_3` = 10 under its spec name (same as `AnonEnum462.U20_3`).
+ * `VIRTIO_SND_PCM_FMT_U20_3` = 10 under its spec name (same as `VirtioSndPcmFmt.U20_3`).
  */
-export const VIRTIO_SND_PCM_FMT_U20_3 = AnonEnum462.U20_3;
+export const VIRTIO_SND_PCM_FMT_U20_3 = VirtioSndPcmFmt.U20_3;
 /**
- * `VIRTIO_SND_PCM_FMT_S24_3` = 11 under its spec name (same as `AnonEnum462.S24_3`).
+ * `VIRTIO_SND_PCM_FMT_S24_3` = 11 under its spec name (same as `VirtioSndPcmFmt.S24_3`).
  */
-export const VIRTIO_SND_PCM_FMT_S24_3 = AnonEnum462.S24_3;
+export const VIRTIO_SND_PCM_FMT_S24_3 = VirtioSndPcmFmt.S24_3;
 /**
- * `VIRTIO_SND_PCM_FMT_U24_3` = 12 under its spec name (same as `AnonEnum462.U24_3`).
+ * `VIRTIO_SND_PCM_FMT_U24_3` = 12 under its spec name (same as `VirtioSndPcmFmt.U24_3`).
  */
-export const VIRTIO_SND_PCM_FMT_U24_3 = AnonEnum462.U24_3;
+export const VIRTIO_SND_PCM_FMT_U24_3 = VirtioSndPcmFmt.U24_3;
 /**
- * `VIRTIO_SND_PCM_FMT_S20` = 13 under its spec name (same as `AnonEnum462.S20`).
+ * `VIRTIO_SND_PCM_FMT_S20` = 13 under its spec name (same as `VirtioSndPcmFmt.S20`).
  */
-export const VIRTIO_SND_PCM_FMT_S20 = AnonEnum462.S20;
+export const VIRTIO_SND_PCM_FMT_S20 = VirtioSndPcmFmt.S20;
 /**
- * `VIRTIO_SND_PCM_FMT_U20` = 14 under its spec name (same as `AnonEnum462.U20`).
+ * `VIRTIO_SND_PCM_FMT_U20` = 14 under its spec name (same as `VirtioSndPcmFmt.U20`).
  */
-export const VIRTIO_SND_PCM_FMT_U20 = AnonEnum462.U20;
+export const VIRTIO_SND_PCM_FMT_U20 = VirtioSndPcmFmt.U20;
 /**
- * `VIRTIO_SND_PCM_FMT_S24` = 15 under its spec name (same as `AnonEnum462.S24`).
+ * `VIRTIO_SND_PCM_FMT_S24` = 15 under its spec name (same as `VirtioSndPcmFmt.S24`).
  */
-export const VIRTIO_SND_PCM_FMT_S24 = AnonEnum462.S24;
+export const VIRTIO_SND_PCM_FMT_S24 = VirtioSndPcmFmt.S24;
 /**
- * `VIRTIO_SND_PCM_FMT_U24` = 16 under its spec name (same as `AnonEnum462.U24`).
+ * `VIRTIO_SND_PCM_FMT_U24` = 16 under its spec name (same as `VirtioSndPcmFmt.U24`).
  */
-export const VIRTIO_SND_PCM_FMT_U24 = AnonEnum462.U24;
+export const VIRTIO_SND_PCM_FMT_U24 = VirtioSndPcmFmt.U24;
 /**
- * `VIRTIO_SND_PCM_FMT_S32` = 17 under its spec name (same as `AnonEnum462.S32`).
+ * `VIRTIO_SND_PCM_FMT_S32` = 17 under its spec name (same as `VirtioSndPcmFmt.S32`).
  */
-export const VIRTIO_SND_PCM_FMT_S32 = AnonEnum462.S32;
+export const VIRTIO_SND_PCM_FMT_S32 = VirtioSndPcmFmt.S32;
 /**
- * `VIRTIO_SND_PCM_FMT_U32` = 18 under its spec name (same as `AnonEnum462.U32`).
+ * `VIRTIO_SND_PCM_FMT_U32` = 18 under its spec name (same as `VirtioSndPcmFmt.U32`).
  */
-export const VIRTIO_SND_PCM_FMT_U32 = AnonEnum462.U32;
+export const VIRTIO_SND_PCM_FMT_U32 = VirtioSndPcmFmt.U32;
 /**
- * `VIRTIO_SND_PCM_FMT_FLOAT` = 19 under its spec name (same as `AnonEnum462.FLOAT`).
+ * `VIRTIO_SND_PCM_FMT_FLOAT` = 19 under its spec name (same as `VirtioSndPcmFmt.FLOAT`).
  */
-export const VIRTIO_SND_PCM_FMT_FLOAT = AnonEnum462.FLOAT;
+export const VIRTIO_SND_PCM_FMT_FLOAT = VirtioSndPcmFmt.FLOAT;
 /**
- * `VIRTIO_SND_PCM_FMT_FLOAT64` = 20 under its spec name (same as `AnonEnum462.FLOAT64`).
+ * `VIRTIO_SND_PCM_FMT_FLOAT64` = 20 under its spec name (same as `VirtioSndPcmFmt.FLOAT64`).
  */
-export const VIRTIO_SND_PCM_FMT_FLOAT64 = AnonEnum462.FLOAT64;
+export const VIRTIO_SND_PCM_FMT_FLOAT64 = VirtioSndPcmFmt.FLOAT64;
 /**
- * `VIRTIO_SND_PCM_FMT_DSD_U8` = 21 under its spec name (same as `AnonEnum462.DSD_U8`).
+ * `VIRTIO_SND_PCM_FMT_DSD_U8` = 21 under its spec name (same as `VirtioSndPcmFmt.DSD_U8`).
  */
-export const VIRTIO_SND_PCM_FMT_DSD_U8 = AnonEnum462.DSD_U8;
+export const VIRTIO_SND_PCM_FMT_DSD_U8 = VirtioSndPcmFmt.DSD_U8;
 /**
- * `VIRTIO_SND_PCM_FMT_DSD_U16` = 22 under its spec name (same as `AnonEnum462.DSD_U16`).
+ * `VIRTIO_SND_PCM_FMT_DSD_U16` = 22 under its spec name (same as `VirtioSndPcmFmt.DSD_U16`).
  */
-export const VIRTIO_SND_PCM_FMT_DSD_U16 = AnonEnum462.DSD_U16;
+export const VIRTIO_SND_PCM_FMT_DSD_U16 = VirtioSndPcmFmt.DSD_U16;
 /**
- * `VIRTIO_SND_PCM_FMT_DSD_U32` = 23 under its spec name (same as `AnonEnum462.DSD_U32`).
+ * `VIRTIO_SND_PCM_FMT_DSD_U32` = 23 under its spec name (same as `VirtioSndPcmFmt.DSD_U32`).
  */
-export const VIRTIO_SND_PCM_FMT_DSD_U32 = AnonEnum462.DSD_U32;
+export const VIRTIO_SND_PCM_FMT_DSD_U32 = VirtioSndPcmFmt.DSD_U32;
 /**
- * `VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME` = 24 under its spec name (same as `AnonEnum462.IEC958_SUBFRAME`).
+ * `VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME` = 24 under its spec name (same as `VirtioSndPcmFmt.IEC958_SUBFRAME`).
  */
-export const VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME = AnonEnum462.IEC958_SUBFRAME;
+export const VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME = VirtioSndPcmFmt.IEC958_SUBFRAME;
 /**
- * `VIRTIO_SND_PCM_RATE_5512` = 0 under its spec name (same as `AnonEnum493.RATE_5512`).
+ * `VIRTIO_SND_PCM_RATE_5512` = 0 under its spec name (same as `VirtioSndPcmRate.RATE_5512`).
  */
-export const VIRTIO_SND_PCM_RATE_5512 = AnonEnum493.RATE_5512;
+export const VIRTIO_SND_PCM_RATE_5512 = VirtioSndPcmRate.RATE_5512;
 /**
- * `VIRTIO_SND_PCM_RATE_8000` = 1 under its spec name (same as `AnonEnum493.RATE_8000`).
+ * `VIRTIO_SND_PCM_RATE_8000` = 1 under its spec name (same as `VirtioSndPcmRate.RATE_8000`).
  */
-export const VIRTIO_SND_PCM_RATE_8000 = AnonEnum493.RATE_8000;
+export const VIRTIO_SND_PCM_RATE_8000 = VirtioSndPcmRate.RATE_8000;
 /**
- * `VIRTIO_SND_PCM_RATE_11025` = 2 under its spec name (same as `AnonEnum493.RATE_11025`).
+ * `VIRTIO_SND_PCM_RATE_11025` = 2 under its spec name (same as `VirtioSndPcmRate.RATE_11025`).
  */
-export const VIRTIO_SND_PCM_RATE_11025 = AnonEnum493.RATE_11025;
+export const VIRTIO_SND_PCM_RATE_11025 = VirtioSndPcmRate.RATE_11025;
 /**
- * `VIRTIO_SND_PCM_RATE_16000` = 3 under its spec name (same as `AnonEnum493.RATE_16000`).
+ * `VIRTIO_SND_PCM_RATE_16000` = 3 under its spec name (same as `VirtioSndPcmRate.RATE_16000`).
  */
-export const VIRTIO_SND_PCM_RATE_16000 = AnonEnum493.RATE_16000;
+export const VIRTIO_SND_PCM_RATE_16000 = VirtioSndPcmRate.RATE_16000;
 /**
- * `VIRTIO_SND_PCM_RATE_22050` = 4 under its spec name (same as `AnonEnum493.RATE_22050`).
+ * `VIRTIO_SND_PCM_RATE_22050` = 4 under its spec name (same as `VirtioSndPcmRate.RATE_22050`).
  */
-export const VIRTIO_SND_PCM_RATE_22050 = AnonEnum493.RATE_22050;
+export const VIRTIO_SND_PCM_RATE_22050 = VirtioSndPcmRate.RATE_22050;
 /**
- * `VIRTIO_SND_PCM_RATE_32000` = 5 under its spec name (same as `AnonEnum493.RATE_32000`).
+ * `VIRTIO_SND_PCM_RATE_32000` = 5 under its spec name (same as `VirtioSndPcmRate.RATE_32000`).
  */
-export const VIRTIO_SND_PCM_RATE_32000 = AnonEnum493.RATE_32000;
+export const VIRTIO_SND_PCM_RATE_32000 = VirtioSndPcmRate.RATE_32000;
 /**
- * `VIRTIO_SND_PCM_RATE_44100` = 6 under its spec name (same as `AnonEnum493.RATE_44100`).
+ * `VIRTIO_SND_PCM_RATE_44100` = 6 under its spec name (same as `VirtioSndPcmRate.RATE_44100`).
  */
-export const VIRTIO_SND_PCM_RATE_44100 = AnonEnum493.RATE_44100;
+export const VIRTIO_SND_PCM_RATE_44100 = VirtioSndPcmRate.RATE_44100;
 /**
- * `VIRTIO_SND_PCM_RATE_48000` = 7 under its spec name (same as `AnonEnum493.RATE_48000`).
+ * `VIRTIO_SND_PCM_RATE_48000` = 7 under its spec name (same as `VirtioSndPcmRate.RATE_48000`).
  */
-export const VIRTIO_SND_PCM_RATE_48000 = AnonEnum493.RATE_48000;
+export const VIRTIO_SND_PCM_RATE_48000 = VirtioSndPcmRate.RATE_48000;
 /**
- * `VIRTIO_SND_PCM_RATE_64000` = 8 under its spec name (same as `AnonEnum493.RATE_64000`).
+ * `VIRTIO_SND_PCM_RATE_64000` = 8 under its spec name (same as `VirtioSndPcmRate.RATE_64000`).
  */
-export const VIRTIO_SND_PCM_RATE_64000 = AnonEnum493.RATE_64000;
+export const VIRTIO_SND_PCM_RATE_64000 = VirtioSndPcmRate.RATE_64000;
 /**
- * `VIRTIO_SND_PCM_RATE_88200` = 9 under its spec name (same as `AnonEnum493.RATE_88200`).
+ * `VIRTIO_SND_PCM_RATE_88200` = 9 under its spec name (same as `VirtioSndPcmRate.RATE_88200`).
  */
-export const VIRTIO_SND_PCM_RATE_88200 = AnonEnum493.RATE_88200;
+export const VIRTIO_SND_PCM_RATE_88200 = VirtioSndPcmRate.RATE_88200;
 /**
- * `VIRTIO_SND_PCM_RATE_96000` = 10 under its spec name (same as `AnonEnum493.RATE_96000`).
+ * `VIRTIO_SND_PCM_RATE_96000` = 10 under its spec name (same as `VirtioSndPcmRate.RATE_96000`).
  */
-export const VIRTIO_SND_PCM_RATE_96000 = AnonEnum493.RATE_96000;
+export const VIRTIO_SND_PCM_RATE_96000 = VirtioSndPcmRate.RATE_96000;
 /**
- * `VIRTIO_SND_PCM_RATE_176400` = 11 under its spec name (same as `AnonEnum493.RATE_176400`).
+ * `VIRTIO_SND_PCM_RATE_176400` = 11 under its spec name (same as `VirtioSndPcmRate.RATE_176400`).
  */
-export const VIRTIO_SND_PCM_RATE_176400 = AnonEnum493.RATE_176400;
+export const VIRTIO_SND_PCM_RATE_176400 = VirtioSndPcmRate.RATE_176400;
 /**
- * `VIRTIO_SND_PCM_RATE_192000` = 12 under its spec name (same as `AnonEnum493.RATE_192000`).
+ * `VIRTIO_SND_PCM_RATE_192000` = 12 under its spec name (same as `VirtioSndPcmRate.RATE_192000`).
  */
-export const VIRTIO_SND_PCM_RATE_192000 = AnonEnum493.RATE_192000;
+export const VIRTIO_SND_PCM_RATE_192000 = VirtioSndPcmRate.RATE_192000;
 /**
- * `VIRTIO_SND_PCM_RATE_384000` = 13 under its spec name (same as `AnonEnum493.RATE_384000`).
+ * `VIRTIO_SND_PCM_RATE_384000` = 13 under its spec name (same as `VirtioSndPcmRate.RATE_384000`).
  */
-export const VIRTIO_SND_PCM_RATE_384000 = AnonEnum493.RATE_384000;
+export const VIRTIO_SND_PCM_RATE_384000 = VirtioSndPcmRate.RATE_384000;
 /**
- * `VIRTIO_SND_PCM_RATE_12000` = 14 under its spec name (same as `AnonEnum493.RATE_12000`).
+ * `VIRTIO_SND_PCM_RATE_12000` = 14 under its spec name (same as `VirtioSndPcmRate.RATE_12000`).
  */
-export const VIRTIO_SND_PCM_RATE_12000 = AnonEnum493.RATE_12000;
+export const VIRTIO_SND_PCM_RATE_12000 = VirtioSndPcmRate.RATE_12000;
 /**
- * `VIRTIO_SND_PCM_RATE_24000` = 15 under its spec name (same as `AnonEnum493.RATE_24000`).
+ * `VIRTIO_SND_PCM_RATE_24000` = 15 under its spec name (same as `VirtioSndPcmRate.RATE_24000`).
  */
-export const VIRTIO_SND_PCM_RATE_24000 = AnonEnum493.RATE_24000;
+export const VIRTIO_SND_PCM_RATE_24000 = VirtioSndPcmRate.RATE_24000;
 /**
- * `VIRTIO_SND_CHMAP_NONE` = 0 under its spec name (same as `AnonEnum768.NONE`).
+ * `VIRTIO_SND_CHMAP_NONE` = 0 under its spec name (same as `VirtioSndChmap.NONE`).
  */
-export const VIRTIO_SND_CHMAP_NONE = AnonEnum768.NONE;
+export const VIRTIO_SND_CHMAP_NONE = VirtioSndChmap.NONE;
 /**
- * `VIRTIO_SND_CHMAP_NA` = 1 under its spec name (same as `AnonEnum768.NA`).
+ * `VIRTIO_SND_CHMAP_NA` = 1 under its spec name (same as `VirtioSndChmap.NA`).
  */
-export const VIRTIO_SND_CHMAP_NA = AnonEnum768.NA;
+export const VIRTIO_SND_CHMAP_NA = VirtioSndChmap.NA;
 /**
- * `VIRTIO_SND_CHMAP_MONO` = 2 under its spec name (same as `AnonEnum768.MONO`).
+ * `VIRTIO_SND_CHMAP_MONO` = 2 under its spec name (same as `VirtioSndChmap.MONO`).
  */
-export const VIRTIO_SND_CHMAP_MONO = AnonEnum768.MONO;
+export const VIRTIO_SND_CHMAP_MONO = VirtioSndChmap.MONO;
 /**
- * `VIRTIO_SND_CHMAP_FL` = 3 under its spec name (same as `AnonEnum768.FL`).
+ * `VIRTIO_SND_CHMAP_FL` = 3 under its spec name (same as `VirtioSndChmap.FL`).
  */
-export const VIRTIO_SND_CHMAP_FL = AnonEnum768.FL;
+export const VIRTIO_SND_CHMAP_FL = VirtioSndChmap.FL;
 /**
- * `VIRTIO_SND_CHMAP_FR` = 4 under its spec name (same as `AnonEnum768.FR`).
+ * `VIRTIO_SND_CHMAP_FR` = 4 under its spec name (same as `VirtioSndChmap.FR`).
  */
-export const VIRTIO_SND_CHMAP_FR = AnonEnum768.FR;
+export const VIRTIO_SND_CHMAP_FR = VirtioSndChmap.FR;
 /**
- * `VIRTIO_SND_CHMAP_RL` = 5 under its spec name (same as `AnonEnum768.RL`).
+ * `VIRTIO_SND_CHMAP_RL` = 5 under its spec name (same as `VirtioSndChmap.RL`).
  */
-export const VIRTIO_SND_CHMAP_RL = AnonEnum768.RL;
+export const VIRTIO_SND_CHMAP_RL = VirtioSndChmap.RL;
 /**
- * `VIRTIO_SND_CHMAP_RR` = 6 under its spec name (same as `AnonEnum768.RR`).
+ * `VIRTIO_SND_CHMAP_RR` = 6 under its spec name (same as `VirtioSndChmap.RR`).
  */
-export const VIRTIO_SND_CHMAP_RR = AnonEnum768.RR;
+export const VIRTIO_SND_CHMAP_RR = VirtioSndChmap.RR;
 /**
- * `VIRTIO_SND_CHMAP_FC` = 7 under its spec name (same as `AnonEnum768.FC`).
+ * `VIRTIO_SND_CHMAP_FC` = 7 under its spec name (same as `VirtioSndChmap.FC`).
  */
-export const VIRTIO_SND_CHMAP_FC = AnonEnum768.FC;
+export const VIRTIO_SND_CHMAP_FC = VirtioSndChmap.FC;
 /**
- * `VIRTIO_SND_CHMAP_LFE` = 8 under its spec name (same as `AnonEnum768.LFE`).
+ * `VIRTIO_SND_CHMAP_LFE` = 8 under its spec name (same as `VirtioSndChmap.LFE`).
  */
-export const VIRTIO_SND_CHMAP_LFE = AnonEnum768.LFE;
+export const VIRTIO_SND_CHMAP_LFE = VirtioSndChmap.LFE;
 /**
- * `VIRTIO_SND_CHMAP_SL` = 9 under its spec name (same as `AnonEnum768.SL`).
+ * `VIRTIO_SND_CHMAP_SL` = 9 under its spec name (same as `VirtioSndChmap.SL`).
  */
-export const VIRTIO_SND_CHMAP_SL = AnonEnum768.SL;
+export const VIRTIO_SND_CHMAP_SL = VirtioSndChmap.SL;
 /**
- * `VIRTIO_SND_CHMAP_SR` = 10 under its spec name (same as `AnonEnum768.SR`).
+ * `VIRTIO_SND_CHMAP_SR` = 10 under its spec name (same as `VirtioSndChmap.SR`).
  */
-export const VIRTIO_SND_CHMAP_SR = AnonEnum768.SR;
+export const VIRTIO_SND_CHMAP_SR = VirtioSndChmap.SR;
 /**
- * `VIRTIO_SND_CHMAP_RC` = 11 under its spec name (same as `AnonEnum768.RC`).
+ * `VIRTIO_SND_CHMAP_RC` = 11 under its spec name (same as `VirtioSndChmap.RC`).
  */
-export const VIRTIO_SND_CHMAP_RC = AnonEnum768.RC;
+export const VIRTIO_SND_CHMAP_RC = VirtioSndChmap.RC;
 /**
- * `VIRTIO_SND_CHMAP_FLC` = 12 under its spec name (same as `AnonEnum768.FLC`).
+ * `VIRTIO_SND_CHMAP_FLC` = 12 under its spec name (same as `VirtioSndChmap.FLC`).
  */
-export const VIRTIO_SND_CHMAP_FLC = AnonEnum768.FLC;
+export const VIRTIO_SND_CHMAP_FLC = VirtioSndChmap.FLC;
 /**
- * `VIRTIO_SND_CHMAP_FRC` = 13 under its spec name (same as `AnonEnum768.FRC`).
+ * `VIRTIO_SND_CHMAP_FRC` = 13 under its spec name (same as `VirtioSndChmap.FRC`).
  */
-export const VIRTIO_SND_CHMAP_FRC = AnonEnum768.FRC;
+export const VIRTIO_SND_CHMAP_FRC = VirtioSndChmap.FRC;
 /**
- * `VIRTIO_SND_CHMAP_RLC` = 14 under its spec name (same as `AnonEnum768.RLC`).
+ * `VIRTIO_SND_CHMAP_RLC` = 14 under its spec name (same as `VirtioSndChmap.RLC`).
  */
-export const VIRTIO_SND_CHMAP_RLC = AnonEnum768.RLC;
+export const VIRTIO_SND_CHMAP_RLC = VirtioSndChmap.RLC;
 /**
- * `VIRTIO_SND_CHMAP_RRC` = 15 under its spec name (same as `AnonEnum768.RRC`).
+ * `VIRTIO_SND_CHMAP_RRC` = 15 under its spec name (same as `VirtioSndChmap.RRC`).
  */
-export const VIRTIO_SND_CHMAP_RRC = AnonEnum768.RRC;
+export const VIRTIO_SND_CHMAP_RRC = VirtioSndChmap.RRC;
 /**
- * `VIRTIO_SND_CHMAP_FLW` = 16 under its spec name (same as `AnonEnum768.FLW`).
+ * `VIRTIO_SND_CHMAP_FLW` = 16 under its spec name (same as `VirtioSndChmap.FLW`).
  */
-export const VIRTIO_SND_CHMAP_FLW = AnonEnum768.FLW;
+export const VIRTIO_SND_CHMAP_FLW = VirtioSndChmap.FLW;
 /**
- * `VIRTIO_SND_CHMAP_FRW` = 17 under its spec name (same as `AnonEnum768.FRW`).
+ * `VIRTIO_SND_CHMAP_FRW` = 17 under its spec name (same as `VirtioSndChmap.FRW`).
  */
-export const VIRTIO_SND_CHMAP_FRW = AnonEnum768.FRW;
+export const VIRTIO_SND_CHMAP_FRW = VirtioSndChmap.FRW;
 /**
- * `VIRTIO_SND_CHMAP_FLH` = 18 under its spec name (same as `AnonEnum768.FLH`).
+ * `VIRTIO_SND_CHMAP_FLH` = 18 under its spec name (same as `VirtioSndChmap.FLH`).
  */
-export const VIRTIO_SND_CHMAP_FLH = AnonEnum768.FLH;
+export const VIRTIO_SND_CHMAP_FLH = VirtioSndChmap.FLH;
 /**
- * `VIRTIO_SND_CHMAP_FCH` = 19 under its spec name (same as `AnonEnum768.FCH`).
+ * `VIRTIO_SND_CHMAP_FCH` = 19 under its spec name (same as `VirtioSndChmap.FCH`).
  */
-export const VIRTIO_SND_CHMAP_FCH = AnonEnum768.FCH;
+export const VIRTIO_SND_CHMAP_FCH = VirtioSndChmap.FCH;
 /**
- * `VIRTIO_SND_CHMAP_FRH` = 20 under its spec name (same as `AnonEnum768.FRH`).
+ * `VIRTIO_SND_CHMAP_FRH` = 20 under its spec name (same as `VirtioSndChmap.FRH`).
  */
-export const VIRTIO_SND_CHMAP_FRH = AnonEnum768.FRH;
+export const VIRTIO_SND_CHMAP_FRH = VirtioSndChmap.FRH;
 /**
- * `VIRTIO_SND_CHMAP_TC` = 21 under its spec name (same as `AnonEnum768.TC`).
+ * `VIRTIO_SND_CHMAP_TC` = 21 under its spec name (same as `VirtioSndChmap.TC`).
  */
-export const VIRTIO_SND_CHMAP_TC = AnonEnum768.TC;
+export const VIRTIO_SND_CHMAP_TC = VirtioSndChmap.TC;
 /**
- * `VIRTIO_SND_CHMAP_TFL` = 22 under its spec name (same as `AnonEnum768.TFL`).
+ * `VIRTIO_SND_CHMAP_TFL` = 22 under its spec name (same as `VirtioSndChmap.TFL`).
  */
-export const VIRTIO_SND_CHMAP_TFL = AnonEnum768.TFL;
+export const VIRTIO_SND_CHMAP_TFL = VirtioSndChmap.TFL;
 /**
- * `VIRTIO_SND_CHMAP_TFR` = 23 under its spec name (same as `AnonEnum768.TFR`).
+ * `VIRTIO_SND_CHMAP_TFR` = 23 under its spec name (same as `VirtioSndChmap.TFR`).
  */
-export const VIRTIO_SND_CHMAP_TFR = AnonEnum768.TFR;
+export const VIRTIO_SND_CHMAP_TFR = VirtioSndChmap.TFR;
 /**
- * `VIRTIO_SND_CHMAP_TFC` = 24 under its spec name (same as `AnonEnum768.TFC`).
+ * `VIRTIO_SND_CHMAP_TFC` = 24 under its spec name (same as `VirtioSndChmap.TFC`).
  */
-export const VIRTIO_SND_CHMAP_TFC = AnonEnum768.TFC;
+export const VIRTIO_SND_CHMAP_TFC = VirtioSndChmap.TFC;
 /**
- * `VIRTIO_SND_CHMAP_TRL` = 25 under its spec name (same as `AnonEnum768.TRL`).
+ * `VIRTIO_SND_CHMAP_TRL` = 25 under its spec name (same as `VirtioSndChmap.TRL`).
  */
-export const VIRTIO_SND_CHMAP_TRL = AnonEnum768.TRL;
+export const VIRTIO_SND_CHMAP_TRL = VirtioSndChmap.TRL;
 /**
- * `VIRTIO_SND_CHMAP_TRR` = 26 under its spec name (same as `AnonEnum768.TRR`).
+ * `VIRTIO_SND_CHMAP_TRR` = 26 under its spec name (same as `VirtioSndChmap.TRR`).
  */
-export const VIRTIO_SND_CHMAP_TRR = AnonEnum768.TRR;
+export const VIRTIO_SND_CHMAP_TRR = VirtioSndChmap.TRR;
 /**
- * `VIRTIO_SND_CHMAP_TRC` = 27 under its spec name (same as `AnonEnum768.TRC`).
+ * `VIRTIO_SND_CHMAP_TRC` = 27 under its spec name (same as `VirtioSndChmap.TRC`).
  */
-export const VIRTIO_SND_CHMAP_TRC = AnonEnum768.TRC;
+export const VIRTIO_SND_CHMAP_TRC = VirtioSndChmap.TRC;
 /**
- * `VIRTIO_SND_CHMAP_TFLC` = 28 under its spec name (same as `AnonEnum768.TFLC`).
+ * `VIRTIO_SND_CHMAP_TFLC` = 28 under its spec name (same as `VirtioSndChmap.TFLC`).
  */
-export const VIRTIO_SND_CHMAP_TFLC = AnonEnum768.TFLC;
+export const VIRTIO_SND_CHMAP_TFLC = VirtioSndChmap.TFLC;
 /**
- * `VIRTIO_SND_CHMAP_TFRC` = 29 under its spec name (same as `AnonEnum768.TFRC`).
+ * `VIRTIO_SND_CHMAP_TFRC` = 29 under its spec name (same as `VirtioSndChmap.TFRC`).
  */
-export const VIRTIO_SND_CHMAP_TFRC = AnonEnum768.TFRC;
+export const VIRTIO_SND_CHMAP_TFRC = VirtioSndChmap.TFRC;
 /**
- * `VIRTIO_SND_CHMAP_TSL` = 30 under its spec name (same as `AnonEnum768.TSL`).
+ * `VIRTIO_SND_CHMAP_TSL` = 30 under its spec name (same as `VirtioSndChmap.TSL`).
  */
-export const VIRTIO_SND_CHMAP_TSL = AnonEnum768.TSL;
+export const VIRTIO_SND_CHMAP_TSL = VirtioSndChmap.TSL;
 /**
- * `VIRTIO_SND_CHMAP_TSR` = 31 under its spec name (same as `AnonEnum768.TSR`).
+ * `VIRTIO_SND_CHMAP_TSR` = 31 under its spec name (same as `VirtioSndChmap.TSR`).
  */
-export const VIRTIO_SND_CHMAP_TSR = AnonEnum768.TSR;
+export const VIRTIO_SND_CHMAP_TSR = VirtioSndChmap.TSR;
 /**
- * `VIRTIO_SND_CHMAP_LLFE` = 32 under its spec name (same as `AnonEnum768.LLFE`).
+ * `VIRTIO_SND_CHMAP_LLFE` = 32 under its spec name (same as `VirtioSndChmap.LLFE`).
  */
-export const VIRTIO_SND_CHMAP_LLFE = AnonEnum768.LLFE;
+export const VIRTIO_SND_CHMAP_LLFE = VirtioSndChmap.LLFE;
 /**
- * `VIRTIO_SND_CHMAP_RLFE` = 33 under its spec name (same as `AnonEnum768.RLFE`).
+ * `VIRTIO_SND_CHMAP_RLFE` = 33 under its spec name (same as `VirtioSndChmap.RLFE`).
  */
-export const VIRTIO_SND_CHMAP_RLFE = AnonEnum768.RLFE;
+export const VIRTIO_SND_CHMAP_RLFE = VirtioSndChmap.RLFE;
 /**
- * `VIRTIO_SND_CHMAP_BC` = 34 under its spec name (same as `AnonEnum768.BC`).
+ * `VIRTIO_SND_CHMAP_BC` = 34 under its spec name (same as `VirtioSndChmap.BC`).
  */
-export const VIRTIO_SND_CHMAP_BC = AnonEnum768.BC;
+export const VIRTIO_SND_CHMAP_BC = VirtioSndChmap.BC;
 /**
- * `VIRTIO_SND_CHMAP_BLC` = 35 under its spec name (same as `AnonEnum768.BLC`).
+ * `VIRTIO_SND_CHMAP_BLC` = 35 under its spec name (same as `VirtioSndChmap.BLC`).
  */
-export const VIRTIO_SND_CHMAP_BLC = AnonEnum768.BLC;
+export const VIRTIO_SND_CHMAP_BLC = VirtioSndChmap.BLC;
 /**
- * `VIRTIO_SND_CHMAP_BRC` = 36 under its spec name (same as `AnonEnum768.BRC`).
+ * `VIRTIO_SND_CHMAP_BRC` = 36 under its spec name (same as `VirtioSndChmap.BRC`).
  */
-export const VIRTIO_SND_CHMAP_BRC = AnonEnum768.BRC;
+export const VIRTIO_SND_CHMAP_BRC = VirtioSndChmap.BRC;
 /**
- * `VIRTIO_SND_CTL_ROLE_UNDEFINED` = 0 under its spec name (same as `AnonEnum873.UNDEFINED`).
+ * `VIRTIO_SND_CTL_ROLE_UNDEFINED` = 0 under its spec name (same as `VirtioSndCtlRole.UNDEFINED`).
  */
-export const VIRTIO_SND_CTL_ROLE_UNDEFINED = AnonEnum873.UNDEFINED;
+export const VIRTIO_SND_CTL_ROLE_UNDEFINED = VirtioSndCtlRole.UNDEFINED;
 /**
- * `VIRTIO_SND_CTL_ROLE_VOLUME` = 1 under its spec name (same as `AnonEnum873.VOLUME`).
+ * `VIRTIO_SND_CTL_ROLE_VOLUME` = 1 under its spec name (same as `VirtioSndCtlRole.VOLUME`).
  */
-export const VIRTIO_SND_CTL_ROLE_VOLUME = AnonEnum873.VOLUME;
+export const VIRTIO_SND_CTL_ROLE_VOLUME = VirtioSndCtlRole.VOLUME;
 /**
- * `VIRTIO_SND_CTL_ROLE_MUTE` = 2 under its spec name (same as `AnonEnum873.MUTE`).
+ * `VIRTIO_SND_CTL_ROLE_MUTE` = 2 under its spec name (same as `VirtioSndCtlRole.MUTE`).
  */
-export const VIRTIO_SND_CTL_ROLE_MUTE = AnonEnum873.MUTE;
+export const VIRTIO_SND_CTL_ROLE_MUTE = VirtioSndCtlRole.MUTE;
 /**
- * `VIRTIO_SND_CTL_ROLE_GAIN` = 3 under its spec name (same as `AnonEnum873.GAIN`).
+ * `VIRTIO_SND_CTL_ROLE_GAIN` = 3 under its spec name (same as `VirtioSndCtlRole.GAIN`).
  */
-export const VIRTIO_SND_CTL_ROLE_GAIN = AnonEnum873.GAIN;
+export const VIRTIO_SND_CTL_ROLE_GAIN = VirtioSndCtlRole.GAIN;
 /**
- * `VIRTIO_SND_CTL_TYPE_BOOLEAN` = 0 under its spec name (same as `AnonEnum880.BOOLEAN`).
+ * `VIRTIO_SND_CTL_TYPE_BOOLEAN` = 0 under its spec name (same as `VirtioSndCtlType.BOOLEAN`).
  */
-export const VIRTIO_SND_CTL_TYPE_BOOLEAN = AnonEnum880.BOOLEAN;
+export const VIRTIO_SND_CTL_TYPE_BOOLEAN = VirtioSndCtlType.BOOLEAN;
 /**
- * `VIRTIO_SND_CTL_TYPE_INTEGER` = 1 under its spec name (same as `AnonEnum880.INTEGER`).
+ * `VIRTIO_SND_CTL_TYPE_INTEGER` = 1 under its spec name (same as `VirtioSndCtlType.INTEGER`).
  */
-export const VIRTIO_SND_CTL_TYPE_INTEGER = AnonEnum880.INTEGER;
+export const VIRTIO_SND_CTL_TYPE_INTEGER = VirtioSndCtlType.INTEGER;
 /**
- * `VIRTIO_SND_CTL_TYPE_INTEGER64` = 2 under its spec name (same as `AnonEnum880.INTEGER64`).
+ * `VIRTIO_SND_CTL_TYPE_INTEGER64` = 2 under its spec name (same as `VirtioSndCtlType.INTEGER64`).
  */
-export const VIRTIO_SND_CTL_TYPE_INTEGER64 = AnonEnum880.INTEGER64;
+export const VIRTIO_SND_CTL_TYPE_INTEGER64 = VirtioSndCtlType.INTEGER64;
 /**
- * `VIRTIO_SND_CTL_TYPE_ENUMERATED` = 3 under its spec name (same as `AnonEnum880.ENUMERATED`).
+ * `VIRTIO_SND_CTL_TYPE_ENUMERATED` = 3 under its spec name (same as `VirtioSndCtlType.ENUMERATED`).
  */
-export const VIRTIO_SND_CTL_TYPE_ENUMERATED = AnonEnum880.ENUMERATED;
+export const VIRTIO_SND_CTL_TYPE_ENUMERATED = VirtioSndCtlType.ENUMERATED;
 /**
- * `VIRTIO_SND_CTL_TYPE_BYTES` = 4 under its spec name (same as `AnonEnum880.BYTES`).
+ * `VIRTIO_SND_CTL_TYPE_BYTES` = 4 under its spec name (same as `VirtioSndCtlType.BYTES`).
  */
-export const VIRTIO_SND_CTL_TYPE_BYTES = AnonEnum880.BYTES;
+export const VIRTIO_SND_CTL_TYPE_BYTES = VirtioSndCtlType.BYTES;
 /**
- * `VIRTIO_SND_CTL_TYPE_IEC958` = 5 under its spec name (same as `AnonEnum880.IEC958`).
+ * `VIRTIO_SND_CTL_TYPE_IEC958` = 5 under its spec name (same as `VirtioSndCtlType.IEC958`).
  */
-export const VIRTIO_SND_CTL_TYPE_IEC958 = AnonEnum880.IEC958;
+export const VIRTIO_SND_CTL_TYPE_IEC958 = VirtioSndCtlType.IEC958;
 /**
- * `VIRTIO_SND_CTL_ACCESS_READ` = 0 under its spec name (same as `AnonEnum889.READ`).
+ * `VIRTIO_SND_CTL_ACCESS_READ` = 0 under its spec name (same as `VirtioSndCtlAccess.READ`).
  */
-export const VIRTIO_SND_CTL_ACCESS_READ = AnonEnum889.READ;
+export const VIRTIO_SND_CTL_ACCESS_READ = VirtioSndCtlAccess.READ;
 /**
- * `VIRTIO_SND_CTL_ACCESS_WRITE` = 1 under its spec name (same as `AnonEnum889.WRITE`).
+ * `VIRTIO_SND_CTL_ACCESS_WRITE` = 1 under its spec name (same as `VirtioSndCtlAccess.WRITE`).
  */
-export const VIRTIO_SND_CTL_ACCESS_WRITE = AnonEnum889.WRITE;
+export const VIRTIO_SND_CTL_ACCESS_WRITE = VirtioSndCtlAccess.WRITE;
 /**
- * `VIRTIO_SND_CTL_ACCESS_VOLATILE` = 2 under its spec name (same as `AnonEnum889.VOLATILE`).
+ * `VIRTIO_SND_CTL_ACCESS_VOLATILE` = 2 under its spec name (same as `VirtioSndCtlAccess.VOLATILE`).
  */
-export const VIRTIO_SND_CTL_ACCESS_VOLATILE = AnonEnum889.VOLATILE;
+export const VIRTIO_SND_CTL_ACCESS_VOLATILE = VirtioSndCtlAccess.VOLATILE;
 /**
- * `VIRTIO_SND_CTL_ACCESS_INACTIVE` = 3 under its spec name (same as `AnonEnum889.INACTIVE`).
+ * `VIRTIO_SND_CTL_ACCESS_INACTIVE` = 3 under its spec name (same as `VirtioSndCtlAccess.INACTIVE`).
  */
-export const VIRTIO_SND_CTL_ACCESS_INACTIVE = AnonEnum889.INACTIVE;
+export const VIRTIO_SND_CTL_ACCESS_INACTIVE = VirtioSndCtlAccess.INACTIVE;
 /**
- * `VIRTIO_SND_CTL_ACCESS_TLV_READ` = 4 under its spec name (same as `AnonEnum889.TLV_READ`).
+ * `VIRTIO_SND_CTL_ACCESS_TLV_READ` = 4 under its spec name (same as `VirtioSndCtlAccess.TLV_READ`).
  */
-export const VIRTIO_SND_CTL_ACCESS_TLV_READ = AnonEnum889.TLV_READ;
+export const VIRTIO_SND_CTL_ACCESS_TLV_READ = VirtioSndCtlAccess.TLV_READ;
 /**
- * `VIRTIO_SND_CTL_ACCESS_TLV_WRITE` = 5 under its spec name (same as `AnonEnum889.TLV_WRITE`).
+ * `VIRTIO_SND_CTL_ACCESS_TLV_WRITE` = 5 under its spec name (same as `VirtioSndCtlAccess.TLV_WRITE`).
  */
-export const VIRTIO_SND_CTL_ACCESS_TLV_WRITE = AnonEnum889.TLV_WRITE;
+export const VIRTIO_SND_CTL_ACCESS_TLV_WRITE = VirtioSndCtlAccess.TLV_WRITE;
 /**
- * `VIRTIO_SND_CTL_ACCESS_TLV_COMMAND` = 6 under its spec name (same as `AnonEnum889.TLV_COMMAND`).
+ * `VIRTIO_SND_CTL_ACCESS_TLV_COMMAND` = 6 under its spec name (same as `VirtioSndCtlAccess.TLV_COMMAND`).
  */
-export const VIRTIO_SND_CTL_ACCESS_TLV_COMMAND = AnonEnum889.TLV_COMMAND;
+export const VIRTIO_SND_CTL_ACCESS_TLV_COMMAND = VirtioSndCtlAccess.TLV_COMMAND;
 /**
- * `VIRTIO_SND_CTL_EVT_MASK_VALUE` = 0 under its spec name (same as `AnonEnum1150.VALUE`).
+ * `VIRTIO_SND_CTL_EVT_MASK_VALUE` = 0 under its spec name (same as `VirtioSndCtlEvtMask.VALUE`).
  */
-export const VIRTIO_SND_CTL_EVT_MASK_VALUE = AnonEnum1150.VALUE;
+export const VIRTIO_SND_CTL_EVT_MASK_VALUE = VirtioSndCtlEvtMask.VALUE;
 /**
- * `VIRTIO_SND_CTL_EVT_MASK_INFO` = 1 under its spec name (same as `AnonEnum1150.INFO`).
+ * `VIRTIO_SND_CTL_EVT_MASK_INFO` = 1 under its spec name (same as `VirtioSndCtlEvtMask.INFO`).
  */
-export const VIRTIO_SND_CTL_EVT_MASK_INFO = AnonEnum1150.INFO;
+export const VIRTIO_SND_CTL_EVT_MASK_INFO = VirtioSndCtlEvtMask.INFO;
 /**
- * `VIRTIO_SND_CTL_EVT_MASK_TLV` = 2 under its spec name (same as `AnonEnum1150.TLV`).
+ * `VIRTIO_SND_CTL_EVT_MASK_TLV` = 2 under its spec name (same as `VirtioSndCtlEvtMask.TLV`).
  */
-export const VIRTIO_SND_CTL_EVT_MASK_TLV = AnonEnum1150.TLV;
+export const VIRTIO_SND_CTL_EVT_MASK_TLV = VirtioSndCtlEvtMask.TLV;
 /**
  * `VIRTIO_SND_F_CTLS` = 0 under its spec name (same as `SoundFeature.VIRTIO_SND_F_CTLS`).
  */
