@@ -172,7 +172,7 @@ function guardOf(ctx: DiffContext, f: Field, device: string | undefined): string
   const names: string[] = [];
   const collect = (x: Field): void => {
     if (x.presence?.negotiated) names.push(`\0${x.presence.feature}`);
-    if (!isSyntheticName(x.name)) names.push(x.name);
+    if (!isSyntheticName(x.name) && x.anonymous !== true) names.push(x.name);
     else for (const m of x.members ?? []) collect(m);
   };
   collect(f);

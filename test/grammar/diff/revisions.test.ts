@@ -55,7 +55,7 @@ describe.skipIf(!existsSync(V14) || specHistoryMissing() !== undefined)("virtio 
     expect(gpu?.warning).toBeUndefined();
     // The new net header fields, each guarded by the feature the text ties it to.
     expect(of("additive", "field").filter((c) => c.path.startsWith("virtio_net_hdr.")).map((c) => c.path)).toEqual([
-      "virtio_net_hdr.outer_th_offset", "virtio_net_hdr.inner_nh_offset", "virtio_net_hdr.outer_nh_offset", "virtio_net_hdr.anon_625",
+      "virtio_net_hdr.outer_th_offset", "virtio_net_hdr.inner_nh_offset", "virtio_net_hdr.outer_nh_offset", "virtio_net_hdr.anon_padding_reserved_2",
     ]);
     // Commands the IR links (the net control queue's) are all in 1.3 already; new ones show as constants.
     expect(of("additive", "constant").map((c) => c.path)).toContain("VIRTIO_NET_CTRL_STATS_QUERY");
