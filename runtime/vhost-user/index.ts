@@ -18,6 +18,8 @@ export {
   decodePayload,
   encodeReply,
   encodeU64Reply,
+  VHOST_USER_F_PROTOCOL_FEATURES,
+  VhostUserProtocolFeature,
 } from "./message.js";
 export type { VhostUserRequestCode, VhostUserHeader, VhostUserMessage, MemoryRegionDesc } from "./message.js";
 export { VhostUserError } from "./errors.js";

@@ -248,3 +248,15 @@ export function encodeU64Reply(request: number, value: bigint): Uint8Array {
   new DataView(payload.buffer).setBigUint64(0, value, true);
   return encodeReply(request, payload);
 }
+
+/** Virtio feature bit 30: the back end speaks GET/SET_PROTOCOL_FEATURES. Without it QEMU 7.2 silently falls back. */
+export const VHOST_USER_F_PROTOCOL_FEATURES = 30;
+
+/** Protocol feature bits (vhost-user.rst "Protocol features") a net and a block back end use. */
+export const VhostUserProtocolFeature = {
+  MQ: 0,
+  REPLY_ACK: 3,
+  MTU: 4,
+  CONFIG: 9,
+  RESET_DEVICE: 13,
+} as const;
