@@ -11,7 +11,7 @@ import type { Diagnostic } from "../ir/types.js";
 import { fail, IngestError, pointSpan } from "./errors.js";
 import { parseHunkHeader, type Budget } from "./hunk-read.js";
 import { placeHunk, type BaseFile, type PlacedHunk } from "./hunk-place.js";
-import type { MailLine } from "./mail-line.js";
+import { isStructural, type MailLine } from "./mail-line.js";
 
 /** One file's part of a patch, its hunks placed on the base. */
 export interface FilePatch {
@@ -144,11 +144,11 @@ function isPlainHeaderAt(region: readonly MailLine[], i: number): boolean {
 
 /** `diff --git a/x b/x`, its extended headers, and the `---`/`+++` pair when there are hunks. */
 function readGitHeader(region: readonly MailLine[], start: number, ctx: PatchContext): FileHeader {
-  const first = region[start]!;
+  const { line: first, next } = rejoinGitLine(region, start);
   const lines: MailLine[] = [first];
   let created = false;
   let deleted = false;
-  let i = start + 1;
+  let i = next;
   for (; i < region.length; i++) {
     const l = region[i]!;
     if (!l.quoted) break;
@@ -167,6 +167,38 @@ function readGitHeader(region: readonly MailLine[], start: number, ctx: PatchCon
   // No hunks (a mode change, or an empty file created or deleted): the name is in the `diff --git` line.
   const path = gitLinePath(first, ctx);
   return { path, created, deleted, lines, next: i };
+}
+
+/** Lines that start a git extended header or the `---`/`+++` pair: never the tail of a wrapped `diff --git`. */
+const HEADER_START_RE = /^(?:--- |\+\+\+ |@@ |index |old mode |new mode |deleted file mode |new file mode |similarity index |dissimilarity index |rename |copy |Binary files |GIT binary patch)/;
+
+/**
+ * The `diff --git` line at `start` with the continuations a mail client split off it rejoined. A client
+ * wraps at a blank and keeps the blank on the first fragment, so the fragments are concatenated as they are;
+ * lines are taken only while the names do not yet read as `a/<p> b/<p>`, and only lines that cannot start
+ * anything else of the header.
+ */
+function rejoinGitLine(region: readonly MailLine[], start: number): { line: MailLine; next: number } {
+  let line = region[start]!;
+  let i = start + 1;
+  while (gitNames(line.text) === undefined) {
+    const cont = region[i];
+    if (!cont || cont.text === "" || isStructural(cont) || HEADER_START_RE.test(cont.text)) break;
+    line = { ...line, text: line.text + cont.text };
+    i++;
+  }
+  return { line, next: i };
+}
+
+/** `a/<p> b/<p>` of a `diff --git` line, when the two names are equal; undefined otherwise. */
+function gitNames(text: string): string | undefined {
+  const rest = text.slice("diff --git ".length).trimEnd();
+  for (let k = rest.indexOf(" b/"); k >= 0; k = rest.indexOf(" b/", k + 1)) {
+    const a = rest.slice(0, k);
+    const b = rest.slice(k + 1);
+    if (a.startsWith("a/") && a.slice(2) === b.slice(2)) return a.slice(2);
+  }
+  return undefined;
 }
 
 /** The path of `diff --git a/<p> b/<p>` (both names equal, since renames are not supported). */

@@ -125,3 +125,41 @@ describe("virtiokit apply writes nothing unless the whole patch applied", () => 
     expect(existsSync(join(parent, "out", "b.tex"))).toBe(true);
   });
 });
+
+describe("a wrapped `diff --git` header", () => {
+  it("is rejoined like a wrapped body line (a long device-types path split at the blank before b/)", () => {
+    const dir = join(tmp.dir, `base${serial++}`);
+    const path = "device-types/some-long-device-name/description.tex";
+    mkdirSync(join(dir, "device-types/some-long-device-name"), { recursive: true });
+    writeFileSync(join(dir, path), "one\ntwo\nthree\n");
+    const lines = [
+      ...head,
+      `diff --git a/${path} `,
+      `b/${path}`,
+      "index 1111111..2222222 100644",
+      `--- a/${path}`,
+      `+++ b/${path}`,
+      "@@ -1,3 +1,3 @@",
+      " one",
+      "-two",
+      "+TWO",
+      " three",
+      "",
+    ];
+    const r = loadInput(mail(lines.join("\n")), { base: dir });
+    expect(r.tree.changed).toEqual([path]);
+    expect(r.tree.files.get(path)!.text).toBe("one\nTWO\nthree\n");
+  });
+
+  it("a wrapped header of a file with no hunks (mode change) still reads its name", () => {
+    const dir = join(tmp.dir, `base${serial++}`);
+    const path = "device-types/some-long-device-name/description.tex";
+    mkdirSync(join(dir, "device-types/some-long-device-name"), { recursive: true });
+    writeFileSync(join(dir, path), "one\n");
+    writeFileSync(join(dir, "a.tex"), "x\n");
+    const lines = [...head, `diff --git a/${path} `, `b/${path}`, "old mode 100644", "new mode 100755", ""];
+    const r = loadInput(mail(lines.join("\n")), { base: dir });
+    expect(r.tree.changed).toEqual([path]);
+    expect(r.tree.files.get(path)!.text).toBe("one\n");
+  });
+});
