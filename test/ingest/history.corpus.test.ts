@@ -49,6 +49,7 @@ describe.skipIf(missing !== undefined)(`history corpus${missing ? ` (skipped: ${
     expect(commits.length).toBeGreaterThanOrEqual(100);
     const figures: Record<string, { identical: number; refused: number; wrong: number }> = {};
     const wrongCases: string[] = [];
+    const refusals: string[] = [];
     let n = 0;
     for (const c of commits) {
       const paths = specGit(["diff-tree", "--no-commit-id", "--name-only", "-r", "--no-renames", `${c}^`, c]).trim().split("\n").filter(Boolean);
@@ -73,6 +74,7 @@ describe.skipIf(missing !== undefined)(`history corpus${missing ? ` (skipped: ${
           if (!(err instanceof IngestError)) throw err;
           expect(err.diagnostics[0]!.severity).toBe("error");
           f.refused++;
+          refusals.push(`${variant} ${c.slice(0, 12)}: ${err.diagnostics[0]!.code} ${err.diagnostics[0]!.message.slice(0, 100)}`);
           continue;
         }
         const same = paths.every((p) => loaded.tree.files.get(p)?.text === show(c, p));
@@ -85,7 +87,7 @@ describe.skipIf(missing !== undefined)(`history corpus${missing ? ` (skipped: ${
       rmSync(base, { recursive: true, force: true });
       n++;
     }
-    console.log(`history corpus (${commits.length} commits):`, JSON.stringify(figures));
+    console.log(`history corpus (${commits.length} commits):`, JSON.stringify(figures), "\nrefused:\n" + refusals.join("\n"));
     expect(wrongCases).toEqual([]);
     expect(figures.plain!.identical).toBeGreaterThanOrEqual(commits.length * 0.9);
   }, 120_000);
