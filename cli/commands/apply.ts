@@ -3,12 +3,14 @@
  *
  * Writes every file of the base tree to `<dir>` with the patched files updated, prints the diffstat in git's
  * format on stdout and diagnostics (`file:line:col: severity: message`) on stderr.
+ * The tree is written into a temporary directory beside `<dir>` and renamed into place at the end, and only
+ * when every file and hunk of the patch applied: `<dir>` never holds a partially patched tree.
  * Exit status: 0 applied; 1 applied, but the mail's own diffstat disagrees with what was applied;
  * 2 the input cannot be read or applied, or the command line is wrong.
  *
  * @module
  */
-import { cpSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { formatDiagnostics } from "../../grammar/diagnostics.js";
@@ -73,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const outProblem = checkOutDir(out, values.base);
   if (outProblem) return commandError(outProblem);
   try {
-    writeTree(loaded, values.base, out);
+    writeTreeAtomically(loaded, values.base, out);
   } catch (err) {
     return commandError(`cannot write '${out}': ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -114,6 +116,25 @@ function checkOutDir(out: string, base: string | undefined): string | undefined 
     if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) return `--out '${out}' is inside the base tree '${base}'`;
   }
   return undefined;
+}
+
+/**
+ * Writes the tree into a fresh temporary directory beside `out` and renames it into place once complete, so
+ * `out` never holds a partial tree: after a failure (disk full, a path leading outside) nothing is left.
+ */
+function writeTreeAtomically(loaded: LoadedInput, base: string | undefined, out: string): void {
+  const parent = dirname(resolve(out));
+  mkdirSync(parent, { recursive: true });
+  const temp = mkdtempSync(join(parent, `.${basename(out)}.partial-`));
+  try {
+    writeTree(loaded, base, temp);
+    // `out` may exist as an empty directory (checked before); rename cannot replace it on every platform.
+    if (existsSync(out)) rmdirSync(out);
+    renameSync(temp, out);
+  } catch (err) {
+    rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Copies the base (everything but `.git`), then writes the changed files and removes the deleted ones. */

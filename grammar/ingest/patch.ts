@@ -3,15 +3,15 @@
  * `deleted file mode`, `index`) or plain `---`/`+++` pairs, then the hunks of each file, each placed on its
  * base file by `hunk-place.ts`. Renames, copies and binary patches are refused (`patch-unsupported`).
  *
- * The patch ends at the first line after a complete hunk that starts neither another hunk nor another file.
+ * Prose between files is skipped; every file and hunk is applied or reported (see {@link parsePatch}).
  *
  * @module
  */
 import type { Diagnostic } from "../ir/types.js";
-import { fail, pointSpan } from "./errors.js";
+import { fail, IngestError, pointSpan } from "./errors.js";
 import { parseHunkHeader, type Budget } from "./hunk-read.js";
 import { placeHunk, type BaseFile, type PlacedHunk } from "./hunk-place.js";
-import type { MailLine } from "./mail-line.js";
+import { isStructural, type MailLine } from "./mail-line.js";
 
 /** One file's part of a patch, its hunks placed on the base. */
 export interface FilePatch {
@@ -51,35 +51,76 @@ const UNSUPPORTED_HEADER_RE = /^(?:rename from|rename to|copy from|copy to) |^GI
 const NOISE_RE = /^(?:diff |Index: |={5,}$|Only in )/;
 
 /**
- * Parses every file of the patch in `region`, placing each hunk on its base file. Throws an IngestError on
- * the first file or hunk that cannot be used.
+ * Parses every file of the patch in `region`, placing each hunk on its base file. Nothing the mail carries is
+ * dropped: prose between two files is skipped and reading goes on; a file or hunk that cannot be used is
+ * recorded and reading resumes at the next hunk or file, so that the thrown IngestError lists every
+ * unrecovered piece (one error each, at its mail line), never only the first and never none.
  */
 export function parsePatch(region: readonly MailLine[], ctx: PatchContext): FilePatch[] {
   const files: FilePatch[] = [];
+  const errors: Diagnostic[] = [];
   const seen = new Set<string>();
+  const record = (err: unknown): void => {
+    if (!(err instanceof IngestError)) throw err;
+    errors.push(err.diagnostics[0]!);
+  };
   let i = 0;
   while (i < region.length) {
     const l = region[i]!;
-    if (!l.quoted) break;
     let header: FileHeader | undefined;
-    if (l.text.startsWith("diff --git ")) header = readGitHeader(region, i, ctx);
-    else if (isPlainHeaderAt(region, i)) header = readPlainHeader(region, i, ctx);
-    else if (files.length > 0 && NOISE_RE.test(l.text)) {
+    try {
+      if (l.quoted && l.text.startsWith("diff --git ")) header = readGitHeader(region, i, ctx);
+      else if (isPlainHeaderAt(region, i)) header = readPlainHeader(region, i, ctx);
+      else if (l.quoted && l.text.startsWith("@@ -")) {
+        // A hunk whose file header is missing (or was not recognised): it cannot be applied anywhere.
+        fail("patch-unsupported", `hunk '${l.text}' has no file header before it`, at(ctx, l));
+      }
+    } catch (err) {
+      record(err);
+      i = nextPiece(region, i + 1, false);
+      continue;
+    }
+    if (!header) {
+      // Prose (a reviewer's comment, a note between two files): not part of the patch, but a later file is.
       i++;
       continue;
-    } else break;
-
+    }
     const { path } = header;
+    i = header.next;
     if (seen.has(path)) {
-      fail("patch-unsupported", `the patch changes '${path}' a second time; apply the two parts separately`, at(ctx, l));
+      record(catchError(() => fail("patch-unsupported", `the patch changes '${path}' a second time; apply the two parts separately`, at(ctx, l))));
+      i = nextPiece(region, i, false);
+      continue;
     }
     seen.add(path);
-    i = header.next;
     const fp: FilePatch = { path, created: header.created, deleted: header.deleted, headerLines: header.lines, hunks: [] };
     files.push(fp);
-    i = readHunks(region, i, fp, ctx);
+    i = readHunks(region, i, fp, ctx, record);
+  }
+  if (errors.length > 0) {
+    const [first, ...rest] = errors;
+    throw new IngestError(first as Diagnostic & { code: IngestError["reason"] }, rest);
   }
   return files;
+}
+
+function catchError(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+/** Index of the next `diff --git` (or, with `hunks`, `@@`) line from `i`, or the end of the region. */
+function nextPiece(region: readonly MailLine[], i: number, hunks: boolean): number {
+  while (i < region.length) {
+    const l = region[i]!;
+    if (l.quoted && (l.text.startsWith("diff --git ") || (hunks && l.text.startsWith("@@ -")) || isPlainHeaderAt(region, i))) break;
+    i++;
+  }
+  return i;
 }
 
 interface FileHeader {
@@ -103,11 +144,11 @@ function isPlainHeaderAt(region: readonly MailLine[], i: number): boolean {
 
 /** `diff --git a/x b/x`, its extended headers, and the `---`/`+++` pair when there are hunks. */
 function readGitHeader(region: readonly MailLine[], start: number, ctx: PatchContext): FileHeader {
-  const first = region[start]!;
+  const { line: first, next } = rejoinGitLine(region, start);
   const lines: MailLine[] = [first];
   let created = false;
   let deleted = false;
-  let i = start + 1;
+  let i = next;
   for (; i < region.length; i++) {
     const l = region[i]!;
     if (!l.quoted) break;
@@ -126,6 +167,38 @@ function readGitHeader(region: readonly MailLine[], start: number, ctx: PatchCon
   // No hunks (a mode change, or an empty file created or deleted): the name is in the `diff --git` line.
   const path = gitLinePath(first, ctx);
   return { path, created, deleted, lines, next: i };
+}
+
+/** Lines that start a git extended header or the `---`/`+++` pair: never the tail of a wrapped `diff --git`. */
+const HEADER_START_RE = /^(?:--- |\+\+\+ |@@ |index |old mode |new mode |deleted file mode |new file mode |similarity index |dissimilarity index |rename |copy |Binary files |GIT binary patch)/;
+
+/**
+ * The `diff --git` line at `start` with the continuations a mail client split off it rejoined. A client
+ * wraps at a blank and keeps the blank on the first fragment, so the fragments are concatenated as they are;
+ * lines are taken only while the names do not yet read as `a/<p> b/<p>`, and only lines that cannot start
+ * anything else of the header.
+ */
+function rejoinGitLine(region: readonly MailLine[], start: number): { line: MailLine; next: number } {
+  let line = region[start]!;
+  let i = start + 1;
+  while (gitNames(line.text) === undefined) {
+    const cont = region[i];
+    if (!cont || cont.text === "" || isStructural(cont) || HEADER_START_RE.test(cont.text)) break;
+    line = { ...line, text: line.text + cont.text };
+    i++;
+  }
+  return { line, next: i };
+}
+
+/** `a/<p> b/<p>` of a `diff --git` line, when the two names are equal; undefined otherwise. */
+function gitNames(text: string): string | undefined {
+  const rest = text.slice("diff --git ".length).trimEnd();
+  for (let k = rest.indexOf(" b/"); k >= 0; k = rest.indexOf(" b/", k + 1)) {
+    const a = rest.slice(0, k);
+    const b = rest.slice(k + 1);
+    if (a.startsWith("a/") && a.slice(2) === b.slice(2)) return a.slice(2);
+  }
+  return undefined;
 }
 
 /** The path of `diff --git a/<p> b/<p>` (both names equal, since renames are not supported). */
@@ -181,57 +254,102 @@ function checkPath(p: string, l: MailLine, ctx: PatchContext): string {
   return p;
 }
 
-/** Reads and places the hunks of one file; returns the index after the last one. */
-function readHunks(region: readonly MailLine[], i: number, fp: FilePatch, ctx: PatchContext): number {
-  const headerMail = fp.headerLines[0]!;
-  let base: BaseFile | null = null;
-  if (fp.created) {
-    if (ctx.base.lines(fp.path) !== undefined) {
-      fail("new-file-exists", `the patch creates '${fp.path}', which already exists in the base tree`, at(ctx, headerMail));
-    }
-  } else {
-    if (!ctx.base.hasTree) {
-      fail("base-required", `the patch changes '${fp.path}', so it needs the base tree it was made against`, at(ctx, headerMail), {
-        hint: "pass --base <tree>",
-      });
-    }
-    const lines = ctx.base.lines(fp.path);
-    if (lines === undefined) {
-      fail("base-file-missing", `the patch changes '${fp.path}', which is not in the base tree`, at(ctx, headerMail));
-    }
-    base = { path: fp.path, lines };
+/**
+ * Reads and places the hunks of one file; returns the index after the last one. A hunk that cannot be used is
+ * passed to `record` and reading resumes at the next `@@` or file; a file whose base is unusable has all its
+ * hunks skipped after one error.
+ */
+function readHunks(region: readonly MailLine[], i: number, fp: FilePatch, ctx: PatchContext, record: (err: unknown) => void): number {
+  let base: BaseFile | null;
+  try {
+    base = baseOf(fp, ctx);
+  } catch (err) {
+    record(err);
+    while (i < region.length && region[i]!.quoted && region[i]!.text.startsWith("@@ -")) i = nextPiece(region, i + 1, true);
+    return i;
   }
 
   let minPosition = 0;
   let carriedOffset = 0;
   while (i < region.length && region[i]!.quoted && region[i]!.text.startsWith("@@ ")) {
     const l = region[i]!;
-    const header = parseHunkHeader(l);
-    if (!header) fail("hunk-header-malformed", `malformed hunk header '${l.text}'`, at(ctx, l), { hint: "expected '@@ -a,b +c,d @@'" });
-    if (fp.created && (header.oldStart !== 0 || header.oldCount !== 0)) {
-      fail("hunk-header-malformed", `'${fp.path}' is created by the patch, so its hunk must start '@@ -0,0'`, at(ctx, l));
+    try {
+      const placed = readOneHunk(region, i, l, fp, base, minPosition, carriedOffset, ctx);
+      fp.hunks.push(placed);
+      minPosition = placed.position + placed.header.oldCount;
+      carriedOffset = placed.offset;
+      i = placed.reading.end;
+      const after = region[i];
+      // A quoted, non-empty line right after a complete hunk that starts nothing the patch knows is a piece
+      // of the patch left over (most often the wrapped tail of the hunk's last line): report it, never drop it.
+      if (after && after.quoted && after.text !== "" && !after.text.startsWith("@@ ") && !after.text.startsWith("diff ") && !isPlainHeaderAt(region, i) && !NOISE_RE.test(after.text)) {
+        fail(
+          "unwrap-unresolved",
+          `mail line ${after.line} follows the end of hunk #${fp.hunks.length} of '${fp.path}' but is not part of it (a wrapped fragment of its last line?)`,
+          at(ctx, after),
+          { hint: "rejoin the wrapped line by hand (or get an unwrapped copy of the mail)" },
+        );
+      }
+    } catch (err) {
+      record(err);
+      i = nextPiece(region, i + 1, true);
     }
-    if (fp.deleted && header.newCount !== 0) {
-      fail("hunk-header-malformed", `'${fp.path}' is deleted by the patch, so its hunk must end '+0,0 @@'`, at(ctx, l));
-    }
-    const placed = placeHunk(region, i + 1, header, {
-      mailFile: ctx.mailFile,
-      hunkNumber: fp.hunks.length + 1,
-      base,
-      minPosition,
-      carriedOffset,
-      wrapWidth: ctx.wrapWidth,
-      budget: ctx.budget,
-      diagnostics: ctx.diagnostics,
-    });
-    const previous = fp.hunks[fp.hunks.length - 1];
-    if (previous && placed.position < previous.position + previous.header.oldCount) {
-      fail("hunk-out-of-order", `hunk #${fp.hunks.length + 1} of '${fp.path}' overlaps or precedes the hunk before it`, at(ctx, l));
-    }
-    fp.hunks.push(placed);
-    minPosition = placed.position + header.oldCount;
-    carriedOffset = placed.offset;
-    i = placed.reading.end;
   }
   return i;
+}
+
+/** The base file a file patch applies to (null when the patch creates it); throws when it is unusable. */
+function baseOf(fp: FilePatch, ctx: PatchContext): BaseFile | null {
+  const headerMail = fp.headerLines[0]!;
+  if (fp.created) {
+    if (ctx.base.lines(fp.path) !== undefined) {
+      fail("new-file-exists", `the patch creates '${fp.path}', which already exists in the base tree`, at(ctx, headerMail));
+    }
+    return null;
+  }
+  if (!ctx.base.hasTree) {
+    fail("base-required", `the patch changes '${fp.path}', so it needs the base tree it was made against`, at(ctx, headerMail), {
+      hint: "pass --base <tree>",
+    });
+  }
+  const lines = ctx.base.lines(fp.path);
+  if (lines === undefined) {
+    fail("base-file-missing", `the patch changes '${fp.path}', which is not in the base tree`, at(ctx, headerMail));
+  }
+  return { path: fp.path, lines };
+}
+
+function readOneHunk(
+  region: readonly MailLine[],
+  i: number,
+  l: MailLine,
+  fp: FilePatch,
+  base: BaseFile | null,
+  minPosition: number,
+  carriedOffset: number,
+  ctx: PatchContext,
+): PlacedHunk {
+  const header = parseHunkHeader(l);
+  if (!header) fail("hunk-header-malformed", `malformed hunk header '${l.text}'`, at(ctx, l), { hint: "expected '@@ -a,b +c,d @@'" });
+  if (fp.created && (header.oldStart !== 0 || header.oldCount !== 0)) {
+    fail("hunk-header-malformed", `'${fp.path}' is created by the patch, so its hunk must start '@@ -0,0'`, at(ctx, l));
+  }
+  if (fp.deleted && header.newCount !== 0) {
+    fail("hunk-header-malformed", `'${fp.path}' is deleted by the patch, so its hunk must end '+0,0 @@'`, at(ctx, l));
+  }
+  const placed = placeHunk(region, i + 1, header, {
+    mailFile: ctx.mailFile,
+    hunkNumber: fp.hunks.length + 1,
+    base,
+    minPosition,
+    carriedOffset,
+    wrapWidth: ctx.wrapWidth,
+    budget: ctx.budget,
+    diagnostics: ctx.diagnostics,
+  });
+  const previous = fp.hunks[fp.hunks.length - 1];
+  if (previous && placed.position < previous.position + previous.header.oldCount) {
+    fail("hunk-out-of-order", `hunk #${fp.hunks.length + 1} of '${fp.path}' overlaps or precedes the hunk before it`, at(ctx, l));
+  }
+  return placed;
 }

@@ -145,8 +145,18 @@ describe("unusable inputs: one error each, with a position", () => {
     expect(e.diagnostics[0]!.source.line).toBeGreaterThan(190);
   });
 
-  it("a hunk that does not apply to the base (the vhost mail onto the ISM base)", () => {
-    const e = theError(() => loadInput(VHOST_MAIL, { base: ISM_BASE }));
+  /** The errors of a failing load, one per hunk of the mail, each at that hunk's `@@` line. */
+  const oneErrorPerHunk = (fn: () => unknown, text: string) => {
+    const e = ingestError(fn);
+    const hunkLines = text.split("\n").flatMap((l, k) => (l.startsWith("@@ ") ? [k + 1] : []));
+    expect(errorsOf(e).map((d) => d.source.line)).toEqual(hunkLines);
+    expect(e.diagnostics[0]).toBe(errorsOf(e)[0]);
+    return e;
+  };
+
+  it("a hunk that does not apply to the base (the vhost mail onto the ISM base): every hunk reported", () => {
+    const e = oneErrorPerHunk(() => loadInput(VHOST_MAIL, { base: ISM_BASE }), vhostText);
+    expect(new Set(errorsOf(e).map((d) => d.code))).toEqual(new Set(["hunk-does-not-apply"]));
     expect(e.reason).toBe("hunk-does-not-apply");
     const d = e.diagnostics[0]!;
     expect(d.source.file).toBe(VHOST_MAIL);
@@ -194,8 +204,15 @@ describe("unusable inputs: one error each, with a position", () => {
   });
 
   it("a search that would take too long stops with a diagnostic", () => {
-    const e = theError(() => loadInput(VHOST_MAIL, { base: VHOST_BASE, unwrapBudget: 50 }));
+    const e = ingestError(() => loadInput(VHOST_MAIL, { base: VHOST_BASE, unwrapBudget: 50 }));
     expect(e.reason).toBe("unwrap-too-complex");
+    // Every hunk the budget did not cover is reported, each at its own `@@` line.
+    const hunkLines = vhostText.split("\n").flatMap((l, k) => (l.startsWith("@@ ") ? [k + 1] : []));
+    expect(errorsOf(e).length).toBeGreaterThan(1);
+    for (const d of errorsOf(e)) {
+      expect(d.code).toBe("unwrap-too-complex");
+      expect(hunkLines).toContain(d.source.line);
+    }
   });
 
   it("keeps the notes gathered before the error", () => {
