@@ -364,3 +364,72 @@ function bounded(value: bigint | null): bigint | null {
   if (value === null) return null;
   return value > MAGNITUDE_LIMIT || value < -MAGNITUDE_LIMIT ? null : value;
 }
+
+/** A function-like macro: `#define NAME(a, b) body`. */
+export interface FunctionMacro {
+  params: readonly string[];
+  body: string;
+}
+
+/**
+ * Expands calls of function-like macros in `text` (`VIRTIO_CRYPTO_OPCODE(VIRTIO_CRYPTO_SERVICE_HASH, 0x02)` with
+ * `#define VIRTIO_CRYPTO_OPCODE(service, op) (((service) << 8) | (op))`), as the C preprocessor would for a
+ * constant expression: each parameter replaced by its argument in parentheses, repeated while calls remain (at
+ * most `depth` rounds, so a self-referencing macro ends). Returns null when a call is malformed (unbalanced
+ * parentheses, wrong argument count), so the caller reports no value rather than a wrong one.
+ */
+export function expandFunctionMacros(text: string, macros: ReadonlyMap<string, FunctionMacro>, depth = 8): string | null {
+  let out = text;
+  for (let round = 0; round < depth; round++) {
+    let changed = false;
+    let result = "";
+    let i = 0;
+    const ident = /[A-Za-z_][A-Za-z0-9_]*/y;
+    while (i < out.length) {
+      ident.lastIndex = i;
+      const m = /[A-Za-z_]/.test(out[i]!) && (i === 0 || !/[A-Za-z0-9_]/.test(out[i - 1]!)) ? ident.exec(out) : null;
+      if (!m) {
+        result += out[i];
+        i++;
+        continue;
+      }
+      const name = m[0];
+      const macro = macros.get(name);
+      let j = i + name.length;
+      while (j < out.length && /\s/.test(out[j]!)) j++;
+      if (!macro || out[j] !== "(") {
+        result += name;
+        i += name.length;
+        continue;
+      }
+      // Arguments: split at top-level commas up to the matching ')'.
+      const args: string[] = [];
+      let level = 0;
+      let start = j + 1;
+      let k = j;
+      for (; k < out.length; k++) {
+        const c = out[k];
+        if (c === "(") level++;
+        else if (c === ")") {
+          level--;
+          if (level === 0) break;
+        } else if (c === "," && level === 1) {
+          args.push(out.slice(start, k));
+          start = k + 1;
+        }
+      }
+      if (k >= out.length) return null;
+      args.push(out.slice(start, k));
+      const actual = args.length === 1 && args[0]!.trim() === "" ? [] : args.map((a) => a.trim());
+      if (actual.length !== macro.params.length) return null;
+      const byParam = new Map(macro.params.map((p, n) => [p, actual[n]!]));
+      const body = macro.body.replace(/[A-Za-z_][A-Za-z0-9_]*/g, (id) => (byParam.has(id) ? `(${byParam.get(id)!})` : id));
+      result += `(${body})`;
+      i = k + 1;
+      changed = true;
+    }
+    out = result;
+    if (!changed) return out;
+  }
+  return out;
+}

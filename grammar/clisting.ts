@@ -43,7 +43,7 @@ export type {
   StructItem,
   TypedefItem,
 } from "./clisting.types.js";
-export { evalConstExpr, defineLookup, parseIntegerLiteral } from "./clisting.eval.js";
+export { evalConstExpr, defineLookup, expandFunctionMacros, parseIntegerLiteral, type FunctionMacro } from "./clisting.eval.js";
 export type { ConstLookup } from "./clisting.eval.js";
 
 /**

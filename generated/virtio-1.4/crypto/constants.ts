@@ -805,6 +805,106 @@ export function cryptoDeviceConfigurationLayoutName(value: number): "VIRTIO_CRYP
 }
 
 /**
+ * virtio_crypto_ctrl_header opcode values (event constants of device `crypto`): spec names keyed by their short
+ * form.
+ *
+ * Spec: `Device Types / Crypto Device / Device Operation / Control Virtqueue`,
+ * device-types/crypto/description.tex:412.
+ */
+export const CryptoVirtioCryptoCtrlHeaderOpcodeValues = {
+  /**
+   * `VIRTIO_CRYPTO_CIPHER_CREATE_SESSION` = 2.
+   *
+   * Source: device-types/crypto/description.tex:412.
+   */
+  CIPHER_CREATE_SESSION: 2,
+  /**
+   * `VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION` = 3.
+   *
+   * Source: device-types/crypto/description.tex:414.
+   */
+  CIPHER_DESTROY_SESSION: 3,
+  /**
+   * `VIRTIO_CRYPTO_HASH_CREATE_SESSION` = 258.
+   *
+   * Source: device-types/crypto/description.tex:416.
+   */
+  HASH_CREATE_SESSION: 258,
+  /**
+   * `VIRTIO_CRYPTO_HASH_DESTROY_SESSION` = 259.
+   *
+   * Source: device-types/crypto/description.tex:418.
+   */
+  HASH_DESTROY_SESSION: 259,
+  /**
+   * `VIRTIO_CRYPTO_MAC_CREATE_SESSION` = 514.
+   *
+   * Source: device-types/crypto/description.tex:420.
+   */
+  MAC_CREATE_SESSION: 514,
+  /**
+   * `VIRTIO_CRYPTO_MAC_DESTROY_SESSION` = 515.
+   *
+   * Source: device-types/crypto/description.tex:422.
+   */
+  MAC_DESTROY_SESSION: 515,
+  /**
+   * `VIRTIO_CRYPTO_AEAD_CREATE_SESSION` = 770.
+   *
+   * Source: device-types/crypto/description.tex:424.
+   */
+  AEAD_CREATE_SESSION: 770,
+  /**
+   * `VIRTIO_CRYPTO_AEAD_DESTROY_SESSION` = 771.
+   *
+   * Source: device-types/crypto/description.tex:426.
+   */
+  AEAD_DESTROY_SESSION: 771,
+  /**
+   * `VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION` = 1028.
+   *
+   * Source: device-types/crypto/description.tex:428.
+   */
+  AKCIPHER_CREATE_SESSION: 1028,
+} as const;
+
+/**
+ * A value of {@link CryptoVirtioCryptoCtrlHeaderOpcodeValues}.
+ */
+export type CryptoVirtioCryptoCtrlHeaderOpcodeValues = (typeof CryptoVirtioCryptoCtrlHeaderOpcodeValues)[keyof typeof CryptoVirtioCryptoCtrlHeaderOpcodeValues];
+
+/**
+ * The spec name of a {@link CryptoVirtioCryptoCtrlHeaderOpcodeValues} value, or undefined when the spec defines
+ * none. Where the spec gives one value several names, the first is returned.
+ *
+ * @param value - the value
+ */
+export function cryptoVirtioCryptoCtrlHeaderOpcodeValuesName(value: number): "VIRTIO_CRYPTO_CIPHER_CREATE_SESSION" | "VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION" | "VIRTIO_CRYPTO_HASH_CREATE_SESSION" | "VIRTIO_CRYPTO_HASH_DESTROY_SESSION" | "VIRTIO_CRYPTO_MAC_CREATE_SESSION" | "VIRTIO_CRYPTO_MAC_DESTROY_SESSION" | "VIRTIO_CRYPTO_AEAD_CREATE_SESSION" | "VIRTIO_CRYPTO_AEAD_DESTROY_SESSION" | "VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION" | undefined {
+  switch (value) {
+    case 2:
+      return "VIRTIO_CRYPTO_CIPHER_CREATE_SESSION";
+    case 3:
+      return "VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION";
+    case 258:
+      return "VIRTIO_CRYPTO_HASH_CREATE_SESSION";
+    case 259:
+      return "VIRTIO_CRYPTO_HASH_DESTROY_SESSION";
+    case 514:
+      return "VIRTIO_CRYPTO_MAC_CREATE_SESSION";
+    case 515:
+      return "VIRTIO_CRYPTO_MAC_DESTROY_SESSION";
+    case 770:
+      return "VIRTIO_CRYPTO_AEAD_CREATE_SESSION";
+    case 771:
+      return "VIRTIO_CRYPTO_AEAD_DESTROY_SESSION";
+    case 1028:
+      return "VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION";
+    default:
+      return undefined;
+  }
+}
+
+/**
  * virtio_crypto_op_ctrl_req op_flf values (generic constants of device `crypto`): spec names keyed by their
  * short form.
  *
@@ -1279,11 +1379,83 @@ export function cryptoVirtioCryptoAkcipherCreateSessionFlfKeyTypeValuesName(valu
  */
 export const CryptoVirtioCryptoOpHeaderOpcodeValues = {
   /**
+   * `VIRTIO_CRYPTO_CIPHER_ENCRYPT` = 0.
+   *
+   * Source: device-types/crypto/description.tex:979.
+   */
+  CIPHER_ENCRYPT: 0,
+  /**
+   * `VIRTIO_CRYPTO_CIPHER_DECRYPT` = 1.
+   *
+   * Source: device-types/crypto/description.tex:981.
+   */
+  CIPHER_DECRYPT: 1,
+  /**
+   * `VIRTIO_CRYPTO_HASH` = 256.
+   *
+   * Source: device-types/crypto/description.tex:983.
+   */
+  HASH: 256,
+  /**
+   * `VIRTIO_CRYPTO_MAC` = 512.
+   *
+   * Source: device-types/crypto/description.tex:985.
+   */
+  MAC: 512,
+  /**
+   * `VIRTIO_CRYPTO_AEAD_ENCRYPT` = 768.
+   *
+   * Source: device-types/crypto/description.tex:987.
+   */
+  AEAD_ENCRYPT: 768,
+  /**
+   * `VIRTIO_CRYPTO_AEAD_DECRYPT` = 769.
+   *
+   * Source: device-types/crypto/description.tex:989.
+   */
+  AEAD_DECRYPT: 769,
+  /**
+   * `VIRTIO_CRYPTO_AKCIPHER_ENCRYPT` = 1024.
+   *
+   * Source: device-types/crypto/description.tex:991.
+   */
+  AKCIPHER_ENCRYPT: 1024,
+  /**
+   * `VIRTIO_CRYPTO_AKCIPHER_DECRYPT` = 1025.
+   *
+   * Source: device-types/crypto/description.tex:993.
+   */
+  AKCIPHER_DECRYPT: 1025,
+  /**
+   * `VIRTIO_CRYPTO_AKCIPHER_SIGN` = 1026.
+   *
+   * Source: device-types/crypto/description.tex:995.
+   */
+  AKCIPHER_SIGN: 1026,
+  /**
+   * `VIRTIO_CRYPTO_AKCIPHER_VERIFY` = 1027.
+   *
+   * Source: device-types/crypto/description.tex:997.
+   */
+  AKCIPHER_VERIFY: 1027,
+  /**
+   * `VIRTIO_CRYPTO_IPSEC_OUTBOUND` = 1280.
+   *
+   * Source: device-types/crypto/description.tex:999.
+   */
+  IPSEC_OUTBOUND: 1280,
+  /**
+   * `VIRTIO_CRYPTO_IPSEC_INBOUND` = 1281.
+   *
+   * Source: device-types/crypto/description.tex:1001.
+   */
+  IPSEC_INBOUND: 1281,
+  /**
    * `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1.
    *
    * Source: device-types/crypto/description.tex:1007.
    */
-  VIRTIO_CRYPTO_FLAG_SESSION_MODE: 1,
+  FLAG_SESSION_MODE: 1,
 } as const;
 
 /**
@@ -1297,10 +1469,32 @@ export type CryptoVirtioCryptoOpHeaderOpcodeValues = (typeof CryptoVirtioCryptoO
  *
  * @param value - the value
  */
-export function cryptoVirtioCryptoOpHeaderOpcodeValuesName(value: number): "VIRTIO_CRYPTO_FLAG_SESSION_MODE" | undefined {
+export function cryptoVirtioCryptoOpHeaderOpcodeValuesName(value: number): "VIRTIO_CRYPTO_CIPHER_ENCRYPT" | "VIRTIO_CRYPTO_CIPHER_DECRYPT" | "VIRTIO_CRYPTO_HASH" | "VIRTIO_CRYPTO_MAC" | "VIRTIO_CRYPTO_AEAD_ENCRYPT" | "VIRTIO_CRYPTO_AEAD_DECRYPT" | "VIRTIO_CRYPTO_AKCIPHER_ENCRYPT" | "VIRTIO_CRYPTO_AKCIPHER_DECRYPT" | "VIRTIO_CRYPTO_AKCIPHER_SIGN" | "VIRTIO_CRYPTO_AKCIPHER_VERIFY" | "VIRTIO_CRYPTO_IPSEC_OUTBOUND" | "VIRTIO_CRYPTO_IPSEC_INBOUND" | undefined {
   switch (value) {
+    case 0:
+      return "VIRTIO_CRYPTO_CIPHER_ENCRYPT";
     case 1:
-      return "VIRTIO_CRYPTO_FLAG_SESSION_MODE";
+      return "VIRTIO_CRYPTO_CIPHER_DECRYPT";
+    case 256:
+      return "VIRTIO_CRYPTO_HASH";
+    case 512:
+      return "VIRTIO_CRYPTO_MAC";
+    case 768:
+      return "VIRTIO_CRYPTO_AEAD_ENCRYPT";
+    case 769:
+      return "VIRTIO_CRYPTO_AEAD_DECRYPT";
+    case 1024:
+      return "VIRTIO_CRYPTO_AKCIPHER_ENCRYPT";
+    case 1025:
+      return "VIRTIO_CRYPTO_AKCIPHER_DECRYPT";
+    case 1026:
+      return "VIRTIO_CRYPTO_AKCIPHER_SIGN";
+    case 1027:
+      return "VIRTIO_CRYPTO_AKCIPHER_VERIFY";
+    case 1280:
+      return "VIRTIO_CRYPTO_IPSEC_OUTBOUND";
+    case 1281:
+      return "VIRTIO_CRYPTO_IPSEC_INBOUND";
     default:
       return undefined;
   }
@@ -1923,6 +2117,51 @@ export const VIRTIO_CRYPTO_AKCIPHER_ECDSA = CryptoAkcipherServices.AKCIPHER_ECDS
  */
 export const VIRTIO_CRYPTO_S_HW_READY = CryptoDeviceConfigurationLayout.VIRTIO_CRYPTO_S_HW_READY;
 /**
+ * `VIRTIO_CRYPTO_CIPHER_CREATE_SESSION` = 2 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_CREATE_SESSION`).
+ */
+export const VIRTIO_CRYPTO_CIPHER_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_CREATE_SESSION;
+/**
+ * `VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION` = 3 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_DESTROY_SESSION`).
+ */
+export const VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_DESTROY_SESSION;
+/**
+ * `VIRTIO_CRYPTO_HASH_CREATE_SESSION` = 258 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_CREATE_SESSION`).
+ */
+export const VIRTIO_CRYPTO_HASH_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_CREATE_SESSION;
+/**
+ * `VIRTIO_CRYPTO_HASH_DESTROY_SESSION` = 259 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_DESTROY_SESSION`).
+ */
+export const VIRTIO_CRYPTO_HASH_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_DESTROY_SESSION;
+/**
+ * `VIRTIO_CRYPTO_MAC_CREATE_SESSION` = 514 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_CREATE_SESSION`).
+ */
+export const VIRTIO_CRYPTO_MAC_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_CREATE_SESSION;
+/**
+ * `VIRTIO_CRYPTO_MAC_DESTROY_SESSION` = 515 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_DESTROY_SESSION`).
+ */
+export const VIRTIO_CRYPTO_MAC_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_DESTROY_SESSION;
+/**
+ * `VIRTIO_CRYPTO_AEAD_CREATE_SESSION` = 770 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_CREATE_SESSION`).
+ */
+export const VIRTIO_CRYPTO_AEAD_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_CREATE_SESSION;
+/**
+ * `VIRTIO_CRYPTO_AEAD_DESTROY_SESSION` = 771 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_DESTROY_SESSION`).
+ */
+export const VIRTIO_CRYPTO_AEAD_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_DESTROY_SESSION;
+/**
+ * `VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION` = 1028 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.AKCIPHER_CREATE_SESSION`).
+ */
+export const VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.AKCIPHER_CREATE_SESSION;
+/**
  * `VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY` = 56 under its spec name (same as
  * `CryptoVirtioCryptoOpCtrlReqOpFlfValues.VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY`).
  */
@@ -2093,10 +2332,68 @@ export const VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE = CryptoVirtioCryptoAkciphe
  */
 export const VIRTIO_CRYPTO_AKCIPHER_SESS_ALGO_SPEC_HDR_SIZE = CryptoVirtioCryptoAkcipherCreateSessionFlfKeyTypeValues.SESS_ALGO_SPEC_HDR_SIZE;
 /**
- * `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1 under its spec name (same as
- * `CryptoVirtioCryptoOpHeaderOpcodeValues.VIRTIO_CRYPTO_FLAG_SESSION_MODE`).
+ * `VIRTIO_CRYPTO_CIPHER_ENCRYPT` = 0 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_ENCRYPT`).
  */
-export const VIRTIO_CRYPTO_FLAG_SESSION_MODE = CryptoVirtioCryptoOpHeaderOpcodeValues.VIRTIO_CRYPTO_FLAG_SESSION_MODE;
+export const VIRTIO_CRYPTO_CIPHER_ENCRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_ENCRYPT;
+/**
+ * `VIRTIO_CRYPTO_CIPHER_DECRYPT` = 1 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_DECRYPT`).
+ */
+export const VIRTIO_CRYPTO_CIPHER_DECRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_DECRYPT;
+/**
+ * `VIRTIO_CRYPTO_HASH` = 256 under its spec name (same as `CryptoVirtioCryptoOpHeaderOpcodeValues.HASH`).
+ */
+export const VIRTIO_CRYPTO_HASH = CryptoVirtioCryptoOpHeaderOpcodeValues.HASH;
+/**
+ * `VIRTIO_CRYPTO_MAC` = 512 under its spec name (same as `CryptoVirtioCryptoOpHeaderOpcodeValues.MAC`).
+ */
+export const VIRTIO_CRYPTO_MAC = CryptoVirtioCryptoOpHeaderOpcodeValues.MAC;
+/**
+ * `VIRTIO_CRYPTO_AEAD_ENCRYPT` = 768 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_ENCRYPT`).
+ */
+export const VIRTIO_CRYPTO_AEAD_ENCRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_ENCRYPT;
+/**
+ * `VIRTIO_CRYPTO_AEAD_DECRYPT` = 769 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_DECRYPT`).
+ */
+export const VIRTIO_CRYPTO_AEAD_DECRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_DECRYPT;
+/**
+ * `VIRTIO_CRYPTO_AKCIPHER_ENCRYPT` = 1024 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_ENCRYPT`).
+ */
+export const VIRTIO_CRYPTO_AKCIPHER_ENCRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_ENCRYPT;
+/**
+ * `VIRTIO_CRYPTO_AKCIPHER_DECRYPT` = 1025 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_DECRYPT`).
+ */
+export const VIRTIO_CRYPTO_AKCIPHER_DECRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_DECRYPT;
+/**
+ * `VIRTIO_CRYPTO_AKCIPHER_SIGN` = 1026 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_SIGN`).
+ */
+export const VIRTIO_CRYPTO_AKCIPHER_SIGN = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_SIGN;
+/**
+ * `VIRTIO_CRYPTO_AKCIPHER_VERIFY` = 1027 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_VERIFY`).
+ */
+export const VIRTIO_CRYPTO_AKCIPHER_VERIFY = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_VERIFY;
+/**
+ * `VIRTIO_CRYPTO_IPSEC_OUTBOUND` = 1280 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_OUTBOUND`).
+ */
+export const VIRTIO_CRYPTO_IPSEC_OUTBOUND = CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_OUTBOUND;
+/**
+ * `VIRTIO_CRYPTO_IPSEC_INBOUND` = 1281 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_INBOUND`).
+ */
+export const VIRTIO_CRYPTO_IPSEC_INBOUND = CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_INBOUND;
+/**
+ * `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.FLAG_SESSION_MODE`).
+ */
+export const VIRTIO_CRYPTO_FLAG_SESSION_MODE = CryptoVirtioCryptoOpHeaderOpcodeValues.FLAG_SESSION_MODE;
 /**
  * `VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY` = 48 under its spec name (same as
  * `CryptoVirtioCryptoOpDataReqOpFlfValues.VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY`).

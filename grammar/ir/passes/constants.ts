@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { evalConstExpr, type Member } from "../../clisting.js";
+import { evalConstExpr, expandFunctionMacros, type FunctionMacro, type Member } from "../../clisting.js";
 import type { Document } from "../../document.js";
 import { slugify, splitSentences, squash } from "../text.js";
 import type { Constant, ConstantGroup, ConstantGroupKind, Enum, SourceSpan, Struct } from "../types.js";
@@ -68,6 +68,12 @@ export function definitionsPass(doc: Document, placed: PlacedItem[], secs: Pick<
   const defineOfPlace = new Map(defineItems.filter((d) => d.p.item.kind === "define").map((d) => [d.p, d]));
   const rawValue = new Map<string, string>();
   for (const d of defineItems) if (!rawValue.has(d.name)) rawValue.set(d.name, d.valueText);
+  // Function-like macros (`#define VIRTIO_CRYPTO_OPCODE(service, op) …`) are no constants themselves, but the
+  // constants written as calls of them are: expand the calls before evaluating.
+  const macros = new Map<string, FunctionMacro>();
+  for (const p of placed) {
+    if (p.item.kind === "define" && p.item.params && !macros.has(p.item.name)) macros.set(p.item.name, { params: p.item.params, body: p.item.valueText });
+  }
   const evalMemo = new Map<string, number | null>();
   const evaluating = new Set<string>();
   const lookup = (name: string): number | null => {
@@ -76,7 +82,8 @@ export function definitionsPass(doc: Document, placed: PlacedItem[], secs: Pick<
     const raw = rawValue.get(name);
     if (raw === undefined || evaluating.has(name)) return null;
     evaluating.add(name);
-    const v = evalConstExpr(raw, lookup);
+    const expanded = macros.size > 0 && !macros.has(name) ? expandFunctionMacros(raw, macros) : raw;
+    const v = expanded === null ? null : evalConstExpr(expanded, lookup);
     evaluating.delete(name);
     evalMemo.set(name, v);
     return v;
