@@ -55,12 +55,12 @@ function usage(): string {
   ].join("\n");
 }
 
-/** The version in virtiokit's package.json (two levels above dist/cli/ and above cli/). */
+/** The version in the package.json two levels above dist/cli/ (the repository's, or the installed virtiokit-cli's) or above cli/. */
 function version(): string {
   for (const rel of ["../../package.json", "../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "virtiokit" && typeof pkg.version === "string") return pkg.version;
+      if ((pkg.name === "virtiokit" || pkg.name === "virtiokit-cli") && typeof pkg.version === "string") return pkg.version;
     } catch {
       // try the next candidate
     }

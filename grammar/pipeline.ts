@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { buildDocument, isAdded, type Document } from "./document.js";
+import { buildDocument, isAdded, type Document } from "./document/document.js";
 import { loadInput, type LoadedInput } from "./ingest/index.js";
 import { buildIR } from "./ir/build.js";
 import type { Diagnostic, SourceSpan, SpecIR } from "./ir/types.js";

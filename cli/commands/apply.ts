@@ -10,10 +10,11 @@
  *
  * @module
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
-import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { formatDiagnostics } from "../../grammar/diagnostics/diagnostics.js";
 import { outDirProblem } from "../out-dir.js";
 import { formatDiffstat, IngestError, loadInput, type LoadedInput } from "../../grammar/ingest/index.js";
 
@@ -21,10 +22,13 @@ import { formatDiffstat, IngestError, loadInput, type LoadedInput } from "../../
 export const summary = "apply a mailed patch onto a base tree and write the post-patch tree";
 
 export const usage = [
-  "usage: virtiokit apply <mail|patch> --base <tree> --out <dir> [--json]",
+  "usage: virtiokit apply <mail|mbox|patch> --base <tree|git repository> --out <dir> [--json]",
   "",
-  "  <mail|patch>   a mail as archived (raw, web copy, or a reply quoting the patch) or a unified diff",
-  "  --base <tree>  the spec tree the patch was made against (not needed if the patch only creates files)",
+  "  <mail|patch>   a mail as archived (raw, MIME, quoted-printable, base64, format=flowed, a web copy, or a",
+  "                 reply quoting the patch), an mbox with a patch series (applied in part order), or a diff",
+  "  --base <tree>  the spec tree the patch was made against (not needed if the patch only creates files);",
+  "                 a git repository (bare or a clone): the newest commit whose tree has every blob the",
+  "                 patch's index lines name (or the mail's base-commit:), said on stderr",
   "  --out <dir>    where to write the post-patch tree (must not exist, or be empty)",
   "  --json         print {diffstat, mailDiffstat, changed, diagnostics} as JSON on stdout",
   "",
@@ -83,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
   const mismatch = loaded.diagnostics.some((d) => d.code === "diffstat-mismatch");
   if (values.json) {
     const report = {
+      baseCommit: loaded.baseCommit ?? null,
+      series: loaded.series ?? null,
       diffstat: loaded.diffstat,
       mailDiffstat: loaded.mailDiffstat ?? null,
       changed: loaded.tree.changed,
@@ -140,7 +146,13 @@ function writeTreeAtomically(loaded: LoadedInput, base: string | undefined, out:
 /** Copies the base (everything but `.git`), then writes the changed files and removes the deleted ones. */
 function writeTree(loaded: LoadedInput, base: string | undefined, out: string): void {
   mkdirSync(out, { recursive: true });
-  if (base !== undefined) {
+  if (loaded.baseCommit) {
+    // The commit's whole tree, as `git archive` writes it (modes and all, no .git).
+    const { gitDir, commit } = loaded.baseCommit;
+    const bare = existsSync(join(gitDir, "HEAD")) && existsSync(join(gitDir, "objects"));
+    const tar = execFileSync("git", [...(bare ? ["--git-dir", gitDir] : ["-C", gitDir]), "archive", "--format=tar", commit], { maxBuffer: 1024 * 1024 * 1024 });
+    execFileSync("tar", ["-x", "-C", out], { input: tar });
+  } else if (base !== undefined) {
     cpSync(base, out, { recursive: true, verbatimSymlinks: true, filter: (src) => basename(src) !== ".git" });
   }
   const root = realpathSync(out);
@@ -152,7 +164,12 @@ function writeTree(loaded: LoadedInput, base: string | undefined, out: string): 
     const parent = realpathSync(dirname(target));
     if (parent !== root && !parent.startsWith(root + sep)) throw new Error(`'${path}' leads outside the output folder`);
     const file = loaded.tree.files.get(path);
-    if (file) writeFileSync(target, file.text);
-    else rmSync(target, { force: true });
+    if (file) {
+      writeFileSync(target, file.text);
+      // git records only whether a file is executable (100755) or not (100644).
+      const mode = loaded.modes?.get(path);
+      if (mode === "100755") chmodSync(target, 0o755);
+      else if (mode === "100644") chmodSync(target, 0o644);
+    } else rmSync(target, { force: true });
   }
 }

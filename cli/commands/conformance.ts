@@ -13,7 +13,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { formatDiagnostics } from "../../grammar/diagnostics/diagnostics.js";
 import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
 import { describeInput } from "../../generator/conformance/header.js";
 import { readManifest, type ManifestSpec } from "../../generator/manifest.js";

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { formatDiagnostics } from "../../grammar/diagnostics/diagnostics.js";
 import type { Diagnostic } from "../../grammar/ir/types.js";
 import { InputError, runFrontEnd, type FrontEnd } from "../../grammar/pipeline.js";
 

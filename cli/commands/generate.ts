@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
-import { formatDiagnostics } from "../../grammar/diagnostics.js";
+import { formatDiagnostics } from "../../grammar/diagnostics/diagnostics.js";
 import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
 import type { GenerateOptions } from "../../generator/generate.js";
 import { generatedOutput, outDirProblem } from "../out-dir.js";
@@ -222,6 +222,15 @@ async function runTree(job: Job, ir: Parameters<typeof import("../../generator/t
     unchanged += report.unchanged.length;
     removed += report.removed.length;
   }
+  // One snapshot for the whole tree (every device and the common part), at its root: the next generate says
+  // what changed per device, as for a single folder.
+  const { IR_SNAPSHOT_FILE, changeSummary, snapshotIR } = await import("../../grammar/diff/snapshot.js");
+  const slugs = ir.devices.map((d) => d.slug);
+  const snapshot = snapshotIR(ir, { devices: slugs, structs: ir.structs.map((s) => s.name) });
+  const previous = readSnapshot(join(job.out, IR_SNAPSHOT_FILE));
+  const snap = writeFolder(job.out, [{ path: IR_SNAPSHOT_FILE, text: JSON.stringify(snapshot, null, 1) + "\n" }], [IR_SNAPSHOT_FILE]);
+  written += snap.written.length;
+  unchanged += snap.unchanged.length;
   const warnings = new Set(folders.flatMap((f) => f.warnings.map((w) => `${f.dir}: ${w}`)));
   for (const w of warnings) process.stderr.write(`virtiokit generate: ${job.name}: warning: ${w}\n`);
   if (!quiet) {
@@ -229,6 +238,7 @@ async function runTree(job: Job, ir: Parameters<typeof import("../../generator/t
       `${job.name} → ${rel(job.out)}/{${folders.map((f) => f.dir).join(",")}}: ${written} written, ${unchanged} unchanged, ${removed} removed ` +
         `(front end ${(t1 - t0).toFixed(0)} ms, generate ${(t2 - t1).toFixed(0)} ms)\n`,
     );
+    process.stdout.write(`  since last generate: ${previous ? changeSummary(previous, snapshot, slugs) : `no ${IR_SNAPSHOT_FILE} before; written`}\n`);
   }
   return 0;
 }

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { formatDiagnostics } from "../../grammar/diagnostics.js";
-import { lint } from "../../grammar/lint.js";
-import { lintAgainst } from "../../grammar/lint-against.js";
+import { formatDiagnostics } from "../../grammar/diagnostics/diagnostics.js";
+import { lint } from "../../grammar/lint/lint.js";
+import { lintAgainst } from "../../grammar/lint/lint-against.js";
 import { asTyped, displayRootOf, frontEndOrReport, parseInputArgs } from "./frontend-args.js";
 
 export const summary = "report defects in a spec";

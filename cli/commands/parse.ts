@@ -4,8 +4,8 @@
  * @module
  */
 import type { SpecIR } from "../../grammar/ir/types.js";
-import { formatDiagnostic } from "../../grammar/diagnostics.js";
-import { lint } from "../../grammar/lint.js";
+import { formatDiagnostic } from "../../grammar/diagnostics/diagnostics.js";
+import { lint } from "../../grammar/lint/lint.js";
 import type { Diagnostic } from "../../grammar/ir/types.js";
 import { asTyped, displayRootOf, frontEndOrReport, parseInputArgs } from "./frontend-args.js";
 

@@ -109,7 +109,6 @@ export function decodeVirtioIsmConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioIsmConfigSchema, o, 40, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = (d.getBigUint64(o + 8, true) << 64n) | d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 16, true);
@@ -130,9 +129,6 @@ export function decodeVirtioIsmConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmConfig(value: VirtioIsmConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -154,7 +150,6 @@ export function lengthOfVirtioIsmConfig(value: VirtioIsmConfig, options?: CodecO
 export function encodeVirtioIsmConfig(value: VirtioIsmConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioIsmConfigSchema, o, 40, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cdid;
@@ -256,7 +251,6 @@ export class VirtioIsmConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioIsmConfigSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -422,7 +416,6 @@ export function decodeVirtioIsmEventUpdate(bytes: Uint8Array, offset = 0, option
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIsmEventUpdateSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -441,9 +434,6 @@ export function decodeVirtioIsmEventUpdate(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmEventUpdate(value: VirtioIsmEventUpdate, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -464,7 +454,6 @@ export function lengthOfVirtioIsmEventUpdate(value: VirtioIsmEventUpdate, option
 export function encodeVirtioIsmEventUpdate(value: VirtioIsmEventUpdate, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIsmEventUpdateSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ev_type;
@@ -557,7 +546,6 @@ export class VirtioIsmEventUpdateView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIsmEventUpdateSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -712,7 +700,6 @@ export function decodeVirtioIsmEventAttachDetach(bytes: Uint8Array, offset = 0, 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioIsmEventAttachDetachSchema, o, 32, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -732,9 +719,6 @@ export function decodeVirtioIsmEventAttachDetach(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmEventAttachDetach(value: VirtioIsmEventAttachDetach, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -756,7 +740,6 @@ export function lengthOfVirtioIsmEventAttachDetach(value: VirtioIsmEventAttachDe
 export function encodeVirtioIsmEventAttachDetach(value: VirtioIsmEventAttachDetach, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioIsmEventAttachDetachSchema, o, 32, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ev_type;
@@ -852,7 +835,6 @@ export class VirtioIsmEventAttachDetachView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioIsmEventAttachDetachSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1008,7 +990,6 @@ export function decodeVirtioIsmEventBufferFree(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmEventBufferFreeSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -1026,9 +1007,6 @@ export function decodeVirtioIsmEventBufferFree(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmEventBufferFree(value: VirtioIsmEventBufferFree, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1050,7 +1028,6 @@ export function lengthOfVirtioIsmEventBufferFree(value: VirtioIsmEventBufferFree
 export function encodeVirtioIsmEventBufferFree(value: VirtioIsmEventBufferFree, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmEventBufferFreeSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ev_type;
@@ -1140,7 +1117,6 @@ export class VirtioIsmEventBufferFreeView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIsmEventBufferFreeSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1270,7 +1246,6 @@ export function decodeVirtioIsmCtrlDriverPart(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIsmCtrlDriverPartSchema, o, 2, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   let p = o + 2;
@@ -1291,7 +1266,6 @@ export function decodeVirtioIsmCtrlDriverPart(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlDriverPart(value: VirtioIsmCtrlDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 2;
   const commandSpecificDataValue = value.command_specific_data;
   if (!(commandSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioIsmCtrlDriverPartSchema, "command_specific_data", offset + 2, commandSpecificDataValue);
@@ -1318,7 +1292,6 @@ export function lengthOfVirtioIsmCtrlDriverPart(value: VirtioIsmCtrlDriverPart, 
 export function encodeVirtioIsmCtrlDriverPart(value: VirtioIsmCtrlDriverPart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioIsmCtrlDriverPart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioIsmCtrlDriverPartSchema, o, n, b.length);
   const v0 = value.class;
@@ -1415,7 +1388,6 @@ export class VirtioIsmCtrlDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioIsmCtrlDriverPartSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1554,7 +1526,6 @@ export function decodeVirtioIsmCtrlDevicePart(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioIsmCtrlDevicePartSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   let p = o + 1;
   const f1Bytes = b.length - p;
@@ -1574,7 +1545,6 @@ export function decodeVirtioIsmCtrlDevicePart(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlDevicePart(value: VirtioIsmCtrlDevicePart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 1;
   const commandSpecificDataReplyValue = value.command_specific_data_reply;
   if (!(commandSpecificDataReplyValue instanceof Uint8Array)) throw bytesError(VirtioIsmCtrlDevicePartSchema, "command_specific_data_reply", offset + 1, commandSpecificDataReplyValue);
@@ -1601,7 +1571,6 @@ export function lengthOfVirtioIsmCtrlDevicePart(value: VirtioIsmCtrlDevicePart, 
 export function encodeVirtioIsmCtrlDevicePart(value: VirtioIsmCtrlDevicePart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioIsmCtrlDevicePart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioIsmCtrlDevicePartSchema, o, n, b.length);
   const v0 = value.ack;
@@ -1695,7 +1664,6 @@ export class VirtioIsmCtrlDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioIsmCtrlDevicePartSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2128,7 +2096,6 @@ export function decodeVirtioIsmCtrlAllocReply(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlAllocReplySchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -2152,7 +2119,6 @@ export function decodeVirtioIsmCtrlAllocReply(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlAllocReply(value: VirtioIsmCtrlAllocReplyInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const chunksValue = value.chunks;
   if (!Array.isArray(chunksValue)) throw arrayError(VirtioIsmCtrlAllocReplySchema, "chunks", offset + 16, chunksValue);
@@ -2179,7 +2145,6 @@ export function lengthOfVirtioIsmCtrlAllocReply(value: VirtioIsmCtrlAllocReplyIn
 export function encodeVirtioIsmCtrlAllocReply(value: VirtioIsmCtrlAllocReplyInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioIsmCtrlAllocReply(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioIsmCtrlAllocReplySchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -2284,7 +2249,6 @@ export class VirtioIsmCtrlAllocReplyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIsmCtrlAllocReplySchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2438,7 +2402,6 @@ export function decodeVirtioIsmCtrlQuery(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIsmCtrlQuerySchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   return { token: f0 };
@@ -2456,9 +2419,6 @@ export function decodeVirtioIsmCtrlQuery(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlQuery(value: VirtioIsmCtrlQuery, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -2480,7 +2440,6 @@ export function lengthOfVirtioIsmCtrlQuery(value: VirtioIsmCtrlQuery, options?: 
 export function encodeVirtioIsmCtrlQuery(value: VirtioIsmCtrlQuery, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIsmCtrlQuerySchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
@@ -2572,7 +2531,6 @@ export class VirtioIsmCtrlQueryView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioIsmCtrlQuerySchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2675,7 +2633,6 @@ export function decodeVirtioIsmCtrlQueryReply(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlQueryReplySchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -2694,9 +2651,6 @@ export function decodeVirtioIsmCtrlQueryReply(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlQueryReply(value: VirtioIsmCtrlQueryReply, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2719,7 +2673,6 @@ export function lengthOfVirtioIsmCtrlQueryReply(value: VirtioIsmCtrlQueryReply, 
 export function encodeVirtioIsmCtrlQueryReply(value: VirtioIsmCtrlQueryReply, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlQueryReplySchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.size;
@@ -2814,7 +2767,6 @@ export class VirtioIsmCtrlQueryReplyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIsmCtrlQueryReplySchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3270,7 +3222,6 @@ export function decodeVirtioIsmCtrlAttachReply(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlAttachReplySchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -3294,7 +3245,6 @@ export function decodeVirtioIsmCtrlAttachReply(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlAttachReply(value: VirtioIsmCtrlAttachReplyInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const chunksValue = value.chunks;
   if (!Array.isArray(chunksValue)) throw arrayError(VirtioIsmCtrlAttachReplySchema, "chunks", offset + 16, chunksValue);
@@ -3321,7 +3271,6 @@ export function lengthOfVirtioIsmCtrlAttachReply(value: VirtioIsmCtrlAttachReply
 export function encodeVirtioIsmCtrlAttachReply(value: VirtioIsmCtrlAttachReplyInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioIsmCtrlAttachReply(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioIsmCtrlAttachReplySchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3426,7 +3375,6 @@ export class VirtioIsmCtrlAttachReplyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIsmCtrlAttachReplySchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3580,7 +3528,6 @@ export function decodeVirtioIsmCtrlDetach(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIsmCtrlDetachSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   return { token: f0 };
@@ -3598,9 +3545,6 @@ export function decodeVirtioIsmCtrlDetach(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlDetach(value: VirtioIsmCtrlDetach, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -3622,7 +3566,6 @@ export function lengthOfVirtioIsmCtrlDetach(value: VirtioIsmCtrlDetach, options?
 export function encodeVirtioIsmCtrlDetach(value: VirtioIsmCtrlDetach, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIsmCtrlDetachSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
@@ -3714,7 +3657,6 @@ export class VirtioIsmCtrlDetachView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioIsmCtrlDetachSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3817,7 +3759,6 @@ export function decodeVirtioIsmCtrlGrantDefault(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlGrantDefaultSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -3836,9 +3777,6 @@ export function decodeVirtioIsmCtrlGrantDefault(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlGrantDefault(value: VirtioIsmCtrlGrantDefault, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -3861,7 +3799,6 @@ export function lengthOfVirtioIsmCtrlGrantDefault(value: VirtioIsmCtrlGrantDefau
 export function encodeVirtioIsmCtrlGrantDefault(value: VirtioIsmCtrlGrantDefault, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlGrantDefaultSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
@@ -3956,7 +3893,6 @@ export class VirtioIsmCtrlGrantDefaultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIsmCtrlGrantDefaultSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4087,7 +4023,6 @@ export function decodeVirtioIsmCtrlGrantDev(bytes: Uint8Array, offset = 0, optio
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIsmCtrlGrantDevSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -4107,9 +4042,6 @@ export function decodeVirtioIsmCtrlGrantDev(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlGrantDev(value: VirtioIsmCtrlGrantDev, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -4131,7 +4063,6 @@ export function lengthOfVirtioIsmCtrlGrantDev(value: VirtioIsmCtrlGrantDev, opti
 export function encodeVirtioIsmCtrlGrantDev(value: VirtioIsmCtrlGrantDev, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIsmCtrlGrantDevSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
@@ -4229,7 +4160,6 @@ export class VirtioIsmCtrlGrantDevView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIsmCtrlGrantDevSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4370,7 +4300,6 @@ export function decodeVirtioIsmCtrlIrqVector(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlIrqVectorSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -4389,9 +4318,6 @@ export function decodeVirtioIsmCtrlIrqVector(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIsmCtrlIrqVector(value: VirtioIsmCtrlIrqVector, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -4413,7 +4339,6 @@ export function lengthOfVirtioIsmCtrlIrqVector(value: VirtioIsmCtrlIrqVector, op
 export function encodeVirtioIsmCtrlIrqVector(value: VirtioIsmCtrlIrqVector, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIsmCtrlIrqVectorSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.token;
@@ -4508,7 +4433,6 @@ export class VirtioIsmCtrlIrqVectorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIsmCtrlIrqVectorSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -285,7 +285,6 @@ export function decodeVirtioPciCommonCfg(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 82)) throw spanError(VirtioPciCommonCfgSchema, o, 82, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -325,9 +324,6 @@ export function decodeVirtioPciCommonCfg(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciCommonCfg(value: VirtioPciCommonCfg, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 82;
 }
 
@@ -350,7 +346,6 @@ export function lengthOfVirtioPciCommonCfg(value: VirtioPciCommonCfg, options?: 
 export function encodeVirtioPciCommonCfg(value: VirtioPciCommonCfg, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 82)) throw spanError(VirtioPciCommonCfgSchema, o, 82, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.device_feature_select;
@@ -510,7 +505,6 @@ export class VirtioPciCommonCfgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 82)) throw spanError(VirtioPciCommonCfgSchema, offset, 82, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1023,7 +1017,6 @@ export function decodeVirtioNetConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 10)) throw spanError(VirtioNetConfigSchema, o, 10, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 6);
   const f1 = d.getUint16(o + 6, true);
@@ -1042,9 +1035,6 @@ export function decodeVirtioNetConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetConfig(value: VirtioNetConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 10;
 }
 
@@ -1065,7 +1055,6 @@ export function lengthOfVirtioNetConfig(value: VirtioNetConfig, options?: CodecO
 export function encodeVirtioNetConfig(value: VirtioNetConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 10)) throw spanError(VirtioNetConfigSchema, o, 10, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.mac;
@@ -1159,7 +1148,6 @@ export class VirtioNetConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 10)) throw spanError(VirtioNetConfigSchema, offset, 10, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1324,7 +1312,6 @@ export function decodeVirtioNetHdr(bytes: Uint8Array, offset = 0, options?: Code
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioNetHdrSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -1347,9 +1334,6 @@ export function decodeVirtioNetHdr(bytes: Uint8Array, offset = 0, options?: Code
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetHdr(value: VirtioNetHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -1370,7 +1354,6 @@ export function lengthOfVirtioNetHdr(value: VirtioNetHdr, options?: CodecOptions
 export function encodeVirtioNetHdr(value: VirtioNetHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioNetHdrSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.flags;
@@ -1475,7 +1458,6 @@ export class VirtioNetHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioNetHdrSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1682,7 +1664,6 @@ export function decodeVirtioNetCtrlDriverPart(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetCtrlDriverPartSchema, o, 2, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   let p = o + 2;
@@ -1702,7 +1683,6 @@ export function decodeVirtioNetCtrlDriverPart(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlDriverPart(value: VirtioNetCtrlDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 2;
   const commandSpecificDataValue = value.command_specific_data;
   if (!(commandSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioNetCtrlDriverPartSchema, "command-specific-data", offset + 2, commandSpecificDataValue);
@@ -1728,7 +1708,6 @@ export function lengthOfVirtioNetCtrlDriverPart(value: VirtioNetCtrlDriverPart, 
 export function encodeVirtioNetCtrlDriverPart(value: VirtioNetCtrlDriverPart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetCtrlDriverPart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetCtrlDriverPartSchema, o, n, b.length);
   const v0 = value.class;
@@ -1820,7 +1799,6 @@ export class VirtioNetCtrlDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioNetCtrlDriverPartSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1946,7 +1924,6 @@ export function decodeVirtioNetCtrlDevicePart(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioNetCtrlDevicePartSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { ack: f0 };
 }
@@ -1962,9 +1939,6 @@ export function decodeVirtioNetCtrlDevicePart(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlDevicePart(value: VirtioNetCtrlDevicePart, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -1986,7 +1960,6 @@ export function lengthOfVirtioNetCtrlDevicePart(value: VirtioNetCtrlDevicePart, 
 export function encodeVirtioNetCtrlDevicePart(value: VirtioNetCtrlDevicePart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioNetCtrlDevicePartSchema, o, 1, b.length);
   const v0 = value.ack;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioNetCtrlDevicePartSchema, "ack", o, v0, "u8");
@@ -2072,7 +2045,6 @@ export class VirtioNetCtrlDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioNetCtrlDevicePartSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2191,7 +2163,6 @@ export function decodeVirtioNetCtrlMac(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioNetCtrlMacSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   let p = o + 4;
@@ -2213,7 +2184,6 @@ export function decodeVirtioNetCtrlMac(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlMac(value: VirtioNetCtrlMacInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 4;
   const macsValue = value.macs;
   if (!(macsValue instanceof Uint8Array)) throw bytesError(VirtioNetCtrlMacSchema, "macs", offset + 4, macsValue);
@@ -2240,7 +2210,6 @@ export function lengthOfVirtioNetCtrlMac(value: VirtioNetCtrlMacInput, options?:
 export function encodeVirtioNetCtrlMac(value: VirtioNetCtrlMacInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetCtrlMac(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetCtrlMacSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -2338,7 +2307,6 @@ export class VirtioNetCtrlMacView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioNetCtrlMacSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2458,7 +2426,6 @@ export function decodeVirtioNetCtrlMq(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetCtrlMqSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { virtqueue_pairs: f0 };
@@ -2477,9 +2444,6 @@ export function decodeVirtioNetCtrlMq(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlMq(value: VirtioNetCtrlMq, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -2502,7 +2466,6 @@ export function lengthOfVirtioNetCtrlMq(value: VirtioNetCtrlMq, options?: CodecO
 export function encodeVirtioNetCtrlMq(value: VirtioNetCtrlMq, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetCtrlMqSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.virtqueue_pairs;
@@ -2599,7 +2562,6 @@ export class VirtioNetCtrlMqView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioNetCtrlMqSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2711,7 +2673,6 @@ export function decodeVhostPciCtrl(bytes: Uint8Array, offset = 0, options?: Code
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VhostPciCtrlSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getBigUint64(o + 4, true);
@@ -2733,7 +2694,6 @@ export function decodeVhostPciCtrl(bytes: Uint8Array, offset = 0, options?: Code
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVhostPciCtrl(value: VhostPciCtrl, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 12;
   const requestSpecificPayloadValue = value.request_specific_payload;
   if (!(requestSpecificPayloadValue instanceof Uint8Array)) throw bytesError(VhostPciCtrlSchema, "request_specific_payload", offset + 12, requestSpecificPayloadValue);
@@ -2759,7 +2719,6 @@ export function lengthOfVhostPciCtrl(value: VhostPciCtrl, options?: CodecOptions
 export function encodeVhostPciCtrl(value: VhostPciCtrl, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVhostPciCtrl(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VhostPciCtrlSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -2857,7 +2816,6 @@ export class VhostPciCtrlView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VhostPciCtrlSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2994,7 +2952,6 @@ export function decodeVhostPciCtrlDriverFeatureBits(bytes: Uint8Array, offset = 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VhostPciCtrlDriverFeatureBitsSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   return { feature_bits: f0 };
@@ -3012,9 +2969,6 @@ export function decodeVhostPciCtrlDriverFeatureBits(bytes: Uint8Array, offset = 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVhostPciCtrlDriverFeatureBits(value: VhostPciCtrlDriverFeatureBits, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -3037,7 +2991,6 @@ export function lengthOfVhostPciCtrlDriverFeatureBits(value: VhostPciCtrlDriverF
 export function encodeVhostPciCtrlDriverFeatureBits(value: VhostPciCtrlDriverFeatureBits, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VhostPciCtrlDriverFeatureBitsSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.feature_bits;
@@ -3129,7 +3082,6 @@ export class VhostPciCtrlDriverFeatureBitsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VhostPciCtrlDriverFeatureBitsSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3243,7 +3195,6 @@ export function decodeVhostPciCtrlPeerMemInfo(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 9)) throw spanError(VhostPciCtrlPeerMemInfoSchema, o, 9, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = d.getBigUint64(o + 1, true);
@@ -3265,7 +3216,6 @@ export function decodeVhostPciCtrlPeerMemInfo(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVhostPciCtrlPeerMemInfo(value: VhostPciCtrlPeerMemInfo, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 9;
   const otherMemInfoValue = value.other_mem_info;
   if (!(otherMemInfoValue instanceof Uint8Array)) throw bytesError(VhostPciCtrlPeerMemInfoSchema, "other_mem_info", offset + 9, otherMemInfoValue);
@@ -3292,7 +3242,6 @@ export function lengthOfVhostPciCtrlPeerMemInfo(value: VhostPciCtrlPeerMemInfo, 
 export function encodeVhostPciCtrlPeerMemInfo(value: VhostPciCtrlPeerMemInfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVhostPciCtrlPeerMemInfo(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VhostPciCtrlPeerMemInfoSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3390,7 +3339,6 @@ export class VhostPciCtrlPeerMemInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 9)) throw spanError(VhostPciCtrlPeerMemInfoSchema, offset, 9, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3543,7 +3491,6 @@ export function decodeVhostPciCtrlPeerVirtqInfo(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 5)) throw spanError(VhostPciCtrlPeerVirtqInfoSchema, o, 5, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = d.getUint32(o + 1, true);
@@ -3565,7 +3512,6 @@ export function decodeVhostPciCtrlPeerVirtqInfo(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVhostPciCtrlPeerVirtqInfo(value: VhostPciCtrlPeerVirtqInfo, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 5;
   const vqValue = value.vq;
   if (!(vqValue instanceof Uint8Array)) throw bytesError(VhostPciCtrlPeerVirtqInfoSchema, "vq", offset + 5, vqValue);
@@ -3592,7 +3538,6 @@ export function lengthOfVhostPciCtrlPeerVirtqInfo(value: VhostPciCtrlPeerVirtqIn
 export function encodeVhostPciCtrlPeerVirtqInfo(value: VhostPciCtrlPeerVirtqInfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVhostPciCtrlPeerVirtqInfo(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VhostPciCtrlPeerVirtqInfoSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3690,7 +3635,6 @@ export class VhostPciCtrlPeerVirtqInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 5)) throw spanError(VhostPciCtrlPeerVirtqInfoSchema, offset, 5, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3821,7 +3765,6 @@ export function decodeVhostPciCtrlDirtyPageLogging(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VhostPciCtrlDirtyPageLoggingSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { off_or_on: f0 };
 }
@@ -3838,9 +3781,6 @@ export function decodeVhostPciCtrlDirtyPageLogging(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVhostPciCtrlDirtyPageLogging(value: VhostPciCtrlDirtyPageLogging, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -3863,7 +3803,6 @@ export function lengthOfVhostPciCtrlDirtyPageLogging(value: VhostPciCtrlDirtyPag
 export function encodeVhostPciCtrlDirtyPageLogging(value: VhostPciCtrlDirtyPageLogging, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VhostPciCtrlDirtyPageLoggingSchema, o, 1, b.length);
   const v0 = value.off_or_on;
   if ((v0 & 0xff) !== v0) throw valueError(VhostPciCtrlDirtyPageLoggingSchema, "off_or_on", o, v0, "u8");
@@ -3954,7 +3893,6 @@ export class VhostPciCtrlDirtyPageLoggingView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VhostPciCtrlDirtyPageLoggingSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -188,7 +188,6 @@ export function writeDevice(w: CodeBlockWriter, c: ControlPlan): void {
     w.writeLine(`#refuse(command: ${cn.name} | undefined, reply: Uint8Array, error: CodecError): ${n.dispatch} {`);
     w.indent(() => {
       if (!errExpr) {
-        w.writeLine("void reply;");
         w.writeLine("return { command, ack: undefined, written: 0, error };");
         return;
       }

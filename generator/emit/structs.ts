@@ -79,9 +79,13 @@ function inBounds(offset: string, needed: string, length: string): string {
 }
 const DATAVIEW = "const d = new DataView(b.buffer, b.byteOffset, b.byteLength);";
 
-/** A bit-field's value out of its storage integer `x` (a non-negative number below 2^32). */
+/**
+ * A bit-field's value out of its storage integer `x`: a number below 2^32, or for 64-bit storage a bigint
+ * (the value is then a number too: the plan refuses bit-fields wider than 53 bits).
+ */
 function bitsOf(f: FieldPlan, x: string): string {
   const { offset, width } = f.bits!;
+  if (isBigWire(f.wire)) return `Number((${x} >> ${offset}n) & 0x${(2n ** BigInt(width) - 1n).toString(16)}n)`;
   if (width === f.elementSize * 8) return x;
   const shifted = offset === 0 ? x : `(${x} >>> ${offset})`;
   return `${shifted} & 0x${(2 ** width - 1).toString(16)}`;
@@ -275,7 +279,6 @@ function writeDecode(w: CodeBlockWriter, p: StructPlan): void {
     w.writeLine("const o = offset;");
     w.writeLine(`if (!(${inBounds("o", String(p.staticPrefix), "b.length")})) throw spanError(${n.schema}, o, ${p.staticPrefix}, b.length);`);
     if (hasPresence) w.writeLine("const features = options?.features ?? 0n;");
-    else if (!p.fields.some((f) => f.wire === "struct")) w.writeLine("void options;");
     if (p.fields.some((f) => f.wire !== "u8" && f.wire !== "bytes" && f.wire !== "struct")) w.writeLine(DATAVIEW);
     const locals = new Map<string, string>();
     let dyn = false;
@@ -322,14 +325,10 @@ function writeLengthOf(w: CodeBlockWriter, p: StructPlan): void {
   w.indent(() => {
     const variable = p.fields.filter((f) => f.presence || f.size === null);
     if (!variable.length) {
-      w.writeLine("void value;");
-      w.writeLine("void options;");
-      w.writeLine("void offset;");
       w.writeLine(`return ${p.size};`);
       return;
     }
     if (variable.some((f) => f.presence)) w.writeLine("const features = options?.features ?? 0n;");
-    else w.writeLine("void options;");
     w.writeLine(`let n = ${p.minSize};`);
     for (const f of variable) {
       const at = f.staticOffset !== null ? plus("offset", f.staticOffset) : "offset";
@@ -448,7 +447,6 @@ function writeEncode(w: CodeBlockWriter, p: StructPlan): void {
     w.writeLine("const b = bytes;");
     w.writeLine("const o = offset;");
     if (hasPresence) w.writeLine("const features = options?.features ?? 0n;");
-    else if (!p.fields.some((f) => f.wire === "struct")) w.writeLine("void options;");
     const total = variable ? "n" : String(p.size);
     if (variable) w.writeLine(`const n = ${n.lengthOf}(value, options, o);`);
     w.writeLine(`if (!(${inBounds("o", total, "b.length")})) throw spanError(${n.schema}, o, ${total}, b.length);`);
@@ -484,7 +482,7 @@ function writeEncode(w: CodeBlockWriter, p: StructPlan): void {
         const unit = `u${p.fields.findLastIndex((x, j) => j <= i && x.bits?.first)}`;
         w.writeLine(`const ${v} = ${access("value", f.key)};`);
         w.writeLine(`if (${badBitsExpr(f, v)}) throw valueError(${n.schema}, ${name}, ${at}, ${v}, ${JSON.stringify(f.specType)});`);
-        const term = f.bits.offset === 0 ? v : `${v} * ${2 ** f.bits.offset}`;
+        const term = isBigWire(f.wire) ? `(BigInt(${v}) << ${f.bits.offset}n)` : f.bits.offset === 0 ? v : `${v} * ${2 ** f.bits.offset}`;
         w.writeLine(f.bits.first ? `let ${unit} = ${term};` : `${unit} += ${term};`);
         if (f.bits.last) for (const l of dvWriteStmts(f.wire, at, unit)) w.writeLine(l);
         return;
@@ -588,8 +586,6 @@ function writeView(w: CodeBlockWriter, p: StructPlan): void {
           const end = f.staticOffset! + f.size!;
           w.writeLine(`if (this.#has_${f.key} && !(${inBounds("offset", String(end), "view.byteLength")})) throw spanError(${n.schema}, offset, ${end}, view.byteLength, ${JSON.stringify(f.name)});`);
         }
-      } else {
-        w.writeLine("void options;");
       }
     });
     w.writeLine("}");
@@ -636,7 +632,9 @@ function writeViewField(w: CodeBlockWriter, p: StructPlan, f: FieldPlan): void {
         w.writeLine(`if (${badBitsExpr(f, "v")}) throw valueError(${n.schema}, ${name}, ${at}, v, ${JSON.stringify(f.specType)});`);
         w.writeLine(`const old = ${viewGet(f.wire, at)};`);
         const scale = 2 ** f.bits!.offset;
-        for (const l of viewSet(f.wire, at, `old - (${bitsOf(f, "old")})${scale === 1 ? "" : ` * ${scale}`} + v${scale === 1 ? "" : ` * ${scale}`}`)) w.writeLine(l);
+        const mask = `0x${((2n ** BigInt(f.bits!.width) - 1n) << BigInt(f.bits!.offset)).toString(16)}n`;
+        const next = isBigWire(f.wire) ? `(old & ~${mask}) | (BigInt(v) << ${f.bits!.offset}n)` : `old - (${bitsOf(f, "old")})${scale === 1 ? "" : ` * ${scale}`} + v${scale === 1 ? "" : ` * ${scale}`}`;
+        for (const l of viewSet(f.wire, at, next)) w.writeLine(l);
       });
       w.writeLine("}");
       return;

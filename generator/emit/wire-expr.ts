@@ -83,28 +83,8 @@ export function writeStmt(wire: WireType, at: string, v: string): string {
   }
 }
 
-/** Condition that is true when `v` does NOT fit the wire type (also catches wrong kinds and undefined). */
-export function badValueExpr(wire: WireType, v: string): string {
-  switch (wire) {
-    case "u8":
-    case "bytes":
-      return `(${v} & 0xff) !== ${v}`;
-    case "le16":
-    case "be16":
-      return `(${v} & 0xffff) !== ${v}`;
-    case "le32":
-    case "be32":
-      return `${v} >>> 0 !== ${v}`;
-    case "le64":
-    case "be64":
-    case "pointer":
-      return `typeof ${v} !== "bigint" || BigInt.asUintN(64, ${v}) !== ${v}`;
-    case "le128":
-      return `typeof ${v} !== "bigint" || BigInt.asUintN(128, ${v}) !== ${v}`;
-    case "struct":
-      throw new Error("struct has no value check");
-  }
-}
+/** Condition that is true when `v` does NOT fit the wire type (the runtime's schema compiler writes the same). */
+export { badValueExpr } from "../../runtime/codec/compile.js";
 
 /** DataView getter expression at `at` (for views). */
 export function viewGet(wire: WireType, at: string): string {

@@ -92,20 +92,19 @@ export type PlannedStruct =
   | { kind: "framing"; framing: FramingPlan }
   | { kind: "uncodable"; struct: Struct; reason: string };
 
-const PRIMITIVES: Record<string, { wire: WireType; size: number }> = {
-  u8: { wire: "u8", size: 1 },
-  char: { wire: "u8", size: 1 },
-  u16: { wire: "le16", size: 2 },
-  le16: { wire: "le16", size: 2 },
-  u32: { wire: "le32", size: 4 },
-  le32: { wire: "le32", size: 4 },
-  u64: { wire: "le64", size: 8 },
-  le64: { wire: "le64", size: 8 },
-  le128: { wire: "le128", size: 16 },
-  be16: { wire: "be16", size: 2 },
-  be32: { wire: "be32", size: 4 },
-  be64: { wire: "be64", size: 8 },
-};
+/** Multi-byte wire types the codec runtime reads and writes. */
+const MULTI_BYTE_WIRES = new Set<WireType>(["le16", "le32", "le64", "le128", "be16", "be32", "be64"]);
+
+/**
+ * The wire type of a primitive, from the IR's own layout of it (size and byte order, grammar/ir/layout.ts), so the
+ * generator has no second table of type names to keep in step: one byte is `u8` (`u8`, `le8`, `char`), the rest
+ * `le<bits>` or `be<bits>` (native-endian `u16/u32/u64` of pre-1.0 drafts are read as little-endian).
+ */
+function primitiveWire(t: Extract<Field["type"], { kind: "primitive" }>): { wire: WireType; size: number } | undefined {
+  if (t.size === 1) return { wire: "u8", size: 1 };
+  const wire = `${t.endian === "be" ? "be" : "le"}${t.size * 8}` as WireType;
+  return MULTI_BYTE_WIRES.has(wire) ? { wire, size: t.size } : undefined;
+}
 
 /** Wire types a count field may have. */
 const COUNT_WIRES = new Set<WireType>(["u8", "le16", "le32", "le64", "be16", "be32", "be64"]);
@@ -241,7 +240,7 @@ export class StructPlanner {
     let note: string | undefined;
     const t = f.type;
     if (t.kind === "primitive") {
-      const p = PRIMITIVES[t.name];
+      const p = primitiveWire(t);
       if (!p) throw new Unsupported(`field ${f.name} has type ${t.name}`);
       ({ wire, size: elementSize } = p);
       specType = t.name;
@@ -285,9 +284,9 @@ export class StructPlanner {
 
   private planBitField(struct: Struct, f: Field, width: number): FieldPlan {
     const t = f.type;
-    const p = t.kind === "primitive" ? PRIMITIVES[t.name] : undefined;
-    // 64-bit storage would need bigint masks; no spec struct has one yet.
-    if (!p || p.size > 4 || t.kind !== "primitive") throw new Unsupported(`field ${f.name}: bit-field storage ${t.kind === "pointer" ? "pointer" : t.name} is not an 8/16/32-bit integer`);
+    const p = t.kind === "primitive" ? primitiveWire(t) : undefined;
+    // 64-bit storage goes through bigint masks (no spec struct has one yet); 128-bit storage is refused.
+    if (!p || p.size > 8 || t.kind !== "primitive") throw new Unsupported(`field ${f.name}: bit-field storage ${t.kind === "pointer" ? "pointer" : t.name} is not an 8/16/32/64-bit integer`);
     if (f.array.kind !== "none" || f.presence) throw new Unsupported(`field ${f.name}: a bit-field array or a feature-conditional bit-field`);
     if (!Number.isInteger(width) || width < 1 || width > p.size * 8) throw new Unsupported(`field ${f.name}: bit-field width ${width} does not fit ${t.name}`);
     const plan: FieldPlan = { field: f, name: f.name, key: fieldKey(f.name), specType: `${t.name} :${width}`, wire: p.wire, elementSize: p.size, array: { kind: "scalar" }, staticOffset: null, size: p.size };
@@ -375,6 +374,9 @@ export class StructPlanner {
           f.staticOffset = unit.staticOffset;
         }
         b.offset = irOffset ?? unitUsed;
+        // Values are numbers: a bit-field wider than 53 bits would not round-trip (none in the spec so far).
+        if (b.width > 53) throw new Unsupported(`field ${f.name}: a ${b.width}-bit bit-field does not fit a number`);
+        if (storageBits > 64) throw new Unsupported(`field ${f.name}: bit-fields in ${storageBits}-bit storage`);
         if (b.offset + b.width > storageBits) throw new Unsupported(`field ${f.name}: bits ${b.offset}..${b.offset + b.width - 1} do not fit its ${storageBits}-bit storage`);
         unitUsed = b.offset + b.width;
         unitLast = f;

@@ -18,9 +18,29 @@ const FEATURE_SKIP = new Set(["name", "description", "section", "source", "devic
 const CONSTANT_SKIP = new Set(["name", "valueText", "value", "group", "comment", "section", "device", "source"]);
 const MEMBER_SKIP = new Set(["name", "valueText", "value", "source"]);
 const ENUM_SKIP = new Set(["name", "members", "section", "device", "source"]);
-const CODE_SKIP = new Set(["name", "section", "device", "source"]);
+// `links` says how each struct was found (provenance); the struct names it found are compared as `request`,
+// `reply` and `header`, so a rule that matched differently over the same structs is no change.
+const CODE_SKIP = new Set(["name", "section", "device", "source", "links"]);
 /** Properties of commands and events that name the structs carrying them. */
-const LINKS = new Set(["request", "reply", "framing", "struct", "discriminator"]);
+const LINKS = new Set(["request", "reply", "framing", "struct", "discriminator", "header"]);
+
+type Linked = { request?: string; reply?: string; links?: readonly { role: string; rule: string; struct: string }[] };
+
+/**
+ * The code-carrying header stands in as the request only when nothing tied a payload struct to the command:
+ * such a link is the IR not knowing the payload, as good as none (so a later tree that names the payload is not
+ * a change of the bytes). Returns the code with those stand-in links dropped.
+ */
+function withoutStandIns<T extends object>(c: T): T {
+  const l = c as T & Linked;
+  if (!l.links) return c;
+  const out: T & Linked = { ...l };
+  for (const role of ["request", "reply"] as const) {
+    const mine = l.links.filter((x) => x.role === role);
+    if (mine.length > 0 && mine.every((x) => x.rule === "header") && out[role] === mine[0]!.struct) delete out[role];
+  }
+  return out;
+}
 
 function describe(props: readonly PropertyChange[]): string {
   return props.map((c) => `${c.property} ${show(c.old)} → ${show(c.new)}`).join(", ");
@@ -222,7 +242,7 @@ function normaliseCode(ctx: DiffContext, prop: string, v: unknown, side: "old" |
     return { feature: side === "old" ? (ctx.featureNames.get(p.feature) ?? p.feature) : p.feature, negotiated: p.negotiated };
   }
   if (side !== "old" || typeof v !== "string") return v;
-  if (prop === "request" || prop === "reply" || prop === "framing" || prop === "struct") return ctx.mapStruct(v);
+  if (prop === "request" || prop === "reply" || prop === "framing" || prop === "struct" || prop === "header") return ctx.mapStruct(v);
   if (prop === "class" || prop === "parent") return ctx.constantNames.get(v) ?? v;
   return v;
 }
@@ -266,7 +286,7 @@ function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: s
     if (o.name !== n.name) ctx.emit({ class: "api", kind: "renamed", entity, path, device: n.device, oldName: o.name, newName: n.name, message: `${what} ${o.name} renamed to ${n.name} (${code(n)})`, old: o.source, new: n.source });
     // A link to a payload struct that one side lacks is the IR not knowing, not the spec changing: only a
     // payload replaced by another struct is a change.
-    const props = differing(o, n, CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side)).filter((c) => !(LINKS.has(c.property) && (c.old === undefined || c.new === undefined)));
+    const props = differing(withoutStandIns(o), withoutStandIns(n), CODE_SKIP, (p, v, side) => normaliseCode(ctx, p, v, side)).filter((c) => !(LINKS.has(c.property) && (c.old === undefined || c.new === undefined)));
     // A payload struct replaced by another of the same layout (e.g. two identical structs merged into one)
     // keeps the bytes: that is a change of the generated API only.
     const sameBytes = (c: PropertyChange): boolean => {

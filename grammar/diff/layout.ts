@@ -13,7 +13,7 @@ import { canonical, differingProperties, show } from "./props.js";
 import type { Change, PropertyChange } from "./types.js";
 
 /** Field properties compared elsewhere or never a change (prose, positions). */
-const FIELD_SKIP = new Set(["name", "source", "offset", "comment", "members"]);
+const FIELD_SKIP = new Set(["name", "source", "offset", "comment", "description", "members"]);
 /** Struct properties compared elsewhere or never a change. */
 const STRUCT_SKIP = new Set(["name", "fields", "size", "minSize", "section", "device", "redefinitions", "source"]);
 /** Field properties that make the bytes after the field move. */
@@ -96,6 +96,8 @@ interface FieldScope {
   newSpan: SourceSpan;
   /** Whether appending to this struct is how the spec grows it (device configuration space). */
   growable: boolean;
+  /** A union whose size did not change: a member added to it moves no byte. */
+  unionSameSize?: boolean;
   oldStruct: Struct;
   newStruct: Struct;
 }
@@ -130,9 +132,18 @@ export function diffStructs(ctx: DiffContext): void {
       });
     }
     const before = ctx.changes.length;
+    const oldDefect = ctx.oldIR.diagnostics.find(
+      (d) => d.severity === "error" && d.code === "listing-syntax" && d.source.file === o.source.file && d.source.line >= o.source.line && d.source.line <= o.source.endLine,
+    );
     // A device's configuration space grows by appending fields; so do structs named as configuration structures.
     const growable = configStructs.has(n.name) || /_(?:cfg|config)$/.test(n.name);
     diffFields(ctx, o.fields, n.fields, { label, path: n.name, device, oldSpan: o.source, newSpan: n.source, growable, oldStruct: o, newStruct: n });
+    if (oldDefect) {
+      // The old text of this struct could not be read whole: a change here may be nothing but the repair (1d38844).
+      for (const c of ctx.changes.slice(before)) {
+        if (c.class === "wire") c.warning ??= `the old text of struct ${o.name} had a syntax error at line ${oldDefect.source.line} (${oldDefect.message.split(":")[0]}): this change may only repair it`;
+      }
+    }
     const fieldCauses = ctx.changes.slice(before).filter((c) => c.class === "wire" || (c.class === "additive" && c.entity === "field"));
     const sizeText = (s: Struct): string => (s.size !== null ? String(s.size) : `at least ${s.minSize}`);
     if (sizeText(o) !== sizeText(n)) {
@@ -204,6 +215,20 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
     (o, n, i, j) => i === j && o.offset !== null && o.offset === n.offset && o.size !== null && o.size === n.size,
   ]);
   const pairs = m.pairs; // in new order
+  const carved = findCarveOuts(olds, news, m);
+  for (const c of carved) {
+    const names = c.news.map((f) => `'${f.name}' (${typeText(f)})`).join(", ");
+    const guard = c.news.map((f) => (isReservedName(f.name) ? undefined : guardOf(ctx, f, scope.device))).find((g) => g !== undefined);
+    const used = c.news.filter((f) => !isReservedName(f.name));
+    ctx.emit({
+      entity: "field", device: scope.device, class: "additive", kind: "added", path: `${scope.path}.${used[0]!.name}`, newName: used[0]!.name,
+      message: `${scope.label}: reserved '${c.old.name}' (${typeText(c.old)}, offset ${c.old.offset}) put to use as ${names}; no other byte moves${guard ? `, guarded by ${guard}` : ""}`,
+      old: c.old.source, new: used[0]!.source,
+      ...(guard ? {} : { warning: `no feature bit guards ${used.map((f) => `'${f.name}'`).join(", ")}: a peer that predates it sends zero there (the old text reserved it)` }),
+    });
+  }
+  const carvedOld = new Set(carved.map((c) => c.old));
+  const carvedNew = new Set(carved.flatMap((c) => c.news));
   const order = longestIncreasing(pairs.map((p) => p.oldIndex));
   const moved = new Set(pairs.filter((_, k) => !order.has(k)));
   const causes: { oldIndex: number; newIndex: number; change: Change }[] = [];
@@ -219,7 +244,7 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
 
   const swapped = new Set<(typeof pairs)[number]>();
   for (const p of moved) {
-    if (swapped.has(p)) continue;
+    if (swapped.has(p) || carvedOld.has(p.old) || carvedNew.has(p.new)) continue;
     const partner = pairs.find((q) => q !== p && q.oldIndex === p.newIndex && q.newIndex === p.oldIndex);
     const offsets = (q: (typeof pairs)[number]): string => `'${q.new.name}' offset ${show(q.old.offset)} → ${show(q.new.offset)}`;
     if (partner) {
@@ -247,6 +272,7 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
 
   for (const p of pairs) {
     const { old: o, new: n } = p;
+    if (carvedOld.has(o) || carvedNew.has(n)) continue;
     const path = `${scope.path}.${n.name}`;
     if (o.name !== n.name && !(isSyntheticName(o.name) && isSyntheticName(n.name))) {
       ctx.emit({
@@ -256,8 +282,30 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
     }
     const oldNorm = normaliseField(ctx, "old");
     const newNorm = normaliseField(ctx, "new");
-    const props = differingProperties(o, n, FIELD_SKIP, (k, v, side) => (side === "old" ? oldNorm(k, v) : newNorm(k, v)));
-    if (props.length) {
+    let props = differingProperties(o, n, FIELD_SKIP, (k, v, side) => (side === "old" ? oldNorm(k, v) : newNorm(k, v)));
+    const alternatives = unionAlternatives(ctx, o, n);
+    if (props.length && alternatives) {
+      // The old field is still there, as one member of a union over the same bytes: the others are new readings.
+      ctx.emit({
+        ...base, class: "additive", kind: "added", path, newName: n.name,
+        message: `${scope.label}: field '${o.name}' (${typeText(o)}, offset ${show(o.offset)}) is now one member of a union over the same bytes, beside ${alternatives.map((m) => `'${m.name}' (${typeText(m)})`).join(", ")}`,
+        old: o.source, new: n.source,
+      });
+      props = props.filter((c) => c.property === "presence");
+    }
+    if (props.length && nowDefined(o, n, props)) {
+      ctx.emit({
+        ...base, class: "additive", kind: "changed", path, properties: props,
+        message: `${scope.label}: field '${n.name}': its type ${typeText(n)} was named but not defined in the old text; now defined (${n.elementSize} bytes each)`,
+        old: o.source, new: n.source,
+      });
+    } else if (props.length && sameBytesRetyped(o, n, props)) {
+      ctx.emit({
+        ...base, class: "api", kind: "changed", path, properties: props,
+        message: `${scope.label}: field '${n.name}' retyped ${typeText(o)} → ${typeText(n)} over the same bytes (offset ${show(o.offset)}, ${o.size !== null ? `${o.size} bytes` : `${o.elementSize}-byte elements`})`,
+        old: o.source, new: n.source,
+      });
+    } else if (props.length) {
       const layout = props.some((c) => LAYOUT_PROPS.has(c.property));
       const change: Change = {
         ...base, class: "wire", kind: "changed", path, properties: props,
@@ -267,15 +315,17 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
       if (layout) causes.push({ oldIndex: p.oldIndex, newIndex: p.newIndex, change });
       else ctx.emit(change);
     }
-    if (o.members || n.members) {
+    if ((o.members || n.members) && !alternatives) {
+      const unionSameSize = o.aggregate === "union" && n.aggregate === "union" && o.size !== null && o.size === n.size;
       diffFields(ctx, o.members ?? [], n.members ?? [], {
-        ...scope, label: `${scope.label}, field '${n.name}'`, path, oldSpan: o.source, newSpan: n.source, growable: false,
+        ...scope, label: `${scope.label}, field '${n.name}'`, path, oldSpan: o.source, newSpan: n.source, growable: false, unionSameSize,
       });
     }
   }
 
   for (const r of m.removed) {
     const f = r.old;
+    if (carvedOld.has(f)) continue;
     causes.push({
       oldIndex: r.oldIndex, newIndex: Infinity,
       change: {
@@ -289,8 +339,13 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
   const variableSize = olds.some((f) => f.size === null || f.offset === null);
   for (const a of m.added) {
     const f = a.new;
+    if (carvedNew.has(f)) continue;
     const path = `${scope.path}.${f.name}`;
     const what = `${scope.label}: field '${f.name}' (${typeText(f)}${at(f)})`;
+    if (scope.unionSameSize) {
+      ctx.emit({ ...base, class: "additive", kind: "added", path, newName: f.name, message: `${what} added to the union; its size stays`, old: scope.oldSpan, new: f.source });
+      continue;
+    }
     if (a.newIndex > lastKept && olds.length > 0) {
       const guard = guardOf(ctx, f, scope.device);
       if (guard || scope.growable) {
@@ -329,7 +384,7 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
   const firstCauseOld = Math.min(Infinity, ...causes.map((c) => c.oldIndex));
   const firstCauseNew = Math.min(Infinity, ...causes.map((c) => c.newIndex));
   for (const p of pairs) {
-    if (moved.has(p) || p.old.offset === p.new.offset) continue;
+    if (moved.has(p) || carvedOld.has(p.old) || p.old.offset === p.new.offset) continue;
     if (p.oldIndex > firstCauseOld || p.newIndex > firstCauseNew) continue;
     if (causes.some((c) => c.change.path === `${scope.path}.${p.new.name}`)) continue;
     causes.push({
@@ -342,4 +397,88 @@ function diffFields(ctx: DiffContext, olds: readonly Field[], news: readonly Fie
   }
   causes.sort((a, b) => Math.min(a.newIndex, a.oldIndex) - Math.min(b.newIndex, b.oldIndex));
   for (const c of causes) ctx.emit(c.change);
+}
+
+/** Names the spec gives bytes it keeps for later: `reserved`, `padding`, `reserved2`, `pad`, `unused0`. */
+function isReservedName(name: string): boolean {
+  return /^(?:reserved|padding|pad|rsvd|unused)\d*$/i.test(name);
+}
+
+/** A reserved field whose bytes are now (partly) a new field: the old field and the new fields over its bytes. */
+interface CarveOut {
+  old: Field;
+  news: Field[];
+}
+
+/**
+ * Reserved bytes put to use (`u8 padding[3]` → `u8 id; u8 padding[2]`): new fields that exactly tile the bytes
+ * of an old reserved field, at least one of them not reserved, while the fields after it keep their offsets.
+ * One change, not "inserted" plus "shrunk": nothing an old peer put on the wire moves, and the old text said
+ * those bytes were reserved.
+ */
+function findCarveOuts(olds: readonly Field[], news: readonly Field[], m: { pairs: { old: Field; new: Field }[]; added: { new: Field }[] }): CarveOut[] {
+  const out: CarveOut[] = [];
+  const added = new Set(m.added.map((a) => a.new));
+  const newOf = new Map(m.pairs.map((p) => [p.old, p.new]));
+  for (const r of olds) {
+    if (!isReservedName(r.name) || r.offset === null || r.size === null || r.size === 0 || r.bits !== undefined) continue;
+    const start = r.offset;
+    const end = r.offset + r.size;
+    const inside = news.filter((f) => f.offset !== null && f.size !== null && f.offset >= start && f.offset + f.size <= end);
+    if (!inside.some((f) => !isReservedName(f.name) && added.has(f))) continue;
+    // Every new field inside is either added or the reserved field's own remainder.
+    if (!inside.every((f) => added.has(f) || (newOf.get(r) === f && isReservedName(f.name)))) continue;
+    // They tile the old field's bytes exactly (bit-fields share their storage: count each storage once).
+    let at = start;
+    for (const f of inside) {
+      if (f.offset! < at) continue;
+      if (f.offset !== at) break;
+      at = f.offset + f.size!;
+    }
+    if (at !== end) continue;
+    // The field after the old reserved bytes is still right after them.
+    const next = olds[olds.indexOf(r) + 1];
+    const nextNew = next ? newOf.get(next) : undefined;
+    if (next && (!nextNew || nextNew.offset !== next.offset)) continue;
+    out.push({ old: r, news: inside });
+  }
+  return out;
+}
+
+/**
+ * A field given another type over exactly the same bytes: a primitive becomes a struct of the same size (or an
+ * array of them), e.g. `le16 unclassified_queue` → `struct rss_rq_id unclassified_queue` (da0e169: the same two
+ * bytes, now described as bit-fields). The generated type changes; the bytes at that place do not.
+ */
+function sameBytesRetyped(o: Field, n: Field, props: readonly PropertyChange[]): boolean {
+  if (!props.every((c) => c.property === "type" || c.property === "members" || c.property === "aggregate")) return false;
+  // Arrays sized by another field have no size: the element size and the array's length expression then say it.
+  if (o.offset !== n.offset || o.size !== n.size || o.elementSize === null || o.elementSize !== n.elementSize) return false;
+  if (canonical(o.array) !== canonical(n.array) || o.bits !== n.bits) return false;
+  const kinds = new Set([o.type.kind, n.type.kind]);
+  return kinds.has("struct") && kinds.has("primitive");
+}
+
+/**
+ * A field that became a union over the same bytes with the old field as one of its members (fd15f89:
+ * `u8 padding_reserved_2[6]` → `union { u8 padding_reserved_2[6]; struct ipsec_resource_hdr … }`): the new
+ * members, or undefined when `n` is no such union.
+ */
+function unionAlternatives(ctx: DiffContext, o: Field, n: Field): Field[] | undefined {
+  if (o.members || n.aggregate !== "union" || !n.members) return undefined;
+  if (o.offset !== n.offset || o.size === null || o.size !== n.size) return undefined;
+  const oldShape = fieldShape(ctx, o, "old");
+  const kept = n.members.find((m) => m.name === o.name && fieldShape(ctx, m, "new") === oldShape);
+  return kept ? n.members.filter((m) => m !== kept) : undefined;
+}
+
+/**
+ * A field whose struct type the old text named without defining it (617aa2d defines `struct virtio_dev_part`,
+ * which aa4f6f0 used): nothing the old text gave a layout changes; the new definition is reported as an added
+ * struct.
+ */
+function nowDefined(o: Field, n: Field, props: readonly PropertyChange[]): boolean {
+  if (o.type.kind !== "struct" || n.type.kind !== "struct" || o.type.name !== n.type.name) return false;
+  if (o.type.resolved !== false || n.type.resolved !== true) return false;
+  return props.every((c) => c.property === "type" || ((c.property === "elementSize" || c.property === "size") && c.old === null));
 }

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { formatDiagnostics } from "../diagnostics.js";
+import { formatDiagnostics } from "../diagnostics/diagnostics.js";
 import { IR_VERSION, type Diagnostic, type SpecIR } from "../ir/types.js";
 import { InputError, runFrontEnd, runFrontEndOn } from "../pipeline.js";
 import { GitReadError, GitRepo, isGitRepository } from "./git.js";

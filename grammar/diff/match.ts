@@ -141,12 +141,12 @@ export function similarity(a: string, b: string): number {
 }
 
 /**
- * Whether a name is one the IR made up for something the spec leaves unnamed (`anon_enum_<line>`,
- * `anon_<line>`, `anon:<file>:<line>`, `(anonymous struct)`): such names follow line numbers, so they identify
- * nothing across revisions and their changes are no renames.
+ * Whether a name is one an IR made up from line numbers for something the spec leaves unnamed (`anon_enum_<line>`,
+ * `anon_<line>`, `anon:<file>:<line>` in IR JSON from before section stand-ins were built from titles,
+ * `(anonymous struct)`): such names identify nothing across revisions and their changes are no renames.
  */
 export function isSyntheticName(name: string): boolean {
-  return /^anon(?:_enum)?_\d+$/.test(name) || name.startsWith("anon:") || name.startsWith("(anonymous ");
+  return /^anon(?:_enum)?_\d+$/.test(name) || /^anon:.*:\d+$/.test(name) || name.startsWith("(anonymous ");
 }
 
 /** A name as a matching key: undefined (match by the other rules only) when the IR made it up. */

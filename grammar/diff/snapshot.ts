@@ -49,7 +49,8 @@ export function snapshotIR(ir: SpecIR, select: { devices: readonly string[]; str
 
 /**
  * One line: the wire and api changes per device between two snapshots, e.g.
- * `ism: 1 wire, 0 api; other: none`. Changes outside every device count under `common`.
+ * `ism: 1 wire, 0 api; other: none`; with more than four devices, only those that changed (`gpu: 2 wire, 0 api; 22
+ * other devices: none`). Changes outside every device count under `common`.
  */
 export function changeSummary(before: SpecIR, after: SpecIR, devices: readonly string[]): string {
   const changes = diffIR(before, after);
@@ -59,11 +60,15 @@ export function changeSummary(before: SpecIR, after: SpecIR, devices: readonly s
     const key = c.device !== undefined && by.has(c.device) ? c.device : "common";
     (by.get(key) ?? by.set(key, []).get(key)!).push(c);
   }
-  return [...by]
-    .map(([d, cs]) => {
-      if (!cs.length) return `${d}: none`;
-      const wire = cs.filter((c) => c.class === "wire").length;
-      return `${d}: ${wire} wire, ${cs.length - wire} api`;
-    })
-    .join("; ");
+  const line = (d: string, cs: Change[]): string => {
+    if (!cs.length) return `${d}: none`;
+    const wire = cs.filter((c) => c.class === "wire").length;
+    return `${d}: ${wire} wire, ${cs.length - wire} api`;
+  };
+  // A tree of many devices: name only the ones that changed.
+  if (by.size > 4) {
+    const changed = [...by].filter(([, cs]) => cs.length);
+    return changed.length ? changed.map(([d, cs]) => line(d, cs)).join("; ") + `; ${by.size - changed.length} other devices: none` : `none in ${by.size} devices`;
+  }
+  return [...by].map(([d, cs]) => line(d, cs)).join("; ");
 }

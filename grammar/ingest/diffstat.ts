@@ -38,9 +38,29 @@ export interface Diffstat {
 
 /** Per-file counts as applying a patch produced them. */
 export interface FileChangeCount {
+  /** The path as git's diffstat shows it (a rename as `a => b` or `dir/{a => b}`, see {@link renameDisplay}). */
   path: string;
   insertions: number;
   deletions: number;
+  binary?: boolean;
+}
+
+/**
+ * git's diffstat name of a rename or copy (`pprint_rename` in git's diff.c): the common leading directories
+ * and trailing path components are written once, the differing middle as `{old => new}`; with nothing in
+ * common, `old => new`.
+ */
+export function renameDisplay(from: string, to: string): string {
+  let pfx = 0;
+  for (let k = 0; k < from.length && k < to.length && from[k] === to[k]; k++) if (from[k] === "/") pfx = k + 1;
+  let sfx = 0;
+  for (let k = 1; k <= from.length - pfx && k <= to.length - pfx && from[from.length - k] === to[to.length - k]; k++) {
+    if (from[from.length - k] === "/") sfx = k;
+  }
+  if (pfx + sfx === 0) return `${from} => ${to}`;
+  const head = from.slice(0, pfx);
+  const tail = from.slice(from.length - sfx);
+  return `${head}{${from.slice(pfx, from.length - sfx)} => ${to.slice(pfx, to.length - sfx)}}${tail}`;
 }
 
 /** The diffstat of what was applied, files in the order given. */
@@ -50,7 +70,9 @@ export function computeDiffstat(files: readonly FileChangeCount[]): Diffstat {
   const entries = files.map((f) => {
     insertions += f.insertions;
     deletions += f.deletions;
-    return { path: f.path, changes: f.insertions + f.deletions, insertions: f.insertions, deletions: f.deletions };
+    const e: DiffstatFile = { path: f.path, changes: f.insertions + f.deletions, insertions: f.insertions, deletions: f.deletions };
+    if (f.binary) e.binary = true;
+    return e;
   });
   return { files: entries, filesChanged: entries.length, insertions, deletions };
 }

@@ -30,7 +30,11 @@ export type IngestErrorCode =
   | "unwrap-ambiguous"
   | "unwrap-too-complex"
   | "patch-unsupported"
-  | "path-unsafe";
+  | "path-unsafe"
+  | "series-part-missing"
+  | "series-part-duplicate"
+  | "base-commit-not-found"
+  | "mail-malformed";
 
 /** Codes of warnings and notes ingest emits about an input it could use. */
 export type IngestNoteCode =
@@ -40,7 +44,12 @@ export type IngestNoteCode =
   | "base-ignored"
   | "file-skipped"
   | "hunk-offset"
-  | "lines-unwrapped";
+  | "lines-unwrapped"
+  | "binary-skipped"
+  | "base-commit-chosen"
+  | "series-part"
+  | "message-skipped"
+  | "mail-decoded";
 
 /**
  * The input cannot be used: unreadable, not a patch, truncated, or a hunk that cannot be unwrapped or applied.

@@ -31,6 +31,8 @@ export interface BaseFile {
   /** Path in the tree, for messages. */
   path: string;
   lines: readonly string[];
+  /** The pre-image blob the patch's `index` line names, and the base file's own blob id. */
+  blob?: { named: string; actual: string };
 }
 
 /** Where and how a hunk applies. */
@@ -69,12 +71,11 @@ export interface PlaceContext {
  */
 export function placeHunk(region: readonly MailLine[], start: number, header: HunkHeader, ctx: PlaceContext): PlacedHunk {
   const base = ctx.base;
-  const headerTextOk = base ? (text: string) => text === "" || base.lines.some((l) => l.startsWith(text)) : undefined;
   const structural = readHunk(region, start, header, {
     maxReadings: MAX_READINGS,
     budget: ctx.budget,
     wrapWidth: ctx.wrapWidth,
-    ...(headerTextOk ? { headerTextOk } : {}),
+    ...(base ? { base: { lines: base.lines } } : {}),
   });
   if (structural.outOfBudget) tooComplex(header, ctx);
   if (structural.readings.length === 0) explainNoReading(region, start, header, ctx);
@@ -117,8 +118,7 @@ export function placeHunk(region: readonly MailLine[], start: number, header: Hu
         maxReadings: MAX_READINGS,
         budget: ctx.budget,
         wrapWidth: ctx.wrapWidth,
-        oldLineAt: (j) => base.lines[p + j],
-        ...(headerTextOk ? { headerTextOk } : {}),
+        base: { lines: base.lines, at: p },
       });
       if (res.outOfBudget) tooComplex(header, ctx);
       const here = res.readings.filter((r) => fitsAt(r, p, header, base)).map((reading) => ({ reading, position: p }));
@@ -314,8 +314,22 @@ function explainNoMatch(readings: readonly HunkReading[], header: HunkHeader, ex
     "hunk-does-not-apply",
     `${hunkName(header, ctx)} does not apply to '${base.path}' at line ${p + 1} or any other line${why}`,
     headerSpan(header, ctx),
-    { hint: "the patch was made against a different version of the file: check --base" },
+    { hint: noMatchHint(base) },
   );
+}
+
+/**
+ * Tells a wrong base from a damaged mail. The `index` line names the blob the patch was made against: when
+ * the base file is another blob, the base is the wrong version; when it is that very blob, the base is right
+ * and the hunk's text in the mail was damaged on the way (wrapping, whitespace, re-encoding).
+ */
+export function noMatchHint(base: BaseFile): string {
+  const b = base.blob;
+  if (!b) return "the patch was made against a different version of the file, or the mail damaged the hunk: check --base";
+  if (!b.actual.startsWith(b.named)) {
+    return `wrong base: the patch was made against blob ${b.named} of '${base.path}', the base has ${b.actual.slice(0, Math.max(7, b.named.length))}: check --base`;
+  }
+  return `damaged mail: the base holds blob ${b.named} of '${base.path}', the one the patch was made against, so the hunk's text was changed on the way (wrapping, whitespace, encoding)`;
 }
 
 function quote(s: string): string {

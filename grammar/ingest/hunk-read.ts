@@ -99,18 +99,24 @@ export class Budget {
 /** What the base file says about old-side line `j` of the hunk (undefined: past its end). */
 export type OldLineAt = (j: number) => string | undefined;
 
+/**
+ * What recovery may know of the base file, passed in as data (the reader never calls back into placement).
+ */
+export interface HunkBase {
+  /** The base file's lines. With them, continuation lines that have a valid patch prefix may also be joined
+   * onto the `@@` header, when the joined function-context text starts some base line (git takes it from one). */
+  lines: readonly string[];
+  /**
+   * Reading against a known position (0-based index of the first old-side line): context and deleted lines
+   * must then equal the base lines from there. Omitted: any text goes (structure only).
+   */
+  at?: number;
+}
+
 /** Options of {@link readHunk}. */
 export interface ReadHunkOptions {
-  /**
-   * The base file's line at old-side index `j`, when reading against a known position: context and deleted
-   * lines must equal it. Omitted: any text goes (structure only).
-   */
-  oldLineAt?: OldLineAt;
-  /**
-   * Whether a header text may be the function context of this hunk. When given, continuation lines that have
-   * a valid patch prefix may also be joined onto the header, if the result passes this test.
-   */
-  headerTextOk?: (text: string) => boolean;
+  /** The base file (see {@link HunkBase}); omitted for a file the patch creates, or to read structure only. */
+  base?: HunkBase;
   /**
    * The mail's wrap width (see `ExtractedPatch.wrapWidth`). When given, a line that has a patch prefix is
    * taken as a continuation only if {@link isPlausibleJoin} says a client wrapping at that width would have
@@ -157,7 +163,7 @@ interface Frame {
  *
  * The search is depth-first with a memo of dead states (mail index, old lines, new lines), pruned by the
  * lines left (every patch line still owed needs a mail line that can start one), by the wrap width, and by
- * the base text when `oldLineAt` is given (fragments of a context or deleted line must stay a prefix of its
+ * the base text when `opts.base.at` is given (fragments of a context or deleted line must stay a prefix of its
  * base line). Every step spends from `opts.budget`.
  */
 export function readHunk(region: readonly MailLine[], start: number, header: HunkHeader, opts: ReadHunkOptions): ReadHunkResult {
@@ -171,14 +177,18 @@ export function readHunk(region: readonly MailLine[], start: number, header: Hun
   let forced = 0;
   while (start + forced < N && mustContinue(region[start + forced]!)) forced++;
   const headerOptions: number[] = [forced];
-  if (opts.headerTextOk) {
+  const baseLines = opts.base?.lines;
+  const headerTextOk = baseLines ? (text: string) => text === "" || baseLines.some((l) => l.startsWith(text)) : undefined;
+  const at = opts.base?.at;
+  const oldLineAt: OldLineAt | undefined = baseLines && at !== undefined ? (j) => baseLines[at + j] : undefined;
+  if (headerTextOk) {
     let text = header.section + region.slice(start, start + forced).map((l) => l.text).join("");
     for (let h = forced; start + h < N && canContinue(region[start + h]!); h++) {
       const cont = region[start + h]!;
       const fragment = h === 0 ? header.mail : region[start + h - 1]!;
       if (opts.wrapWidth !== undefined && !isPlausibleJoin({ fragment, continuation: cont }, opts.wrapWidth)) break;
       text += cont.text;
-      if (!opts.headerTextOk(text.trimEnd())) break;
+      if (!headerTextOk(text.trimEnd())) break;
       headerOptions.push(h + 1);
     }
   }
@@ -232,7 +242,7 @@ export function readHunk(region: readonly MailLine[], start: number, header: Hun
           continue;
         }
       }
-      const step = nextStep(region, top, b, d, path, opts, startableFrom);
+      const step = nextStep(region, top, b, d, path, { wrapWidth: opts.wrapWidth, oldLineAt }, startableFrom);
       if (!step) {
         popFrame(stack, path, dead, key);
         continue;
@@ -264,7 +274,7 @@ function nextStep(
   b: number,
   d: number,
   path: readonly Step[],
-  opts: Pick<ReadHunkOptions, "oldLineAt" | "wrapWidth">,
+  opts: { wrapWidth: number | undefined; oldLineAt: OldLineAt | undefined },
   startableFrom: (i: number) => number,
 ): { step: Step; i: number; o: number; n: number } | undefined {
   const first = region[top.i]!;

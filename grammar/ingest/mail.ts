@@ -6,7 +6,8 @@
  * `+++`), and stripped from every following line. A line that is the prefix without its trailing blank
  * (`>` alone: archives drop trailing spaces) is an empty line. A line without the prefix is kept but marked
  * `quoted: false`: the only thing it can be is a wrapped continuation of the line above, so the hunk reader
- * decides whether quoting ended there. The region stops at the signature (`-- ` then a version line).
+ * decides whether quoting ended there; an empty line without the prefix between two quoted lines is a blank
+ * line of the quote. The region stops at the signature (`-- ` then a version line).
  *
  * @module
  */
@@ -38,7 +39,7 @@ const MINUS_RE = /^([\t >|]*)--- \S/;
 /**
  * Locates the patch in `mailLines` (the mail split into lines). Returns undefined when there is none.
  */
-export function extractPatch(mailLines: readonly string[]): ExtractedPatch | undefined {
+export function extractPatch(mailLines: readonly string[], lineOf: (index: number) => number = (i) => i + 1): ExtractedPatch | undefined {
   const start = findPatchStart(mailLines);
   if (!start) return undefined;
   const { index, prefix } = start;
@@ -56,9 +57,17 @@ export function extractPatch(mailLines: readonly string[]): ExtractedPatch | und
       quoted = false;
     }
     if (quoted && isSignature(text, mailLines[i + 1], prefix)) break;
-    lines.push({ text, line: i + 1, column: quoted ? prefix.length + 1 : 1, rawLength: raw.length, quoted });
+    lines.push({ text, line: lineOf(i), column: quoted ? prefix.length + 1 : 1, rawLength: raw.length, quoted });
   }
 
+  // An empty line without the prefix between two quoted lines is a blank line of the quote that lost its
+  // `>` (clients and archives drop it), not the end of the quoting: the quote goes on right after it.
+  if (prefix !== "") {
+    for (let k = 1; k + 1 < lines.length; k++) {
+      const l = lines[k]!;
+      if (!l.quoted && l.text.trim() === "" && lines[k - 1]!.quoted && lines[k + 1]!.quoted) lines[k] = { ...l, text: "", quoted: true };
+    }
+  }
   const wrapWidth = estimateWrapWidth(lines);
   const leadingIsBlank = mailLines.slice(0, index).every((l) => l.trim() === "");
   const result: ExtractedPatch = {
@@ -67,7 +76,7 @@ export function extractPatch(mailLines: readonly string[]): ExtractedPatch | und
     lines,
     wrapWidth,
   };
-  const stat = findMailDiffstat(mailLines, index, prefix);
+  const stat = findMailDiffstat(mailLines, index, prefix, lineOf);
   if (stat) result.mailDiffstat = stat;
   return result;
 }
@@ -75,13 +84,23 @@ export function extractPatch(mailLines: readonly string[]): ExtractedPatch | und
 /**
  * The longest line that a continuation certainly follows. Underestimating is the safe side: a smaller width
  * only lets more rejoins count as plausible, which can make a hunk ambiguous but never wrong.
+ *
+ * Only breaks inside the patch count: a patch line (or `@@` header) followed by a line that can only be a
+ * continuation, and each further continuation of that chain. Prose in the region (a note between two files,
+ * a reply's comment) is not: its lines follow each other without being broken, and a mail client may have
+ * left a long prose line alone (or the writer typed it long), which would overestimate the width.
  */
-function estimateWrapWidth(lines: readonly MailLine[]): number {
+export function estimateWrapWidth(lines: readonly MailLine[]): number {
   let width = 0;
+  let inChain = false;
   for (let i = 0; i + 1 < lines.length; i++) {
     const l = lines[i]!;
-    const fragmentLike = (canStartPatchLine(l) && !isMarker(l)) || (l.quoted && l.text.startsWith("@@ -")) || mustContinue(l);
-    if (fragmentLike && mustContinue(lines[i + 1]!)) width = Math.max(width, l.rawLength);
+    // An empty line is never a broken one: a client breaks a long line at a blank inside it.
+    const startsPatchLine = l.text !== "" && ((canStartPatchLine(l) && !isMarker(l)) || (l.quoted && l.text.startsWith("@@ -")));
+    const fragmentLike: boolean = startsPatchLine || (inChain && mustContinue(l));
+    const broken: boolean = fragmentLike && mustContinue(lines[i + 1]!);
+    if (broken) width = Math.max(width, l.rawLength);
+    inChain = broken;
   }
   return width === 0 ? Infinity : width;
 }
@@ -119,7 +138,7 @@ function isSignature(text: string, nextRaw: string | undefined, prefix: string):
 /**
  * The diffstat block: the lines after the last `---` separator before the patch (same quote prefix).
  */
-function findMailDiffstat(mailLines: readonly string[], patchStart: number, prefix: string): Diffstat | undefined {
+function findMailDiffstat(mailLines: readonly string[], patchStart: number, prefix: string, lineOf: (index: number) => number): Diffstat | undefined {
   const bare = prefix.trimEnd();
   const unquote = (raw: string): string | undefined =>
     raw.startsWith(prefix) ? raw.slice(prefix.length) : prefix !== "" && raw.trimEnd() === bare ? "" : undefined;
@@ -128,7 +147,7 @@ function findMailDiffstat(mailLines: readonly string[], patchStart: number, pref
     if (text === undefined) return undefined;
     if (text.trimEnd() !== "---") continue;
     const block: NumberedLine[] = [];
-    for (let j = i + 1; j < patchStart; j++) block.push({ text: unquote(mailLines[j]!) ?? "", line: j + 1 });
+    for (let j = i + 1; j < patchStart; j++) block.push({ text: unquote(mailLines[j]!) ?? "", line: lineOf(j) });
     return parseMailDiffstat(block);
   }
   return undefined;

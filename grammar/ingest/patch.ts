@@ -1,14 +1,15 @@
 /**
  * Walking a patch region (see `mail.ts`) file by file: git headers (`diff --git`, `new file mode`,
  * `deleted file mode`, `index`) or plain `---`/`+++` pairs, then the hunks of each file, each placed on its
- * base file by `hunk-place.ts`. Renames, copies and binary patches are refused (`patch-unsupported`).
+ * base file by `hunk-place.ts`. Renames and copies read their base from the old name; binary parts are skipped
+ * with a warning that names the file.
  *
  * Prose between files is skipped; every file and hunk is applied or reported (see {@link parsePatch}).
  *
  * @module
  */
 import type { Diagnostic } from "../ir/types.js";
-import { fail, IngestError, pointSpan } from "./errors.js";
+import { diagnosticAt, fail, IngestError, pointSpan } from "./errors.js";
 import { parseHunkHeader, type Budget } from "./hunk-read.js";
 import { placeHunk, type BaseFile, type PlacedHunk } from "./hunk-place.js";
 import { isStructural, type MailLine } from "./mail-line.js";
@@ -17,10 +18,23 @@ import { isStructural, type MailLine } from "./mail-line.js";
 export interface FilePatch {
   /** Path in the tree (the new name; the old one for a deletion). */
   path: string;
+  /**
+   * The base file the patch reads: `path` itself, the old name of a rename or copy, or null when the patch
+   * creates the file.
+   */
+  source: string | null;
   /** The patch creates the file (`--- /dev/null`). */
   created: boolean;
   /** The patch deletes the file (`+++ /dev/null`). */
   deleted: boolean;
+  /** `rename`: `source` is removed; `copy`: `source` stays; undefined for an in-place change. */
+  move?: "rename" | "copy";
+  /** A binary part (`GIT binary patch`, `Binary files … differ`): not applied, reported with a warning. */
+  binary: boolean;
+  /** The file mode after the patch when the patch sets one (`new mode`, `new file mode`: `100755`, …). */
+  newMode?: string;
+  /** Blob ids of the `index <old>..<new>` line (abbreviated as the mail has them), when there is one. */
+  blobs?: { old: string; new: string };
   /** The header lines (`diff --git` … `+++`), un-quoted, for rebuilding the patch text. */
   headerLines: MailLine[];
   hunks: PlacedHunk[];
@@ -32,6 +46,8 @@ export interface BaseProvider {
   readonly hasTree: boolean;
   /** The base file at a tree path, split into lines; undefined when the tree has no such file. */
   lines(path: string): readonly string[] | undefined;
+  /** The git blob id (sha1 hex) of the base file at a tree path, to check an `index` line against. */
+  blobId?(path: string): string | undefined;
 }
 
 /** Context of {@link parsePatch}. */
@@ -46,7 +62,6 @@ export interface PatchContext {
 
 const EXTENDED_HEADER_RE =
   /^(?:old mode|new mode|deleted file mode|new file mode|index|similarity index|dissimilarity index) /;
-const UNSUPPORTED_HEADER_RE = /^(?:rename from|rename to|copy from|copy to) |^GIT binary patch$|^Binary files /;
 /** Lines other diff tools put between files (`diff -ru a b`, svn's `Index:` and `====`). */
 const NOISE_RE = /^(?:diff |Index: |={5,}$|Only in )/;
 
@@ -87,14 +102,41 @@ export function parsePatch(region: readonly MailLine[], ctx: PatchContext): File
     }
     const { path } = header;
     i = header.next;
-    if (seen.has(path)) {
-      record(catchError(() => fail("patch-unsupported", `the patch changes '${path}' a second time; apply the two parts separately`, at(ctx, l))));
+    const touched = header.move === "rename" && header.source !== null ? [path, header.source] : [path];
+    const twice = touched.find((p) => seen.has(p));
+    if (twice !== undefined) {
+      record(catchError(() => fail("patch-unsupported", `the patch changes '${twice}' a second time; apply the two parts separately`, at(ctx, l))));
       i = nextPiece(region, i, false);
       continue;
     }
-    seen.add(path);
-    const fp: FilePatch = { path, created: header.created, deleted: header.deleted, headerLines: header.lines, hunks: [] };
+    for (const p of touched) seen.add(p);
+    const fp: FilePatch = {
+      path,
+      source: header.source,
+      created: header.created,
+      deleted: header.deleted,
+      binary: header.binary,
+      headerLines: header.lines,
+      hunks: [],
+    };
+    if (header.move) fp.move = header.move;
+    if (header.newMode !== undefined) fp.newMode = header.newMode;
+    if (header.blobs) fp.blobs = header.blobs;
     files.push(fp);
+    if (header.binary) {
+      ctx.diagnostics.push(
+        diagnosticAt("warning", "binary-skipped", `the binary part of the patch for '${path}' is not applied; '${path}' keeps its base content`, at(ctx, l)),
+      );
+      continue;
+    }
+    if (fp.move && !(region[i]?.quoted && region[i]!.text.startsWith("@@ ")) && isBinarySource(fp, ctx)) {
+      // A rename or copy of a binary file (an image of the spec tree) carries no text to hold in the tree.
+      fp.binary = true;
+      ctx.diagnostics.push(
+        diagnosticAt("warning", "binary-skipped", `the ${fp.move} of the binary file '${fp.source}' to '${path}' is not applied; '${path}' is left out of the tree`, at(ctx, l)),
+      );
+      continue;
+    }
     i = readHunks(region, i, fp, ctx, record);
   }
   if (errors.length > 0) {
@@ -102,6 +144,18 @@ export function parsePatch(region: readonly MailLine[], ctx: PatchContext): File
     throw new IngestError(first as Diagnostic & { code: IngestError["reason"] }, rest);
   }
   return files;
+}
+
+/** Whether the base file a rename or copy reads is not text (reading it fails with `input-binary`). */
+function isBinarySource(fp: FilePatch, ctx: PatchContext): boolean {
+  if (fp.source === null || !ctx.base.hasTree) return false;
+  try {
+    ctx.base.lines(fp.source);
+    return false;
+  } catch (err) {
+    if (err instanceof IngestError && err.reason === "input-binary") return true;
+    throw err;
+  }
 }
 
 function catchError(fn: () => void): unknown {
@@ -125,8 +179,13 @@ function nextPiece(region: readonly MailLine[], i: number, hunks: boolean): numb
 
 interface FileHeader {
   path: string;
+  source: string | null;
   created: boolean;
   deleted: boolean;
+  move?: "rename" | "copy";
+  binary: boolean;
+  newMode?: string;
+  blobs?: { old: string; new: string };
   lines: MailLine[];
   /** Index of the first line after the header. */
   next: number;
@@ -142,31 +201,97 @@ function isPlainHeaderAt(region: readonly MailLine[], i: number): boolean {
   return !!a && !!b && a.quoted && b.quoted && a.text.startsWith("--- ") && b.text.startsWith("+++ ");
 }
 
-/** `diff --git a/x b/x`, its extended headers, and the `---`/`+++` pair when there are hunks. */
+const INDEX_RE = /^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: ([0-7]{6}))?\s*$/;
+const MOVE_RE = /^(rename|copy) (from|to) (.+)$/;
+const BINARY_BLOCK_RE = /^(?:literal|delta) \d+$/;
+
+/**
+ * `diff --git a/x b/y`, its extended headers (modes, `index`, similarity, rename/copy from/to), and the
+ * `---`/`+++` pair when there are hunks, or the binary part (`GIT binary patch` blocks or `Binary files … differ`).
+ */
 function readGitHeader(region: readonly MailLine[], start: number, ctx: PatchContext): FileHeader {
   const { line: first, next } = rejoinGitLine(region, start);
   const lines: MailLine[] = [first];
   let created = false;
   let deleted = false;
+  let newMode: string | undefined;
+  let blobs: { old: string; new: string } | undefined;
+  const moved: { rename: { from?: MailLine & { name: string }; to?: MailLine & { name: string } }; copy: { from?: MailLine & { name: string }; to?: MailLine & { name: string } } } = {
+    rename: {},
+    copy: {},
+  };
   let i = next;
   for (; i < region.length; i++) {
     const l = region[i]!;
     if (!l.quoted) break;
-    if (UNSUPPORTED_HEADER_RE.test(l.text)) {
-      fail("patch-unsupported", `renames, copies and binary patches are not supported ('${l.text}')`, at(ctx, l));
+    const move = MOVE_RE.exec(l.text);
+    if (move) {
+      const name = checkPath(move[3]!.trimEnd(), l, ctx);
+      moved[move[1] as "rename" | "copy"][move[2] as "from" | "to"] = { ...l, name };
+      lines.push(l);
+      continue;
     }
     if (!EXTENDED_HEADER_RE.test(l.text)) break;
-    if (l.text.startsWith("new file mode ")) created = true;
+    if (l.text.startsWith("new file mode ")) {
+      created = true;
+      newMode = l.text.slice("new file mode ".length).trim();
+    }
     if (l.text.startsWith("deleted file mode ")) deleted = true;
+    if (l.text.startsWith("new mode ")) newMode = l.text.slice("new mode ".length).trim();
+    const index = INDEX_RE.exec(l.text);
+    if (index) {
+      blobs = { old: index[1]!, new: index[2]! };
+      if (index[3] !== undefined && newMode === undefined) newMode = index[3];
+    }
     lines.push(l);
   }
-  if (isPlainHeaderAt(region, i)) {
-    const plain = readPlainHeader(region, i, ctx, true);
-    return { ...plain, created: plain.created || created, deleted: plain.deleted || deleted, lines: [...lines, ...plain.lines] };
+  const kind = moved.rename.from || moved.rename.to ? "rename" : moved.copy.from || moved.copy.to ? "copy" : undefined;
+  let source: string | null = null;
+  let target: string | undefined;
+  if (kind) {
+    const { from, to } = moved[kind];
+    if (!from || !to) fail("patch-unsupported", `a ${kind} needs both '${kind} from' and '${kind} to' lines`, at(ctx, (from ?? to)!));
+    source = from.name;
+    target = to.name;
   }
-  // No hunks (a mode change, or an empty file created or deleted): the name is in the `diff --git` line.
-  const path = gitLinePath(first, ctx);
-  return { path, created, deleted, lines, next: i };
+  const header = (path: string, src: string | null, extra: Partial<FileHeader> & { lines: MailLine[]; next: number }): FileHeader => {
+    const h: FileHeader = { path, source: src, created, deleted, binary: false, ...extra };
+    if (kind) h.move = kind;
+    if (newMode !== undefined) h.newMode = newMode;
+    if (blobs) h.blobs = blobs;
+    return h;
+  };
+
+  // A binary part: `Binary files a/x and b/x differ`, or `GIT binary patch` with its base85 blocks.
+  const bin = region[i];
+  if (bin && bin.quoted && (bin.text === "GIT binary patch" || /^Binary files .* differ$/.test(bin.text))) {
+    let j = i + 1;
+    if (bin.text === "GIT binary patch") {
+      while (j < region.length && region[j]!.quoted && BINARY_BLOCK_RE.test(region[j]!.text)) {
+        j++;
+        while (j < region.length && region[j]!.quoted && region[j]!.text !== "") j++;
+        while (j < region.length && region[j]!.text === "") j++;
+      }
+    }
+    const path = target ?? gitLinePath(first, ctx, kind !== undefined);
+    return header(path, kind ? source : created ? null : path, { binary: true, lines: [...lines, ...region.slice(i, j)], next: j });
+  }
+
+  if (isPlainHeaderAt(region, i)) {
+    const plain = readPlainHeader(region, i, ctx, true, kind !== undefined);
+    if (kind && (plain.path !== target || (plain.source !== null && plain.source !== source))) {
+      fail("patch-unsupported", `the ${kind}'s file header names '${plain.source}' → '${plain.path}', its '${kind} from/to' lines '${source}' → '${target}'`, at(ctx, region[i + 1]!));
+    }
+    return header(plain.path, kind ? source : plain.source, {
+      created: plain.created || created,
+      deleted: plain.deleted || deleted,
+      lines: [...lines, ...plain.lines],
+      next: plain.next,
+    });
+  }
+  // No hunks (a pure rename or copy, a mode change, or an empty file created or deleted).
+  const path = target ?? gitLinePath(first, ctx, false);
+  return header(path, kind ? source : created ? null : path, { lines, next: i });
 }
 
 /** Lines that start a git extended header or the `---`/`+++` pair: never the tail of a wrapped `diff --git`. */
@@ -201,19 +326,26 @@ function gitNames(text: string): string | undefined {
   return undefined;
 }
 
-/** The path of `diff --git a/<p> b/<p>` (both names equal, since renames are not supported). */
-function gitLinePath(l: MailLine, ctx: PatchContext): string {
-  const rest = l.text.slice("diff --git ".length).trimEnd();
-  for (let k = rest.indexOf(" b/"); k >= 0; k = rest.indexOf(" b/", k + 1)) {
-    const a = rest.slice(0, k);
-    const b = rest.slice(k + 1);
-    if (a.startsWith("a/") && a.slice(2) === b.slice(2)) return checkPath(a.slice(2), l, ctx);
+/**
+ * The path of `diff --git a/<p> b/<p>`. With `newName`, the two names may differ (a binary rename is named by
+ * its `rename to` line; this is only the fallback): the `b/` one is taken, split at the last ` b/`.
+ */
+function gitLinePath(l: MailLine, ctx: PatchContext, newName: boolean): string {
+  const same = gitNames(l.text);
+  if (same !== undefined) return checkPath(same, l, ctx);
+  if (newName) {
+    const rest = l.text.slice("diff --git ".length).trimEnd();
+    const k = rest.lastIndexOf(" b/");
+    if (rest.startsWith("a/") && k > 0) return checkPath(rest.slice(k + 3), l, ctx);
   }
-  fail("patch-unsupported", `cannot read the file name of '${l.text}' (a rename or a quoted name?)`, at(ctx, l));
+  fail("patch-unsupported", `cannot read the file name of '${l.text}' (a quoted name?)`, at(ctx, l));
 }
 
-/** `--- old` / `+++ new`; names stripped of one leading directory (git's `-p1`), timestamps dropped. */
-function readPlainHeader(region: readonly MailLine[], i: number, ctx: PatchContext, git = false): FileHeader {
+/**
+ * `--- old` / `+++ new`; names stripped of one leading directory (git's `-p1`), timestamps dropped. In a git
+ * patch the two names must be equal unless `moved` (a rename or copy header came before).
+ */
+function readPlainHeader(region: readonly MailLine[], i: number, ctx: PatchContext, git = false, moved = false): FileHeader {
   const minus = region[i]!;
   const plus = region[i + 1]!;
   const oldName = headerName(minus.text.slice(4));
@@ -231,11 +363,12 @@ function readPlainHeader(region: readonly MailLine[], i: number, ctx: PatchConte
   };
   const oldPath = oldName === null ? null : strip(oldName, "a/");
   const newPath = newName === null ? null : strip(newName, "b/");
-  if (git && oldPath !== null && newPath !== null && oldPath !== newPath) {
-    fail("patch-unsupported", `renames are not supported ('${oldPath}' → '${newPath}')`, at(ctx, plus));
+  if (git && !moved && oldPath !== null && newPath !== null && oldPath !== newPath) {
+    fail("patch-unsupported", `the file header names two files ('${oldPath}' → '${newPath}') but no 'rename' or 'copy' line says which`, at(ctx, plus));
   }
   const path = checkPath((newPath ?? oldPath)!, newPath !== null ? plus : minus, ctx);
-  return { path, created: oldPath === null, deleted: newPath === null, lines: [minus, plus], next: i + 2 };
+  const source = oldPath === null ? null : checkPath(oldPath, minus, ctx);
+  return { path, source, created: oldPath === null, deleted: newPath === null, binary: false, lines: [minus, plus], next: i + 2 };
 }
 
 /** The file name of a `---`/`+++` line: null for /dev/null; a tab starts a timestamp. */
@@ -301,22 +434,29 @@ function readHunks(region: readonly MailLine[], i: number, fp: FilePatch, ctx: P
 /** The base file a file patch applies to (null when the patch creates it); throws when it is unusable. */
 function baseOf(fp: FilePatch, ctx: PatchContext): BaseFile | null {
   const headerMail = fp.headerLines[0]!;
-  if (fp.created) {
+  if (fp.created || fp.source === null) {
     if (ctx.base.lines(fp.path) !== undefined) {
       fail("new-file-exists", `the patch creates '${fp.path}', which already exists in the base tree`, at(ctx, headerMail));
     }
     return null;
   }
   if (!ctx.base.hasTree) {
-    fail("base-required", `the patch changes '${fp.path}', so it needs the base tree it was made against`, at(ctx, headerMail), {
+    fail("base-required", `the patch changes '${fp.source}', so it needs the base tree it was made against`, at(ctx, headerMail), {
       hint: "pass --base <tree>",
     });
   }
-  const lines = ctx.base.lines(fp.path);
+  const lines = ctx.base.lines(fp.source);
   if (lines === undefined) {
-    fail("base-file-missing", `the patch changes '${fp.path}', which is not in the base tree`, at(ctx, headerMail));
+    const what = fp.move ? `${fp.move === "rename" ? "renames" : "copies"} '${fp.source}'` : `changes '${fp.source}'`;
+    fail("base-file-missing", `the patch ${what}, which is not in the base tree`, at(ctx, headerMail));
   }
-  return { path: fp.path, lines };
+  if (fp.move && fp.path !== fp.source && ctx.base.lines(fp.path) !== undefined) {
+    fail("new-file-exists", `the patch ${fp.move === "rename" ? "renames" : "copies"} '${fp.source}' to '${fp.path}', which already exists in the base tree`, at(ctx, headerMail));
+  }
+  const base: BaseFile = { path: fp.source, lines };
+  const have = fp.blobs && ctx.base.blobId ? ctx.base.blobId(fp.source) : undefined;
+  if (fp.blobs && have !== undefined) base.blob = { named: fp.blobs.old, actual: have };
+  return base;
 }
 
 function readOneHunk(

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { Document } from "../document.js";
+import type { Document } from "../document/document.js";
 import { IR_VERSION, type InputInfo, type SourceSpan, type SpecIR } from "./types.js";
 import { cmpSpan, compareCodeUnits, type DiagnosticSink } from "./passes/context.js";
 import { sectionsPass } from "./passes/sections.js";
@@ -36,6 +36,7 @@ import { constantsPass, definitionsPass, pendingGroupsPass, valueOfFieldPass } f
 import { commandsPass, framingsPass } from "./passes/commands.js";
 import { eventLinksPass, eventsPass } from "./passes/events.js";
 import { fieldFactsPass } from "./passes/field-facts.js";
+import { fieldDescriptionsPass } from "./passes/field-descriptions.js";
 import { featuresPass } from "./passes/features.js";
 import { deviceIdsPass } from "./passes/device-ids.js";
 import { requirementsPass } from "./passes/requirements.js";
@@ -64,12 +65,17 @@ export function buildIR(doc: Document, input: InputInfo, opts: BuildOptions = {}
   const valueOfField = valueOfFieldPass(secs.sentences);
   const eventStruct = eventLinksPass(secs.sentences, st.structByName, defs.rawValue);
   const consts = constantsPass(pending, defs, { ...framing, eventStruct, valueOfField }, secs, devs, diagnostics);
-  const commands = commandsPass(
-    { doc, placed, sentences: secs.sentences, defineItems: defs.defineItems, structByName: st.structByName, framing, constants: consts.constants, constantByName: consts.constantByName, groups: consts.groups },
+  const { commands, eventSeeds } = commandsPass(
+    { doc, lookup: defs.lookup, enums: defs.enums, structs: st.structs, devs, sectionLabel: secs.sectionLabel, placed, sentences: secs.sentences, defineItems: defs.defineItems, structByName: st.structByName, framing, constants: consts.constants, constantByName: consts.constantByName, groups: consts.groups },
     diagnostics,
   );
-  const events = eventsPass(eventStruct, consts.constantByName, consts.groups, diagnostics);
+  const structsOfSection = new Map<string, typeof st.structs>();
+  for (const s of st.structs) (structsOfSection.get(s.section) ?? structsOfSection.set(s.section, []).get(s.section)!).push(s);
+  const events = eventsPass(eventStruct, consts.constantByName, consts.groups, diagnostics, eventSeeds, new Set(commands.map((c) => c.name)), {
+    structsOfSection: (label) => structsOfSection.get(label) ?? [],
+  });
   fieldFactsPass(st, secs, devs, diagnostics);
+  fieldDescriptionsPass(doc, st, secs, devs, mailFor);
   completeDevicesPass({ doc, secs, devs, placed, structs: st.structs, enums: defs.enums, groups: consts.groups });
   const featureBits = featuresPass(doc, secs, devs);
   const deviceIds = deviceIdsPass(doc, devs.devices);

@@ -11,12 +11,12 @@
  * @module
  */
 
-import type { DiagnosticCode } from "../diagnostic-codes.js";
-export { DIAGNOSTIC_CODES, type DiagnosticCode, type DiagnosticCodeInfo, type SpecDiagnosticCode } from "../diagnostic-codes.js";
+import type { DiagnosticCode } from "../diagnostics/codes.js";
+export { DIAGNOSTIC_CODES, type DiagnosticCode, type DiagnosticCodeInfo, type SpecDiagnosticCode } from "../diagnostics/codes.js";
 export type { IngestErrorCode, IngestNoteCode } from "../ingest/errors.js";
 
 /** Bumped on any change a consumer of the JSON could notice (major: breaking, minor: additive). */
-export const IR_VERSION = "1.1.0";
+export const IR_VERSION = "1.2.0";
 
 /** Where a node came from: a 1-based position in a file of the post-patch tree. */
 export interface SourceSpan {
@@ -60,7 +60,7 @@ export interface InputInfo {
 
 /** A sectioning command (\chapter … \subparagraph) or a normative block heading. */
 export interface Section {
-  /** The \label, or a synthetic `anon:<file>:<line>` when the section has none. */
+  /** The \label, or when the section has none a stand-in from titles: `anon:<nearest labelled ancestor>/<title slugs>[~n]`. */
   label: string;
   title: string;
   /** 0 chapter, 1 section, 2 subsection, 3 subsubsection, 4 paragraph, 5 subparagraph. */
@@ -153,6 +153,11 @@ export interface Field {
    * knows where this field is.
    */
   afterVariable?: { field: string; offset: number };
+  /**
+   * The field's own description from the spec's prose (since IR 1.2): the body of the `\item[\field{name}]` of
+   * the description list that describes the struct's fields, as plain text, and where that item is.
+   */
+  description?: { text: string; source: SourceSpan };
   source: SourceSpan;
 }
 
@@ -293,8 +298,33 @@ export interface Command {
   reply?: string;
   /** Framing struct of the control queue (e.g. `virtio_ism_ctrl`, `vhost_pci_ctrl`). */
   framing?: string;
+  /**
+   * The struct that carries the code (its `codeField`), when the command's own request struct embeds it or
+   * every request of the device starts with it (`virtio_gpu_ctrl_hdr`, `virtio_mem_req`, `virtio_admin_cmd`).
+   */
+  header?: string;
+  /** The field of `header` (or of the request struct) that holds the code: `type`, `opcode`, `code`. */
+  codeField?: string;
+  /** Every struct the text ties to the command, with the rule and the sentence or listing that says so. */
+  links?: CommandLink[];
   section: string;
   device?: string;
+  source: SourceSpan;
+}
+
+/**
+ * How a struct was tied to a command, strongest first (see `grammar/ir/passes/command-links.ts`): a sentence
+ * naming the command; a sentence whose subject is carried over from the item, section title or previous
+ * sentence; a struct defined where the command is described; "each/all requests"; the code-carrying header.
+ */
+export type CommandLinkRule = "sentence" | "context" | "scope" | "quantifier" | "header";
+
+/** One piece of evidence tying a struct to a command. */
+export interface CommandLink {
+  role: "request" | "reply";
+  struct: string;
+  rule: CommandLinkRule;
+  /** The sentence, listing or definition that ties them. */
   source: SourceSpan;
 }
 

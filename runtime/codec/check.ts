@@ -56,7 +56,8 @@ export function spanError(schema: StructSchema, offset: number, needed: number, 
 export function valueError(schema: StructSchema, field: string, offset: number, value: unknown, expected: string): CodecError {
   const detail = { struct: schema.name, field, offset };
   if (value === undefined) return new CodecError("missing-field", detail, `${schema.name}.${field}: no value (the field is on the wire)`);
-  const bigintField = /64|128|pointer/.test(expected);
+  // A bit-field (`le64 :12`) takes a number whatever its storage.
+  const bigintField = /64|128|pointer/.test(expected) && !/:\s*\d+$/.test(expected);
   const kindOk = bigintField ? typeof value === "bigint" : typeof value === "number";
   if (!kindOk) {
     return new CodecError("invalid-value", detail, `${schema.name}.${field}: expected a ${bigintField ? "bigint" : "number"} for ${expected}, got ${typeof value}`);

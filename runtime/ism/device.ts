@@ -17,6 +17,11 @@
  * - interrupts: an `InterruptTable`; the controlq and eventq signal their vectors when the driver asks
  *   (`needsInterrupt`), and UPDATE events bound with `EVENT_VECTOR_SET` raise their vector directly.
  *
+ * - a broken queue (the driver broke the ring protocol: a loop, an index running away, a buffer outside its
+ *   memory) is the device's error state: the queue stops, DEVICE_NEEDS_RESET is set in the device status and a
+ *   configuration change interrupt is sent — one path for both queues, as QEMU's `virtio_error`. Nothing of the
+ *   broken queue is executed any more; the notify area stops too. The other guests of the domain go on.
+ *
  * The glue is poll-driven and single-threaded: call {@link IsmDevice.poll} (or the three steps) when the driver
  * kicked a queue or rang a notify address. A device reset is `core.reset()` followed by a new `IsmDevice` over
  * the rings the driver sets up again.
@@ -29,6 +34,7 @@ import { SplitQueueDevice, gatherReadable, scatterWritable } from "../virtqueue/
 import type { DescriptorChain, SplitQueueDeviceOptions, SplitRingAddresses } from "../virtqueue/index.js";
 import { ISM_MAX_REQUEST_SIZE } from "./constants.js";
 import type { IsmDeviceCore } from "./core.js";
+import { IsmDeviceStatus } from "./device-status.js";
 import type { IsmDomain } from "./domain.js";
 import { IsmError } from "./errors.js";
 import { encodeEvents } from "./wire/events.js";
@@ -54,6 +60,20 @@ export interface IsmDeviceTransport {
   readonly controlVector?: number;
   /** Vector of the eventq (default {@link ISM_EVENTQ_VECTOR}). */
   readonly eventVector?: number;
+  /** Where DEVICE_NEEDS_RESET is set (default: a register of this device's own). */
+  readonly status?: IsmDeviceStatus;
+  /** Interrupts the driver for a configuration change (after the status bit is set). */
+  readonly raiseConfigChange?: () => void;
+}
+
+/** Why a device needs a reset: which queue broke, and the virtqueue's reason. */
+export interface IsmNeedsResetCause {
+  /** `controlq` or `eventq`. */
+  readonly queue: "controlq" | "eventq";
+  /** The virtqueue's broken reason (e.g. `chain-too-long`). */
+  readonly reason: string;
+  /** Specifics (indices, values). */
+  readonly detail: string;
 }
 
 /** What one {@link IsmDevice.poll} did. */
@@ -92,6 +112,10 @@ export class IsmDevice {
   readonly controlVector: number;
   /** Vector of the eventq. */
   readonly eventVector: number;
+  /** The device-set status bits (DEVICE_NEEDS_RESET). */
+  readonly status: IsmDeviceStatus;
+  readonly #raiseConfigChange: (() => void) | undefined;
+  #needsReset: IsmNeedsResetCause | undefined;
   readonly #memory: GuestMemory;
   readonly #controlChain: DescriptorChain;
   readonly #eventChain: DescriptorChain;
@@ -131,6 +155,8 @@ export class IsmDevice {
     this.interrupts = interrupts;
     this.controlVector = controlVector;
     this.eventVector = eventVector;
+    this.status = transport.status ?? new IsmDeviceStatus();
+    this.#raiseConfigChange = transport.raiseConfigChange;
     core.interruptSink = (vector) => {
       interrupts.raise(vector);
     };
@@ -143,6 +169,11 @@ export class IsmDevice {
   /** Counters. */
   get stats(): IsmDeviceGlueStats {
     return { unackableChains: this.#unackableChains, undersizedEventBuffers: this.#undersizedEventBuffers };
+  }
+
+  /** Why the device entered its error state (a queue broke), or undefined while it serves. */
+  get needsReset(): IsmNeedsResetCause | undefined {
+    return this.#needsReset;
   }
 
   /** Runs the controlq, then the notify area, then the eventq. */
@@ -162,6 +193,7 @@ export class IsmDevice {
     const queue = this.controlq;
     const chain = this.#controlChain;
     let done = 0;
+    if (this.#needsReset !== undefined) return 0;
     while (queue.pop(chain) === "popped") {
       if (chain.writableBytes === 0) {
         this.#unackableChains++;
@@ -190,6 +222,7 @@ export class IsmDevice {
    * @returns kicks handled (several rings of one address between two polls count as one kick)
    */
   pollNotifyArea(): number {
+    if (this.#needsReset !== undefined) return 0;
     // The core may have changed outside the controlq (a reset, or commands executed directly).
     this.#syncWatchedAddresses();
     let kicks = 0;
@@ -214,6 +247,7 @@ export class IsmDevice {
     const queue = this.eventq;
     const chain = this.#eventChain;
     let done = 0;
+    if (this.#needsReset !== undefined) return 0;
     while (pending.length > 0 && queue.pop(chain) === "popped") {
       done++;
       if (pending.headSize() > chain.writableBytes) {
@@ -230,8 +264,23 @@ export class IsmDevice {
 
   /** Publishes used buffers and interrupts when the driver wants it. */
   #finish(queue: SplitQueueDevice, vector: number): void {
+    if (queue.broken) {
+      this.#enterNeedsReset(queue === this.controlq ? "controlq" : "eventq", queue);
+      return;
+    }
     queue.publishUsed();
     if (queue.needsInterrupt()) this.interrupts.raise(vector);
+  }
+
+  /**
+   * The one error path (QEMU's `virtio_error`): remember why, set DEVICE_NEEDS_RESET, send the configuration
+   * change notification. Used elements added before the break are not published: the driver fails every
+   * pending request anyway, and a reset discards the rings.
+   */
+  #enterNeedsReset(name: "controlq" | "eventq", queue: SplitQueueDevice): void {
+    if (this.#needsReset !== undefined) return;
+    this.#needsReset = { queue: name, reason: queue.brokenReason ?? "unknown", detail: queue.brokenDetail };
+    this.status.setNeedsReset(this.#raiseConfigChange);
   }
 
   /** Watches exactly the notify addresses of the regions the core refers to. */

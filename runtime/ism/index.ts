@@ -76,4 +76,6 @@ export { decodeConfig, encodeConfig } from "./wire/config.js";
 export type { IsmConfig } from "./wire/config.js";
 export { U64_MAX, toSafeNumber } from "./wire/le64.js";
 export { ISM_CONTROLQ_VECTOR, ISM_EVENTQ_VECTOR, IsmDevice } from "./device.js";
-export type { IsmDeviceGlueStats, IsmDeviceTransport, IsmPollResult } from "./device.js";
+export type { IsmDeviceGlueStats, IsmDeviceTransport, IsmNeedsResetCause, IsmPollResult } from "./device.js";
+export { DEVICE_NEEDS_RESET, DEVICE_STATUS_DESCRIPTOR_KIND, IsmDeviceStatus } from "./device-status.js";
+export type { IsmDeviceStatusDescriptor } from "./device-status.js";

@@ -150,6 +150,8 @@ export class ControlQueueDriver {
   readonly #rxPool: BufferPool;
   readonly #txPool: BufferPool;
   readonly #freeTx: number[];
+  /** What each transmit buffer on the ring carries (a command name), until the device returns it. */
+  readonly #txLabels: (string | undefined)[];
   readonly #used = new UsedBuffer<number>();
 
   /**
@@ -166,6 +168,15 @@ export class ControlQueueDriver {
     this.#rxPool = rxPool;
     this.#txPool = txPool;
     this.#freeTx = Array.from({ length: txPool.count }, (_, i) => i);
+    this.#txLabels = new Array<string | undefined>(txPool.count).fill(undefined);
+  }
+
+  /** Labels of the messages sent and not yet consumed by the device, oldest buffer index first. */
+  pendingSends(): string[] {
+    this.#reclaim();
+    const out: string[] = [];
+    for (const label of this.#txLabels) if (label !== undefined) out.push(label);
+    return out;
   }
 
   /** Posts every receive buffer (step 2 of the device initialization). */
@@ -193,7 +204,7 @@ export class ControlQueueDriver {
    * Sends `message` to the device. @returns false when no transmit buffer is free (try again after the
    * device consumed earlier messages) or the queue is broken.
    */
-  send(message: Uint8Array): boolean {
+  send(message: Uint8Array, label = "message"): boolean {
     this.#reclaim();
     const index = this.#freeTx.pop();
     if (index === undefined) return false;
@@ -207,6 +218,7 @@ export class ControlQueueDriver {
       this.#freeTx.push(index);
       return false;
     }
+    this.#txLabels[index] = label;
     return true;
   }
 
@@ -216,6 +228,9 @@ export class ControlQueueDriver {
   }
 
   #reclaim(): void {
-    while (this.#transmitq.getUsed(this.#used) === "used") this.#freeTx.push(this.#used.token!);
+    while (this.#transmitq.getUsed(this.#used) === "used") {
+      this.#txLabels[this.#used.token!] = undefined;
+      this.#freeTx.push(this.#used.token!);
+    }
   }
 }

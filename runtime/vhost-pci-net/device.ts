@@ -32,7 +32,7 @@ import type { GuestMemory } from "../memory/index.js";
 import { VIRTIO_MSI_NO_VECTOR } from "../notify/index.js";
 import { SplitQueueDevice } from "../virtqueue/index.js";
 import type { SplitRingAddresses } from "../virtqueue/index.js";
-import { CommonCfgRegisters } from "./common-cfg.js";
+import { CommonCfgRegisters, DeviceStatus } from "./common-cfg.js";
 import { CONTROL_RECEIVEQ, CONTROL_TRANSMITQ, ControlQueueDevice, RECEIVEQ } from "./control-queues.js";
 import type { DirtyPageLog } from "./dirty-log.js";
 import { RefusalLog, VhostPciNetError } from "./errors.js";
@@ -156,6 +156,10 @@ export class VhostPciNetDevice {
   #renegotiations = 0;
   #logging = false;
   #started = false;
+  /** A control queue broke: nothing is served until the driver resets the device. */
+  #needsReset = false;
+  /** Times the device entered its error state (set DEVICE_NEEDS_RESET). */
+  needsResetCount = 0;
 
   /** @throws VhostPciNetError `invalid-option` for bad options (trusted caller) */
   constructor(options: VhostPciNetDeviceOptions) {
@@ -236,12 +240,21 @@ export class VhostPciNetDevice {
       progress = true;
     }
     const control = this.#control;
-    if (control !== null) {
+    if (control !== null && !this.#needsReset) {
       for (let m = control.receive(); m !== undefined; m = control.receive()) {
         this.#onDriverMessage(m);
         progress = true;
       }
       if (control.flush()) progress = true;
+      if (control.broken) {
+        // The device's one error path (QEMU's virtio_error): stop serving the control queues, set
+        // DEVICE_NEEDS_RESET and send the configuration change notification (§2.1.1: "If DRIVER_OK is set,
+        // after it sets DEVICE_NEEDS_RESET, the device MUST send a device configuration change notification").
+        this.#needsReset = true;
+        this.needsResetCount++;
+        this.regs.setStatusBits(DeviceStatus.DEVICE_NEEDS_RESET);
+        progress = true;
+      }
     }
     return progress;
   }
@@ -269,8 +282,12 @@ export class VhostPciNetDevice {
   }
 
   #finishReset(): void {
+    // A reset that closed the connection leaves the peer's rings where the data path stopped: the old setup is
+    // stale. Announce the backend again so that the peer offers its rings afresh (then negotiation restarts).
+    const closedPeer = this.#state === "disconnected" && this.#setup !== null;
     this.regs.completeReset();
     this.#control = null;
+    this.#needsReset = false;
     this.#acks = { tx: false, rx: false };
     if (this.pv !== null) {
       this.pv.negotiated = false;
@@ -280,6 +297,10 @@ export class VhostPciNetDevice {
     if (this.#state !== "failed") this.#state = "waiting-setup";
     this.#features = 0n;
     this.#logging = false;
+    if (closedPeer && this.#state === "waiting-setup") {
+      this.#setup = null;
+      this.#o.link.send({ type: "backend-features", features: this.#o.supportedPeerFeatures });
+    }
   }
 
   #onFeaturesOk(driverFeatures: bigint): boolean {

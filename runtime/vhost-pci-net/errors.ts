@@ -133,7 +133,7 @@ export class RefusalLog {
  *   not have, VIRTIO_F_VERSION_1 not offered).
  * - `timeout`: a bounded wait for the other side ran out.
  */
-export type VhostPciNetErrorReason = "invalid-option" | "invalid-state" | "frame-too-large" | "device-refused" | "timeout";
+export type VhostPciNetErrorReason = "invalid-option" | "invalid-state" | "frame-too-large" | "device-refused" | "timeout" | "device-needs-reset";
 
 /** Thrown for misuse of the vhost-pci-net runtime by its own (trusted) caller; see the module comment. */
 export class VhostPciNetError extends Error {

@@ -50,7 +50,7 @@ export type { DeviceBar, MemoryMapping, PeerMemoryRange } from "./peer-memory.js
 export { PvInterruptHypercall } from "./pv-interrupt.js";
 export type { PvInjectOutcome } from "./pv-interrupt.js";
 export { runTcpBaseline } from "./tcp-baseline.js";
-export type { TcpBaselineResult, TcpBaselineTask, TcpReceiverReport } from "./tcp-baseline.js";
+export type { LoopbackMode, TcpBaselineResult, TcpBaselineTask, TcpReceiverReport } from "./tcp-baseline.js";
 export {
   PEER_VIRTQ_ENTRY_SIZE,
   PEER_VIRTQ_F_EVENT_IDX,

@@ -184,7 +184,9 @@ export class VirtioNetPeerDevice {
       return {
         index,
         size: q.size,
-        lastAvailIdx: 0,
+        // The backend resumes where it stopped: it returned every chain it took, so that is used.idx (0 on a
+        // fresh ring).
+        lastAvailIdx: this.#usedIdx(toAddress(q.used)),
         desc: toAddress(q.desc),
         avail: toAddress(q.avail),
         used: toAddress(q.used),
@@ -206,6 +208,14 @@ export class VirtioNetPeerDevice {
     });
   }
 
+  /** used.idx of the ring whose used area is at `used` in this guest's memory (0 when it is not inside it). */
+  #usedIdx(used: number): number {
+    const m = this.#o.memory;
+    const offset = used + 2 - m.gpaStart;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + 2 > m.size || offset % 2 !== 0) return 0;
+    return Atomics.load(new Uint16Array(m.buffer, offset, 1), 0);
+  }
+
   #beginDisconnect(): void {
     if (this.#state !== "connected") return;
     this.#state = "disconnecting";
@@ -225,7 +235,14 @@ export class VirtioNetPeerDevice {
       case "backend-features":
         this.#backendFeatures = m.features & PEER_FEATURE_MASK;
         this.#offer();
-        if (this.#state === "waiting-backend") this.#state = "ready";
+        if (this.#state === "waiting-backend") {
+          this.#state = "ready";
+        } else if (this.#state === "disconnected" && (this.regs.view.device_status & DeviceStatus.DRIVER_OK) !== 0 && !this.regs.resetPending) {
+          // The backend was reset after closing the connection and announces itself again: offer the rings
+          // once more, from where the backend left them, so that the connection can be set up anew.
+          this.#state = "ready";
+          this.#onDriverOk();
+        }
         return;
       case "renegotiate":
         return this.#onRenegotiate(m.features);

@@ -45,3 +45,25 @@ export const VRING_MAX_INDIRECT_ENTRIES = 65536;
 
 /** Largest total byte length of one chain: the used `len` field and the spec's 2^32 limit are 32-bit. */
 export const VRING_MAX_CHAIN_BYTES = 0xffffffff;
+
+/** Packed ring: bit number of VIRTQ_DESC_F_AVAIL in a descriptor's flags (Linux defines it as a shift). */
+export const VRING_PACKED_DESC_F_AVAIL = 7;
+/** Packed ring: bit number of VIRTQ_DESC_F_USED in a descriptor's flags (a shift, as in Linux). */
+export const VRING_PACKED_DESC_F_USED = 15;
+/** Packed event suppression flags: notify on every event. */
+export const VRING_PACKED_EVENT_FLAG_ENABLE = 0x0;
+/** Packed event suppression flags: do not notify. */
+export const VRING_PACKED_EVENT_FLAG_DISABLE = 0x1;
+/** Packed event suppression flags: notify when the ring passes off_wrap (only under EVENT_IDX). */
+export const VRING_PACKED_EVENT_FLAG_DESC = 0x2;
+/** Bit of off_wrap holding the wrap counter. */
+export const VRING_PACKED_EVENT_F_WRAP_CTR = 15;
+
+/** Feature bit number: the packed ring layout (virtio 1.x §2.8). */
+export const VIRTIO_F_RING_PACKED = 34;
+/** Feature bit number: the device uses buffers in the order they were made available. */
+export const VIRTIO_F_IN_ORDER = 35;
+/** Feature bit number: available-buffer notifications carry the next avail offset and wrap. */
+export const VIRTIO_F_NOTIFICATION_DATA = 38;
+/** Feature bit number: one queue can be reset and re-enabled while the others run. */
+export const VIRTIO_F_RING_RESET = 40;

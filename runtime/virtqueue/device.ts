@@ -37,8 +37,20 @@ import { vringNeedEvent } from "./event-idx.js";
 import type { SplitRingAddresses } from "./layout.js";
 import { bindSplitRing } from "./ring-views.js";
 import type { SplitRingViews } from "./ring-views.js";
+import {
+  SPLIT_DESC,
+  SPLIT_DESC_U16_FLAGS,
+  SPLIT_DESC_U16_NEXT,
+  SPLIT_DESC_U32_ADDR,
+  SPLIT_DESC_U32_LEN,
+  readTableDescriptor,
+} from "./descriptor-layout.js";
+import type { DescriptorFields } from "./descriptor-layout.js";
+import type { PopResult, VirtqueueDevice } from "./queue.js";
 
 const TWO_POW_32 = 4294967296;
+/** Reused for every indirect-table read (the walker is not re-entrant). */
+const scratch: DescriptorFields = { low: 0, high: 0, len: 0, flags: 0, link: 0 };
 /** Largest high half of a descriptor address that still gives a safe integer; anything above is outside memory. */
 const MAX_SAFE_HIGH_HALF = 0x1fffff;
 
@@ -59,13 +71,18 @@ export interface SplitQueueDeviceOptions {
   lastAvailIdx?: number;
   /** Where to resume: the next used index to produce (u16). Default 0. */
   usedIdx?: number;
+  /**
+   * VIRTIO_F_IN_ORDER negotiated: chains must be completed in pop order, and a run of chains used
+   * completely (length = writable total) is published as one used element carrying the run's last head
+   * (§2.7.9: "the device then skips forward in the ring according to the size of the batch"). Default false.
+   */
+  inOrder?: boolean;
 }
 
-/** Outcome of {@link SplitQueueDevice.pop}. */
-export type PopResult = "popped" | "empty" | "broken";
+export type { PopResult } from "./queue.js";
 
 /** Device side of one split virtqueue; see the module comment. */
-export class SplitQueueDevice {
+export class SplitQueueDevice implements VirtqueueDevice {
   /** Queue size as configured (meaningful even when the layout was refused). */
   readonly size: number;
   /** VIRTIO_RING_F_EVENT_IDX negotiated. */
@@ -100,6 +117,25 @@ export class SplitQueueDevice {
   private readonly inFlightWritable: Uint32Array;
   private inFlightCount = 0;
   private visited = 0;
+  /**
+   * Guest-physical bounds `[singleLo, singleHi)` of the memory when it is one region (the common case), so
+   * the per-buffer range check is two comparisons without a call; `0, -1` otherwise, which sends every check
+   * to the general path.
+   */
+  private readonly singleLo: number;
+  private readonly singleHi: number;
+  /** VIRTIO_F_IN_ORDER negotiated. */
+  readonly inOrder: boolean;
+  /** IN_ORDER: popped heads in pop order, and used ones waiting for publishUsed. */
+  private readonly order: Uint16Array;
+  private orderHead = 0;
+  private orderCount = 0;
+  private readonly pendingHead: Uint16Array;
+  private readonly pendingLen: Uint32Array;
+  private readonly pendingWritable: Uint32Array;
+  private pendingCount = 0;
+  private readonly initialLastAvail: number;
+  private readonly initialUsedIdx: number;
 
   /**
    * Binds the ring. Never throws for a bad layout (that is driver-controlled): the queue is then created
@@ -109,6 +145,9 @@ export class SplitQueueDevice {
    */
   constructor(memory: GuestMemory, addresses: SplitRingAddresses, options: SplitQueueDeviceOptions = {}) {
     this.memory = memory;
+    const only = memory.regions.length === 1 ? memory.regions[0]! : null;
+    this.singleLo = only === null ? 0 : only.guestAddress;
+    this.singleHi = only === null ? -1 : only.end;
     this.size = addresses.size;
     this.eventIdx = options.eventIdx ?? false;
     this.indirectDesc = options.indirectDesc ?? false;
@@ -125,6 +164,14 @@ export class SplitQueueDevice {
     this.usedPublished = this.usedShadow;
     this.inFlight = new Uint8Array(queueSize);
     this.inFlightWritable = new Uint32Array(queueSize);
+    this.inOrder = options.inOrder ?? false;
+    const orderSize = this.inOrder ? queueSize : 0;
+    this.order = new Uint16Array(orderSize);
+    this.pendingHead = new Uint16Array(orderSize);
+    this.pendingLen = new Uint32Array(orderSize);
+    this.pendingWritable = new Uint32Array(orderSize);
+    this.initialLastAvail = this.lastAvail;
+    this.initialUsedIdx = this.usedShadow;
     if (bound.ok) {
       this.views = bound.views;
     } else {
@@ -210,6 +257,7 @@ export class SplitQueueDevice {
     this.inFlightWritable[head] = chain.writableBytes;
     this.inFlightCount++;
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
+    if (this.inOrder) this.order[(this.orderHead + this.orderCount++) & v.mask] = head;
     return "popped";
   }
 
@@ -232,6 +280,7 @@ export class SplitQueueDevice {
         `length ${length} for head ${head} (writable ${this.inFlightWritable[head]!})`,
       );
     }
+    if (this.inOrder) return this.addUsedInOrder(v, head, length);
     const element = v.usedRing + 2 * (this.usedShadow & v.mask);
     v.usedU32[element] = head;
     v.usedU32[element + 1] = length;
@@ -241,10 +290,43 @@ export class SplitQueueDevice {
     return true;
   }
 
+  /** IN_ORDER addUsed: `head` must be the oldest in flight; the element is written by publishUsed. */
+  private addUsedInOrder(v: SplitRingViews, head: number, length: number): boolean {
+    const oldest = this.order[this.orderHead]!;
+    if (oldest !== head) throw new VirtqueueError("invalid-used-head", `IN_ORDER: head ${head} used before ${oldest}`);
+    const k = this.pendingCount++;
+    this.pendingHead[k] = head;
+    this.pendingLen[k] = length;
+    this.pendingWritable[k] = this.inFlightWritable[head]!;
+    this.orderHead = (this.orderHead + 1) & v.mask;
+    this.orderCount--;
+    this.inFlight[head] = 0;
+    this.inFlightCount--;
+    return true;
+  }
+
+  /** IN_ORDER: writes one used element per run of completely used chains (ending at a partial one). */
+  private writePendingInOrder(v: SplitRingViews): void {
+    const n = this.pendingCount;
+    let i = 0;
+    while (i < n) {
+      let j = i;
+      while (j < n - 1 && this.pendingLen[j] === this.pendingWritable[j]) j++;
+      const element = v.usedRing + 2 * (this.usedShadow & v.mask);
+      v.usedU32[element] = this.pendingHead[j]!;
+      v.usedU32[element + 1] = this.pendingLen[j]!;
+      this.usedShadow = (this.usedShadow + j - i + 1) & 0xffff;
+      i = j + 1;
+    }
+    this.pendingCount = 0;
+  }
+
   /** Publishes every used element added so far with a release-store of used.idx. */
   publishUsed(): void {
     const v = this.views;
-    if (v === null || this.reason !== null || this.usedPublished === this.usedShadow) return;
+    if (v === null || this.reason !== null) return;
+    if (this.pendingCount !== 0) this.writePendingInOrder(v);
+    if (this.usedPublished === this.usedShadow) return;
     Atomics.store(v.usedU16, v.usedIdx, this.usedShadow);
     this.usedPublished = this.usedShadow;
     this.publishedSinceDecision = true;
@@ -307,6 +389,40 @@ export class SplitQueueDevice {
     return Atomics.load(v.availU16, v.availIdx) !== this.lastAvail;
   }
 
+  /**
+   * VIRTIO_F_NOTIFICATION_DATA: how many entries a notification says were made available past the device's
+   * position (next_off and next_wrap together are the 16-bit avail index for a split ring), or null when
+   * that is more than the ring holds.
+   */
+  notifiedAvailable(data: number): number | null {
+    const pending = ((data >>> 16) - this.lastAvail) & 0xffff;
+    return pending > this.size ? null : pending;
+  }
+
+  /**
+   * VIRTIO_F_RING_RESET: forgets every popped and pending chain and returns to the initial indices (those
+   * given as options). A broken state from the ring's contents is cleared; a refused layout stays refused.
+   */
+  reset(): void {
+    if (this.views !== null) {
+      this.reason = null;
+      this.detail = "";
+    }
+    this.lastAvail = this.initialLastAvail;
+    this.availShadow = this.lastAvail;
+    this.usedShadow = this.initialUsedIdx;
+    this.usedPublished = this.usedShadow;
+    this.signalledUsed = 0;
+    this.signalledUsedValid = false;
+    this.publishedSinceDecision = false;
+    this.kicksEnabled = true;
+    this.inFlight.fill(0);
+    this.inFlightCount = 0;
+    this.orderHead = 0;
+    this.orderCount = 0;
+    this.pendingCount = 0;
+  }
+
   /** Whether kicks are currently requested (see {@link enableKicks}/{@link disableKicks}). */
   get kicksRequested(): boolean {
     return this.kicksEnabled;
@@ -327,8 +443,17 @@ export class SplitQueueDevice {
     /** Descriptors visited in the current table: more than tableSize can only mean a loop. */
     let tableVisited = 0;
     let index = head;
-    let indirectView: DataView | null = null;
-    let indirectBase = 0;
+    // Where descriptors are read: the main table, or an indirect table through the same kind of typed views
+    // when it is 4-aligned in its region (every table the drivers here write), else through a DataView.
+    let u32 = v.descU32;
+    let base32 = v.descU32Base;
+    let u16 = v.descU16;
+    let base16 = v.descU16Base;
+    let inTable = false;
+    let unalignedTable: DataView | null = null;
+    let unalignedBase = 0;
+    const singleLo = this.singleLo;
+    const singleHi = this.singleHi;
     let count = 0;
     let readableCount = 0;
     let readableBytes = 0;
@@ -346,26 +471,26 @@ export class SplitQueueDevice {
       let len: number;
       let flags: number;
       let next: number;
-      if (indirectView === null) {
-        const w = v.descU32Base + 4 * index;
-        const h = v.descU16Base + 8 * index;
-        low = v.descU32[w]!;
-        high = v.descU32[w + 1]!;
-        len = v.descU32[w + 2]!;
-        flags = v.descU16[h + 6]!;
-        next = v.descU16[h + 7]!;
+      if (unalignedTable === null) {
+        const w = base32 + 4 * index;
+        const h = base16 + 8 * index;
+        low = u32[w + SPLIT_DESC_U32_ADDR]!;
+        high = u32[w + SPLIT_DESC_U32_ADDR + 1]!;
+        len = u32[w + SPLIT_DESC_U32_LEN]!;
+        flags = u16[h + SPLIT_DESC_U16_FLAGS]!;
+        next = u16[h + SPLIT_DESC_U16_NEXT]!;
       } else {
-        // Indirect tables need no particular alignment, so read through the DataView.
-        const o = indirectBase + VRING_DESC_SIZE * index;
-        low = indirectView.getUint32(o, true);
-        high = indirectView.getUint32(o + 4, true);
-        len = indirectView.getUint32(o + 8, true);
-        flags = indirectView.getUint16(o + 12, true);
-        next = indirectView.getUint16(o + 14, true);
+        // The spec asks no alignment of an indirect table: an unaligned one is read through the DataView.
+        readTableDescriptor(SPLIT_DESC, unalignedTable, unalignedBase, index, scratch);
+        low = scratch.low;
+        high = scratch.high;
+        len = scratch.len;
+        flags = scratch.flags;
+        next = scratch.link;
       }
       if ((flags & VRING_DESC_F_INDIRECT) !== 0) {
         // The WRITE flag of a table pointer is ignored, as §2.7.5.3.2 requires of devices.
-        const problem = this.indirectProblem(indirectView !== null, flags, len, high);
+        const problem = this.indirectProblem(inTable, flags, len, high);
         if (problem !== null) {
           this.visited += visited;
           return problem;
@@ -377,8 +502,18 @@ export class SplitQueueDevice {
           this.detail = `indirect table 0x${tableAddress.toString(16)}+${len} not inside one memory region`;
           return "indirect-outside-memory";
         }
-        indirectView = region.view;
-        indirectBase = tableAddress - region.guestAddress;
+        // Inside one region (checked above), so every index below stays in bounds of the region's views.
+        const offset = tableAddress - region.guestAddress;
+        inTable = true;
+        if ((offset & 3) === 0) {
+          u32 = region.u32;
+          base32 = offset / 4;
+          u16 = region.u16;
+          base16 = offset / 2;
+        } else {
+          unalignedTable = region.view;
+          unalignedBase = offset;
+        }
         tableSize = len / VRING_DESC_SIZE;
         tableVisited = 0;
         index = 0;
@@ -408,7 +543,12 @@ export class SplitQueueDevice {
         return "length-overflow";
       }
       const address = high * TWO_POW_32 + low;
-      if (high > MAX_SAFE_HIGH_HALF || (memory.findRegion(address, len) === undefined && !memory.isValidRange(address, len))) {
+      // Fast path: inside the only region (address < 2^53 and len < 2^32, so a sum past 2^53 rounds upward and
+      // still compares as outside). Otherwise the general check, which also accepts contiguous regions.
+      if (
+        high > MAX_SAFE_HIGH_HALF ||
+        ((address < singleLo || address + len > singleHi) && memory.findRegion(address, len) === undefined && !memory.isValidRange(address, len))
+      ) {
         this.visited += visited;
         this.detail = `buffer 0x${high.toString(16)}_${low.toString(16).padStart(8, "0")}+${len} outside guest memory`;
         return "buffer-outside-memory";

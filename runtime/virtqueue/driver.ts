@@ -33,16 +33,11 @@ import { availRingBytes, usedRingBytes } from "./layout.js";
 import type { SplitRingAddresses } from "./layout.js";
 import { bindSplitRing } from "./ring-views.js";
 import type { SplitRingViews } from "./ring-views.js";
+import { SPLIT_DESC, SPLIT_DESC_U16_FLAGS, SPLIT_DESC_U16_NEXT, SPLIT_DESC_U32_ADDR, SPLIT_DESC_U32_LEN, writeTableDescriptor } from "./descriptor-layout.js";
+import type { AddResult, GetUsedResult, UsedBufferSlot, VirtqueueBuffer, VirtqueueDriver } from "./queue.js";
 
 const TWO_POW_32 = 4294967296;
 
-/** One buffer of a chain, as the driver hands it over. */
-export interface VirtqueueBuffer {
-  /** Guest-physical address. */
-  address: number;
-  /** Length in bytes (1 .. 2^32 - 1). */
-  length: number;
-}
 
 /** Negotiated features for a {@link SplitQueueDriver}. */
 export interface SplitQueueDriverOptions {
@@ -50,16 +45,14 @@ export interface SplitQueueDriverOptions {
   eventIdx?: boolean;
   /** VIRTIO_RING_F_INDIRECT_DESC negotiated. Default false. */
   indirectDesc?: boolean;
+  /** VIRTIO_F_IN_ORDER negotiated: the device may publish one used element for a batch. Default false. */
+  inOrder?: boolean;
 }
 
-/** Outcome of {@link SplitQueueDriver.add}. */
-export type AddResult = "added" | "no-space" | "broken";
-
-/** Outcome of {@link SplitQueueDriver.getUsed}. */
-export type GetUsedResult = "used" | "empty" | "broken";
+export type { AddResult, GetUsedResult, VirtqueueBuffer } from "./queue.js";
 
 /** A completed chain, filled in by {@link SplitQueueDriver.getUsed}; reuse one object across calls. */
-export class UsedBuffer<T> {
+export class UsedBuffer<T> implements UsedBufferSlot<T> {
   /** The token given to `add` for this chain. */
   token: T | undefined = undefined;
   /** Bytes the device says it wrote (checked ≤ the chain's writable total). */
@@ -69,7 +62,7 @@ export class UsedBuffer<T> {
 }
 
 /** Driver side of one split virtqueue; see the module comment. */
-export class SplitQueueDriver<T = unknown> {
+export class SplitQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   /** Queue size. */
   readonly size: number;
   /** VIRTIO_RING_F_EVENT_IDX negotiated. */
@@ -105,6 +98,18 @@ export class SplitQueueDriver<T = unknown> {
   /** Last used.idx read from memory. */
   private usedShadow = 0;
   private availFlagsShadow = 0;
+  /** Bounds of the memory when it is one region, else `0, -1` (see SplitQueueDevice's fields of that name). */
+  private readonly singleLo: number;
+  private readonly singleHi: number;
+  /** VIRTIO_F_IN_ORDER negotiated. */
+  readonly inOrder: boolean;
+  /** IN_ORDER: outstanding heads in add order. */
+  private readonly order: Uint16Array;
+  private orderHead = 0;
+  private orderCount = 0;
+  /** IN_ORDER: head and length of the used element being handed out as a batch, or -1. */
+  private batchLastHead = -1;
+  private batchLastLen = 0;
 
   /**
    * Binds the ring and initialises it: zeroes the avail and used areas (flags, indices, event words) and
@@ -116,6 +121,9 @@ export class SplitQueueDriver<T = unknown> {
     const bound = bindSplitRing(memory, addresses);
     if (!bound.ok) throw new VirtqueueError(bound.reason, bound.detail);
     this.memory = memory;
+    const only = memory.regions.length === 1 ? memory.regions[0]! : null;
+    this.singleLo = only === null ? 0 : only.guestAddress;
+    this.singleHi = only === null ? -1 : only.end;
     this.v = bound.views;
     this.size = addresses.size;
     this.eventIdx = options.eventIdx ?? false;
@@ -130,6 +138,8 @@ export class SplitQueueDriver<T = unknown> {
     this.chainWritable = new Uint32Array(this.size);
     this.outstandingHead = new Uint8Array(this.size);
     this.tokens = new Array<T | undefined>(this.size).fill(undefined);
+    this.inOrder = options.inOrder ?? false;
+    this.order = new Uint16Array(this.inOrder ? this.size : 0);
   }
 
   /** True once the device has violated the protocol. */
@@ -219,6 +229,7 @@ export class SplitQueueDriver<T = unknown> {
     this.outstandingHead[head] = 1;
     this.chainWritable[head] = writeBytes;
     this.outstandingCount++;
+    if (this.inOrder) this.order[(this.orderHead + this.orderCount++) & v.mask] = head;
     v.availU16[v.availRing + (this.availShadow & v.mask)] = head;
     this.availShadow = (this.availShadow + 1) & 0xffff;
     // Release: everything written above becomes visible to a device that reads this index with Atomics.load.
@@ -251,9 +262,10 @@ export class SplitQueueDriver<T = unknown> {
    * Collects the next used chain into `out`, returning its descriptors to the free list.
    * @returns `used`, `empty`, or `broken` (the device wrote something impossible; see the module comment).
    */
-  getUsed(out: UsedBuffer<T>): GetUsedResult {
+  getUsed(out: UsedBufferSlot<T>): GetUsedResult {
     if (this.reason !== null) return "broken";
     const v = this.v;
+    if (this.inOrder) return this.getUsedInOrder(v, out);
     if (this.lastUsed === this.usedShadow) {
       // Acquire: pairs with the device's release-store, making the used elements visible.
       const usedIdx = Atomics.load(v.usedU16, v.usedIdx);
@@ -288,11 +300,12 @@ export class SplitQueueDriver<T = unknown> {
 
   /**
    * Asks the device not to interrupt (while the driver is polling): sets VRING_AVAIL_F_NO_INTERRUPT. Under
-   * EVENT_IDX the device ignores the flag, but used_event stops advancing, so at most one more interrupt
-   * arrives.
+   * EVENT_IDX avail.flags stays 0 — §2.7.10 "If the VIRTIO_F_EVENT_IDX feature bit is negotiated: The driver
+   * MUST set flags to 0" (Linux's `virtqueue_disable_cb_split` does not write it either) — and used_event simply
+   * stops advancing, so at most one more interrupt arrives.
    */
   disableUsedNotifications(): void {
-    if (this.reason !== null) return;
+    if (this.reason !== null || this.eventIdx) return;
     this.availFlagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
     Atomics.store(this.v.availU16, this.v.availFlags, this.availFlagsShadow);
   }
@@ -307,10 +320,110 @@ export class SplitQueueDriver<T = unknown> {
   enableUsedNotifications(): boolean {
     if (this.reason !== null) return false;
     const v = this.v;
-    this.availFlagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
-    Atomics.store(v.availU16, v.availFlags, this.availFlagsShadow);
-    if (this.eventIdx) Atomics.store(v.availU16, v.usedEvent, this.lastUsed);
+    if (this.eventIdx) {
+      Atomics.store(v.availU16, v.usedEvent, this.lastUsed);
+    } else {
+      this.availFlagsShadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
+      Atomics.store(v.availU16, v.availFlags, this.availFlagsShadow);
+    }
     return Atomics.load(v.usedU16, v.usedIdx) !== this.lastUsed;
+  }
+
+  /**
+   * IN_ORDER getUsed: a used element whose id is not the oldest outstanding head completes every chain up
+   * to it; the ones before it were used completely (§2.7.9), so their length is their writable total.
+   */
+  private getUsedInOrder(v: SplitRingViews, out: UsedBufferSlot<T>): GetUsedResult {
+    let id: number;
+    let length: number;
+    if (this.lastUsed === this.usedShadow) {
+      const usedIdx = Atomics.load(v.usedU16, v.usedIdx);
+      const pending = (usedIdx - this.lastUsed) & 0xffff;
+      if (pending > this.outstandingCount) {
+        return this.fail("used-idx-runaway", `used.idx ${usedIdx} claims ${pending} completions, ${this.outstandingCount} outstanding`);
+      }
+      if (pending === 0) return "empty";
+      this.usedShadow = usedIdx;
+    }
+    const oldest = this.order[this.orderHead]!;
+    if (this.batchLastHead >= 0) {
+      id = oldest;
+      length = id === this.batchLastHead ? this.batchLastLen : this.chainWritable[id]!;
+      if (id === this.batchLastHead) this.batchLastHead = -1;
+    } else {
+      const element = v.usedRing + 2 * (this.lastUsed & v.mask);
+      id = v.usedU32[element]!;
+      length = v.usedU32[element + 1]!;
+      if (id >= this.size) return this.fail("used-id-out-of-range", `used id ${id} >= size ${this.size}`);
+      if (this.outstandingHead[id] === 0) return this.fail("used-id-not-head", `used id ${id} is not an outstanding head`);
+      if (length > this.chainWritable[id]!) {
+        return this.fail("used-len-too-large", `used len ${length} > writable ${this.chainWritable[id]!} for head ${id}`);
+      }
+      if (id !== oldest) {
+        let batch = 1;
+        while (this.order[(this.orderHead + batch - 1) & v.mask] !== id) batch++;
+        const published = (this.usedShadow - this.lastUsed) & 0xffff;
+        if (batch > published) {
+          return this.fail("used-id-not-head", `used id ${id} ends a batch of ${batch} but used.idx advanced by ${published}`);
+        }
+        this.batchLastHead = id;
+        this.batchLastLen = length;
+        id = oldest;
+        length = this.chainWritable[id]!;
+      }
+    }
+    out.token = this.tokens[id];
+    out.length = length;
+    out.head = id;
+    this.tokens[id] = undefined;
+    this.outstandingHead[id] = 0;
+    this.outstandingCount--;
+    this.release(id);
+    this.orderHead = (this.orderHead + 1) & v.mask;
+    this.orderCount--;
+    this.lastUsed = (this.lastUsed + 1) & 0xffff;
+    return "used";
+  }
+
+  /**
+   * VIRTIO_F_NOTIFICATION_DATA: the 32-bit notification value for queue `queueIndex`: the vq index in bits
+   * 0..15 and the 16-bit avail index in 16..31 (next_off = its low 15 bits, next_wrap = its bit 15).
+   */
+  notificationData(queueIndex: number): number {
+    return ((queueIndex & 0xffff) | (this.availShadow << 16)) >>> 0;
+  }
+
+  /**
+   * VIRTIO_F_RING_RESET: after the device has reset the queue, takes back every outstanding chain's token
+   * (in add order under IN_ORDER, by head otherwise) and re-initialises the ring for re-enabling.
+   */
+  reset(): T[] {
+    const back: T[] = [];
+    if (this.inOrder) {
+      for (let k = 0; k < this.orderCount; k++) back.push(this.tokens[this.order[(this.orderHead + k) & this.v.mask]!] as T);
+    } else {
+      for (let head = 0; head < this.size; head++) if (this.outstandingHead[head] !== 0) back.push(this.tokens[head] as T);
+    }
+    const a = this.v.addresses;
+    this.memory.fill(a.availAddress, availRingBytes(this.size));
+    this.memory.fill(a.usedAddress, usedRingBytes(this.size));
+    for (let i = 0; i < this.size; i++) this.links[i] = i + 1;
+    this.freeHead = 0;
+    this.free = this.size;
+    this.outstandingHead.fill(0);
+    this.tokens.fill(undefined);
+    this.outstandingCount = 0;
+    this.availShadow = 0;
+    this.added = 0;
+    this.lastUsed = 0;
+    this.usedShadow = 0;
+    this.availFlagsShadow = 0;
+    this.orderHead = 0;
+    this.orderCount = 0;
+    this.batchLastHead = -1;
+    this.reason = null;
+    this.detail = "";
+    return back;
   }
 
   /** Returns the main-table descriptors of the chain at `head` to the free list (private links only). */
@@ -322,13 +435,13 @@ export class SplitQueueDriver<T = unknown> {
     this.free += this.chainLength[head]!;
   }
 
-  /** Refuses a buffer handed to {@link add} that is not entirely inside guest memory. */
+  /** Refuses a buffer handed to {@link add} that is not entirely inside guest memory (its length is a u32 by now). */
   private checkPlacement(buffer: VirtqueueBuffer): void {
-    if (!this.memory.isValidRange(buffer.address, buffer.length)) {
-      throw new VirtqueueError(
-        "buffer-outside-memory",
-        `buffer ${String(buffer.address)}+${buffer.length} outside guest memory`,
-      );
+    const address = buffer.address;
+    // Fast path: an integer inside the only region.
+    if (address >= this.singleLo && address + buffer.length <= this.singleHi && Number.isInteger(address)) return;
+    if (!this.memory.isValidRange(address, buffer.length)) {
+      throw new VirtqueueError("buffer-outside-memory", `buffer ${String(address)}+${buffer.length} outside guest memory`);
     }
   }
 
@@ -372,18 +485,31 @@ function writeIndirectTable(
   readable: readonly VirtqueueBuffer[],
   writable: readonly VirtqueueBuffer[],
 ): void {
-  const view = region.view;
   const total = readable.length + writable.length;
+  if ((base & 3) === 0) {
+    // 4-aligned in its region (the usual case): the same typed views as the main table.
+    const u32 = region.u32;
+    const u16 = region.u16;
+    for (let k = 0; k < total; k++) {
+      const buffer = k < readable.length ? readable[k]! : writable[k - readable.length]!;
+      const last = k === total - 1;
+      const w = (base + SPLIT_DESC.size * k) / 4;
+      const h = (base + SPLIT_DESC.size * k) / 2;
+      const low = buffer.address >>> 0;
+      u32[w + SPLIT_DESC_U32_ADDR] = low;
+      u32[w + SPLIT_DESC_U32_ADDR + 1] = (buffer.address - low) / TWO_POW_32;
+      u32[w + SPLIT_DESC_U32_LEN] = buffer.length;
+      u16[h + SPLIT_DESC_U16_FLAGS] = (k < readable.length ? 0 : VRING_DESC_F_WRITE) | (last ? 0 : VRING_DESC_F_NEXT);
+      u16[h + SPLIT_DESC_U16_NEXT] = last ? 0 : k + 1;
+    }
+    return;
+  }
+  const view = region.view;
   for (let k = 0; k < total; k++) {
     const buffer = k < readable.length ? readable[k]! : writable[k - readable.length]!;
     const last = k === total - 1;
-    const o = base + VRING_DESC_SIZE * k;
-    const low = buffer.address >>> 0;
-    view.setUint32(o, low, true);
-    view.setUint32(o + 4, (buffer.address - low) / TWO_POW_32, true);
-    view.setUint32(o + 8, buffer.length, true);
-    view.setUint16(o + 12, (k < readable.length ? 0 : VRING_DESC_F_WRITE) | (last ? 0 : VRING_DESC_F_NEXT), true);
-    view.setUint16(o + 14, last ? 0 : k + 1, true);
+    const flags = (k < readable.length ? 0 : VRING_DESC_F_WRITE) | (last ? 0 : VRING_DESC_F_NEXT);
+    writeTableDescriptor(SPLIT_DESC, view, base, k, buffer.address, buffer.length, flags, last ? 0 : k + 1);
   }
 }
 
@@ -392,9 +518,9 @@ function writeDescriptor(v: SplitRingViews, index: number, address: number, leng
   const w = v.descU32Base + 4 * index;
   const h = v.descU16Base + 8 * index;
   const low = address >>> 0;
-  v.descU32[w] = low;
-  v.descU32[w + 1] = (address - low) / TWO_POW_32;
-  v.descU32[w + 2] = length;
-  v.descU16[h + 6] = flags;
-  v.descU16[h + 7] = next;
+  v.descU32[w + SPLIT_DESC_U32_ADDR] = low;
+  v.descU32[w + SPLIT_DESC_U32_ADDR + 1] = (address - low) / TWO_POW_32;
+  v.descU32[w + SPLIT_DESC_U32_LEN] = length;
+  v.descU16[h + SPLIT_DESC_U16_FLAGS] = flags;
+  v.descU16[h + SPLIT_DESC_U16_NEXT] = next;
 }

@@ -11,10 +11,11 @@
  * @module
  */
 
-/** Reasons the ring layout itself is unusable (checked when a queue is created). */
+/** Reasons the ring layout itself is unusable (checked when a queue is created); `ring-size-invalid` is a packed size outside 1..32768 that is not even a positive integer. */
 export type VirtqueueLayoutReason =
   | "ring-size-not-power-of-two"
   | "ring-size-too-large"
+  | "ring-size-invalid"
   | "misaligned-ring"
   | "ring-outside-memory";
 
@@ -42,7 +43,15 @@ export type VirtqueueLayoutReason =
  * - `used-idx-runaway`: used.idx moved past more entries than the driver has outstanding;
  * - `used-id-out-of-range`: a used element's id ≥ queue size;
  * - `used-id-not-head`: a used id that is not the head of an outstanding chain (includes duplicates);
- * - `used-len-too-large`: a used length larger than the chain's device-writable total.
+ * - `used-len-too-large`: a used length larger than the chain's device-writable total;
+ *
+ * and the packed ring's own (§2.8), for either side:
+ * - `wrong-wrap-counter`: a descriptor whose AVAIL/USED bits do not match the wrap counter of its lap (a
+ *   chain descriptor after the head that is not available in the head's lap; a head marked both available
+ *   and used in the current lap; a used descriptor written with the other lap's counter);
+ * - `avail-ring-overrun`: the driver made available more descriptors than the ring has room for beside
+ *   those the device still holds;
+ * - `used-id-not-in-flight`: a used buffer ID that no outstanding buffer has (includes duplicates).
  */
 export type VirtqueueBrokenReason =
   | VirtqueueLayoutReason
@@ -63,7 +72,10 @@ export type VirtqueueBrokenReason =
   | "used-idx-runaway"
   | "used-id-out-of-range"
   | "used-id-not-head"
-  | "used-len-too-large";
+  | "used-len-too-large"
+  | "wrong-wrap-counter"
+  | "avail-ring-overrun"
+  | "used-id-not-in-flight";
 
 /**
  * Reasons for {@link VirtqueueError}: a layout the trusted side was told to use is invalid, or the trusted

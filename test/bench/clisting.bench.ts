@@ -12,8 +12,8 @@
  */
 import { bench, describe } from "vitest";
 import { parse } from "../../grammar/build/clisting-parser.js";
-import { parseListing } from "../../grammar/clisting.js";
-import { sharedRoot, treeListings } from "../grammar/clisting.fixtures.js";
+import { parseListing } from "../../grammar/clisting/clisting.js";
+import { sharedRoot, treeListings } from "../grammar/clisting/fixtures.js";
 
 const root = sharedRoot();
 if (root === null) throw new Error("the v1.4 spec tree is needed: put it at ../shared/virtio-spec or set VIRTIOKIT_SHARED");

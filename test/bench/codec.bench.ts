@@ -14,6 +14,7 @@ import { Parser } from "binary-parser";
 import * as r from "restructure";
 import { bench, describe } from "vitest";
 import * as ism from "../../generated/ism/index.js";
+import { compileCodec } from "../../runtime/codec/compile.js";
 
 const update = { ev_type: 1n, offset: 0x400000n, devid: 0x1_0000_0005n };
 const updateBytes = new Uint8Array(24);
@@ -23,6 +24,12 @@ const chunks = Array.from({ length: 16 }, (_, i) => BigInt(i) * 0x400000n);
 const reply = { token: 0xdead_beef_cafen, num: 16n, chunks };
 const replyBytes = new Uint8Array(16 + 16 * 8);
 ism.encodeVirtioIsmCtrlAllocReply(reply, replyBytes);
+
+// The protobuf-es shape (issue 13): one schema object per struct and a codec compiled from it on first use.
+const compiledUpdate = compileCodec(ism.VirtioIsmEventUpdateSchema);
+const compiledReply = compileCodec(ism.VirtioIsmCtrlAllocReplySchema);
+const compiledUpdateEncode = compiledUpdate.encode!;
+const compiledReplyEncode = compiledReply.encode!;
 
 // --- hand-written DataView codec, same types and checks -----------------------------------------------
 const U64 = 0xffff_ffff_ffff_ffffn;
@@ -108,6 +115,12 @@ same(rsUpdate.toBuffer(update), updateBytes, "restructure encode update");
 handEncodeReply(reply, scratch);
 same(scratch.slice(0, replyBytes.length), replyBytes, "hand encode reply");
 same(rsReply.toBuffer(reply), replyBytes, "restructure encode reply");
+same(compiledUpdate.decode(updateBytes), update, "schema-compiled decode update");
+same(compiledReply.decode(replyBytes), reply, "schema-compiled decode reply");
+compiledUpdateEncode(update, scratch);
+same(scratch.slice(0, 24), updateBytes, "schema-compiled encode update");
+compiledReplyEncode(reply, scratch);
+same(scratch.slice(0, replyBytes.length), replyBytes, "schema-compiled encode reply");
 const view = ism.VirtioIsmEventUpdateView.over(updateBytes);
 same({ ev_type: view.ev_type, offset: view.offset, devid: view.devid }, update, "view read");
 
@@ -129,6 +142,9 @@ const groups: Record<string, Record<string, () => void>> = {
         const v = ism.VirtioIsmEventUpdateView.over(updateBytes);
         sink = { ev_type: v.ev_type, offset: v.offset, devid: v.devid };
       }
+    },
+    "schema-compiled decode": () => {
+      for (let i = 0; i < REPS; i++) sink = compiledUpdate.decode(updateBytes);
     },
     "hand-written DataView": () => {
       for (let i = 0; i < REPS; i++) sink = handDecodeUpdate(updateBytes);
@@ -152,6 +168,9 @@ const groups: Record<string, Record<string, () => void>> = {
         v.devid = update.devid;
       }
     },
+    "schema-compiled encode": () => {
+      for (let i = 0; i < REPS; i++) sink = compiledUpdateEncode(update, scratch);
+    },
     "hand-written DataView": () => {
       for (let i = 0; i < REPS; i++) sink = handEncodeUpdate(update, scratch);
     },
@@ -162,6 +181,9 @@ const groups: Record<string, Record<string, () => void>> = {
   "decode virtio_ism_ctrl_alloc_reply (16 chunks)": {
     "generated decode": () => {
       for (let i = 0; i < REPS; i++) sink = ism.decodeVirtioIsmCtrlAllocReply(replyBytes);
+    },
+    "schema-compiled decode": () => {
+      for (let i = 0; i < REPS; i++) sink = compiledReply.decode(replyBytes);
     },
     "hand-written DataView": () => {
       for (let i = 0; i < REPS; i++) sink = handDecodeReply(replyBytes);
@@ -176,6 +198,9 @@ const groups: Record<string, Record<string, () => void>> = {
   "encode virtio_ism_ctrl_alloc_reply (16 chunks)": {
     "generated encode": () => {
       for (let i = 0; i < REPS; i++) sink = ism.encodeVirtioIsmCtrlAllocReply(reply, scratch);
+    },
+    "schema-compiled encode": () => {
+      for (let i = 0; i < REPS; i++) sink = compiledReplyEncode(reply, scratch);
     },
     "hand-written DataView": () => {
       for (let i = 0; i < REPS; i++) sink = handEncodeReply(reply, scratch);

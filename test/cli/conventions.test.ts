@@ -53,6 +53,29 @@ describe("--help and --version", () => {
   });
 });
 
+describe("a bug in virtiokit: exit 70 and what to report", () => {
+  it("an exception escaping a command gives exit 70, the message, what to report, and no stack unless VIRTIOKIT_DEBUG", () => {
+    // A resolve hook swaps the lint command for one that throws as a bug would (no test hook in the CLI itself).
+    const hook = join(tmp, "bug-hook.mjs");
+    writeFileSync(
+      hook,
+      "const bug = 'data:text/javascript,' + encodeURIComponent('export const summary = \"\", usage = \"\"; export async function run() { null.boom; }');\n" +
+        "export async function resolve(spec, ctx, next) { return /commands\\/lint\\.js$/.test(spec) ? { url: bug, shortCircuit: true } : next(spec, ctx); }\n",
+    );
+    const register = join(tmp, "bug-register.mjs");
+    writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hook}`)});\n`);
+    const runBug = (env: Record<string, string>) => spawnSync(process.execPath, ["--import", register, MAIN, "lint", ISM_MAIL, "--base", ISM_BASE], { cwd: REPO, encoding: "utf8", timeout: 30_000, env: { ...process.env, ...env } });
+    const r = runBug({ VIRTIOKIT_DEBUG: "" });
+    expect(r.status).toBe(70);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^virtiokit: internal error: Cannot read properties of null \(reading 'boom'\)\n {2}this is a bug in virtiokit, not in your input: please report it with the command line, the virtiokit version \(virtiokit --version\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const debug = runBug({ VIRTIOKIT_DEBUG: "1" });
+    expect(debug.status).toBe(70);
+    expect(debug.stderr).toMatch(/TypeError: Cannot read properties of null[\s\S]*\n\s+at /);
+  });
+});
+
 describe("usage errors: exit 2, one message shape", () => {
   it.each([
     [["lint"], /^virtiokit lint: missing <input>/],

@@ -38,6 +38,12 @@ const ir: SpecIR = {
       field("flags", prim("le16", 2), 2, { bitWidth: 2, bitOffset: 0 }),
       field("rest", prim("le16", 2), 2, { bitWidth: 14, bitOffset: 2 }),
     ]),
+    // 64-bit storage (none in v1.4 yet): the bits go through BigInt, the values stay numbers
+    struct("bar_wide", [
+      field("lo", prim("le64", 8), 8, { bitWidth: 12, bitOffset: 0 }),
+      field("mid", prim("le64", 8), 8, { bitWidth: 40, bitOffset: 12 }),
+      field("hi", prim("le64", 8), 8, { bitWidth: 12, bitOffset: 52 }),
+    ]),
     // like virtio_input_config: a header, then an inline union
     struct("bar_config", [
       field("select", prim("u8", 1), 1),
@@ -87,6 +93,20 @@ describe("unions, inline structs and bit-fields", () => {
     expect([...s]).toEqual([0x34, 0x92, 0xfe, 0xff]);
     expect(bar.decodeBarSuppress(s)).toEqual({ off: 0x1234, wrap: 1, flags: 2, rest: 0x3fff });
     expect(bar.BarSuppressSchema.fields.map((f: { offset: number; bits: { offset: number } }) => [f.offset, f.bits.offset])).toEqual([[0, 0], [0, 15], [2, 0], [2, 2]]);
+  });
+
+  it("packs bit-fields into 64-bit storage through BigInt and keeps values as numbers", () => {
+    expect(bar.BarWideSize).toBe(8);
+    const out = new Uint8Array(8);
+    const value = { lo: 0xabc, mid: 0xff_1234_5678, hi: 0xfed };
+    expect(bar.encodeBarWide(value, out)).toBe(8);
+    const word = new DataView(out.buffer).getBigUint64(0, true);
+    expect(word).toBe(0xabcn | (0xff_1234_5678n << 12n) | (0xfedn << 52n));
+    expect(bar.decodeBarWide(out)).toEqual(value);
+    expect(() => bar.encodeBarWide({ ...value, hi: 0x1000 }, out)).toThrow(expect.objectContaining({ reason: "out-of-range", field: "hi" }));
+    const v = bar.BarWideView.over(out);
+    v.mid = 1;
+    expect([v.lo, v.mid, v.hi]).toEqual([0xabc, 1, 0xfed]);
   });
 
   it("view setters write a bit-field's bits and keep the others", () => {

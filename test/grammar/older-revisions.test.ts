@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { lint } from "../../grammar/lint.js";
+import { lint } from "../../grammar/lint/lint.js";
 import { runFrontEnd } from "../../grammar/pipeline.js";
 import type { Diagnostic, Field, SpecIR } from "../../grammar/ir/types.js";
 import { specGit, specHistoryGitDir, specHistoryMissing } from "../helpers/spec-history.js";

@@ -17,7 +17,7 @@ const outDir = () => join(tmp.dir, `out${serial++}`);
 /** The sources the compiled `apply` command is made of. */
 function sources(): string[] {
   const ingest = readdirSync(join(REPO, "grammar/ingest")).map((f) => join("grammar/ingest", f));
-  return ["cli/main.ts", "cli/commands/apply.ts", "grammar/diagnostics.ts", ...ingest];
+  return ["cli/main.ts", "cli/commands/apply.ts", "grammar/diagnostics/diagnostics.ts", ...ingest];
 }
 
 beforeAll(() => {
@@ -138,5 +138,42 @@ describe("virtiokit apply", () => {
       failing([VHOST_MAIL, "--base", VHOST_BASE, "--out", join(VHOST_BASE, "inside")], /is inside the base tree/);
       expect(existsSync(join(VHOST_BASE, "inside"))).toBe(false);
     });
+  });
+});
+
+describe("virtiokit apply: series and --base <git repository>", () => {
+  it("an mbox series against the history repository: the chosen commit on stderr, the tree at --out", async () => {
+    const { specGit, specHistoryGitDir, specHistoryMissing } = await import("../helpers/spec-history.js");
+    if (specHistoryMissing() !== undefined) return;
+    const log = specGit(["log", "--first-parent", "--format=%H %P", "master"]).trim().split("\n");
+    let tip = "";
+    for (let k = 0, run = 0; k < log.length; k++) {
+      run = log[k]!.split(" ").length === 2 ? run + 1 : 0;
+      if (run === 3) {
+        tip = log[k - 2]!.split(" ")[0]!;
+        break;
+      }
+    }
+    const mbox = join(tmp.dir, "three.mbox");
+    writeFileSync(mbox, specGit(["format-patch", "--cover-letter", "--stdout", "-3", tip]));
+    const out = outDir();
+    const r = cli(mbox, "--base", specHistoryGitDir(), "--out", out, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { baseCommit: { commit: string }; series: { part: number }[]; changed: string[] };
+    expect(report.series.map((p) => p.part)).toEqual([1, 2, 3]);
+    for (const p of report.changed) {
+      let want: string | undefined;
+      try {
+        want = specGit(["show", `${tip}:${p}`]);
+      } catch {
+        want = undefined;
+      }
+      expect(existsSync(join(out, p)) ? readFileSync(join(out, p), "utf8") : undefined, p).toBe(want);
+    }
+    // A file the series does not touch comes from the chosen commit's tree.
+    const untouched = specGit(["ls-tree", "--name-only", report.baseCommit.commit]).trim().split("\n").find((p) => p.endsWith(".tex") && !report.changed.includes(p))!;
+    expect(readFileSync(join(out, untouched), "utf8")).toBe(specGit(["show", `${report.baseCommit.commit}:${untouched}`]));
+    const plain = cli(mbox, "--base", specHistoryGitDir(), "--out", outDir());
+    expect(plain.stderr).toMatch(/note: applying onto commit [0-9a-f]{12} of /);
   });
 });

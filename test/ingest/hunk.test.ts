@@ -137,7 +137,7 @@ describe("unwrapping", () => {
     const withHeaderText = readHunk([mk("-ish", 2), ...lines.map((l) => ({ ...l, line: l.line + 1 }))], 0, header, {
       maxReadings: 8,
       budget: new Budget(1e5),
-      headerTextOk: (t) => t === "The device MUST present-ish",
+      base: { lines: ["The device MUST present-ish, and more"] },
     });
     expect(withHeaderText.readings).toHaveLength(1);
     expect(withHeaderText.readings[0]!.section).toBe("The device MUST present-ish");

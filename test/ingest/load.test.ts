@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { formatDiagnostic } from "../../grammar/diagnostics.js";
+import { formatDiagnostic } from "../../grammar/diagnostics/diagnostics.js";
 import { loadInput } from "../../grammar/ingest/index.js";
 import { errorsOf, FIXTURES, ingestError, ISM_BASE, ISM_MAIL, tempDir, VHOST_BASE, VHOST_MAIL } from "./helpers.js";
 
@@ -189,7 +189,9 @@ describe("unusable inputs: one error each, with a position", () => {
     const reason = (p: string) => theError(() => loadInput(p, { base: MINI })).reason;
     expect(reason(patch("--- a/../x.tex", "+++ b/../x.tex", "@@ -1 +1 @@", "-a", "+b"))).toBe("path-unsafe");
     expect(reason(patch("--- a//abs.tex", "+++ b//abs.tex", "@@ -1 +1 @@", "-a", "+b"))).toBe("path-unsafe");
-    expect(reason(patch("diff --git a/x.tex b/y.tex", "similarity index 90%", "rename from x.tex", "rename to y.tex"))).toBe("patch-unsupported");
+    expect(reason(patch("diff --git a/x.tex b/y.tex", "similarity index 90%", "rename from x.tex", "rename to y.tex"))).toBe("base-file-missing");
+    expect(reason(patch("diff --git a/x.tex b/y.tex", "similarity index 90%", "rename from ../x.tex", "rename to y.tex"))).toBe("path-unsafe");
+    expect(reason(patch("diff --git a/x.tex b/y.tex", "similarity index 90%", "rename from x.tex"))).toBe("patch-unsupported");
     expect(reason(patch("--- a/content.tex", "+++ b/content.tex", "@@ -1,99999999999 +1,2 @@", "-a", "+b"))).toBe("hunk-header-malformed");
     // Counts far beyond the mail's lines: the patch simply ends first.
     expect(reason(patch("--- a/content.tex", "+++ b/content.tex", "@@ -1,99999999 +1,99999999 @@", " a"))).toBe("patch-truncated");

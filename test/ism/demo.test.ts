@@ -24,7 +24,7 @@ async function demo(args: string[]): Promise<{ code: number; stdout: string; std
 
 describe("virtiokit demo", () => {
   it("ism: token passed, C refused, DETACH seen, chunk maps and figures printed, exit 0", async () => {
-    const { code, stdout, stderr } = await demo(["ism", "--rounds", "3000", "--seconds", "0.5", "--stream-mib", "8"]);
+    const { code, stdout, stderr } = await demo(["ism", "--rounds", "3000", "--seconds", "0.5", "--stream-mib", "8", "--repeat", "2"]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const token = /\[A\] allocated region (0x[0-9a-f]{16})/.exec(stdout)?.[1];
@@ -40,8 +40,11 @@ describe("virtiokit demo", () => {
     // A picture per device: its header, then rows of slots with the shared region's letter.
     for (const name of ["A", "B", "C"]) expect(stdout).toMatch(new RegExp(`\\n\\s+${name}\\s+devid 0x[0-9a-f]{16}\\s+\\d+/256 slots used\\n\\s+\\[[a-z.]{64}\\]`));
     expect(stdout).toMatch(new RegExp(`a = token ${token} \\(A's shared region\\).*A@slot 0, B@slot 4, C@slot 0`));
-    expect(stdout).toMatch(/latency, 64-byte round trip A->B->A: p50 \d+\.\d+ us, p99 \d+\.\d+ us \(\d+ rounds; .* \d+ kicks\)/);
-    expect(stdout).toMatch(/throughput A->B: \d+ MB\/s \(8 MiB in \d+ ms, pattern verified; .* \d+ kicks\)/);
+    expect(stdout).toMatch(/\[A<->B\] warm-up \(untimed\): 2000 round trips, 8 MiB streamed/);
+    expect(stdout).toContain("results (after the warm-up; median of 2 runs, [min-max]):");
+    expect(stdout).toMatch(/latency, 64-byte round trip A->B->A: p50 \d+\.\d+ us \[\d+\.\d+-\d+\.\d+\], p99 \d+\.\d+ us \[\d+\.\d+-\d+\.\d+\] \(\d+ rounds; .* \d+ kicks\)/);
+    expect(stdout).toMatch(/throughput A->B: \d+ MB\/s \[\d+-\d+\] \(2 × 8 MiB in \d+ ms, pattern verified; .* \d+ kicks\)/);
+    for (const word of ["legend:", "permissions  r = read", "chunk maps", "caught spinning", "napped", "kicks", "p50 / p99"]) expect(stdout).toContain(word);
     expect(stdout).toContain("[host] all detached: 0 regions live, 0 bytes of host memory in use");
     expect(stdout).not.toContain("CHECK FAILED");
     expect(stdout).toMatch(/done in \d+\.\d s/);
@@ -50,6 +53,7 @@ describe("virtiokit demo", () => {
   it("refuses bad options and unknown demos with exit code 2", async () => {
     expect((await demo(["ism", "--rounds", "0"])).code).toBe(2);
     expect((await demo(["ism", "--bogus"])).code).toBe(2);
+    expect((await demo(["ism", "--repeat", "0"])).code).toBe(2);
     const unknown = await demo(["teapot"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown demo 'teapot'");

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { GuestMemory } from "../../runtime/memory/index.js";
 import { Doorbell } from "../../runtime/notify/index.js";
 import type { RegionHandle } from "../../runtime/shm/index.js";
+import { IsmDeviceStatus } from "../../runtime/ism/device-status.js";
 import { IsmDriver, IsmDriverError } from "../../runtime/ism/driver/index.js";
 import type { IsmDriverTransport, IsmQueueSetup } from "../../runtime/ism/driver/index.js";
 import { LineInterruptTable } from "../../runtime/ism/guest/index.js";
@@ -42,6 +43,7 @@ class ScriptedDevice implements IsmDriverTransport {
   readonly interrupts = new LineInterruptTable(8, Doorbell.create());
   readonly interruptLine = this.interrupts.line;
   readonly inline = true;
+  readonly deviceStatus = new IsmDeviceStatus();
   controlq: SplitQueueDevice | undefined;
   eventq: SplitQueueDevice | undefined;
   controlRing: IsmQueueSetup["controlq"] | undefined;
@@ -52,6 +54,10 @@ class ScriptedDevice implements IsmDriverTransport {
 
   readConfig(): Uint8Array {
     return concat(new Uint8Array(16), le64([7n, 4096n, 4n]));
+  }
+
+  async reset(): Promise<void> {
+    this.deviceStatus.clear();
   }
 
   async activate(setup: IsmQueueSetup): Promise<void> {

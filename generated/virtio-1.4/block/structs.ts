@@ -90,7 +90,6 @@ export function decodeVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b[o + 2]!;
@@ -109,9 +108,6 @@ export function decodeVirtioBlkGeometry(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkGeometry(value: VirtioBlkGeometry, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -132,7 +128,6 @@ export function lengthOfVirtioBlkGeometry(value: VirtioBlkGeometry, options?: Co
 export function encodeVirtioBlkGeometry(value: VirtioBlkGeometry, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkGeometrySchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cylinders;
@@ -225,7 +220,6 @@ export class VirtioBlkGeometryView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioBlkGeometrySchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -366,7 +360,6 @@ export function decodeVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -386,9 +379,6 @@ export function decodeVirtioBlkTopology(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkTopology(value: VirtioBlkTopology, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -409,7 +399,6 @@ export function lengthOfVirtioBlkTopology(value: VirtioBlkTopology, options?: Co
 export function encodeVirtioBlkTopology(value: VirtioBlkTopology, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioBlkTopologySchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.physical_block_exp;
@@ -505,7 +494,6 @@ export class VirtioBlkTopologyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioBlkTopologySchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -686,7 +674,6 @@ export function decodeVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -709,9 +696,6 @@ export function decodeVirtioBlkZonedCharacteristics(bytes: Uint8Array, offset = 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -733,7 +717,6 @@ export function lengthOfVirtioBlkZonedCharacteristics(value: VirtioBlkZonedChara
 export function encodeVirtioBlkZonedCharacteristics(value: VirtioBlkZonedCharacteristics, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.zone_sectors;
@@ -839,7 +822,6 @@ export class VirtioBlkZonedCharacteristicsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioBlkZonedCharacteristicsSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1202,9 +1184,6 @@ export function decodeVirtioBlkConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkConfig(value: VirtioBlkConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 96;
 }
 
@@ -1366,7 +1345,6 @@ export class VirtioBlkConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 96)) throw spanError(VirtioBlkConfigSchema, offset, 96, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1790,7 +1768,6 @@ export function decodeVirtioBlkReqDriverPart(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioBlkReqDriverPartSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -1812,7 +1789,6 @@ export function decodeVirtioBlkReqDriverPart(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkReqDriverPart(value: VirtioBlkReqDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioBlkReqDriverPartSchema, "data", offset + 16, dataValue);
@@ -1838,7 +1814,6 @@ export function lengthOfVirtioBlkReqDriverPart(value: VirtioBlkReqDriverPart, op
 export function encodeVirtioBlkReqDriverPart(value: VirtioBlkReqDriverPart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioBlkReqDriverPart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioBlkReqDriverPartSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -1934,7 +1909,6 @@ export class VirtioBlkReqDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioBlkReqDriverPartSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2079,7 +2053,6 @@ export function decodeVirtioBlkReqDevicePart(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioBlkReqDevicePartSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { status: f0 };
 }
@@ -2095,9 +2068,6 @@ export function decodeVirtioBlkReqDevicePart(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkReqDevicePart(value: VirtioBlkReqDevicePart, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -2119,7 +2089,6 @@ export function lengthOfVirtioBlkReqDevicePart(value: VirtioBlkReqDevicePart, op
 export function encodeVirtioBlkReqDevicePart(value: VirtioBlkReqDevicePart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioBlkReqDevicePartSchema, o, 1, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioBlkReqDevicePartSchema, "status", o, v0, "u8");
@@ -2205,7 +2174,6 @@ export class VirtioBlkReqDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioBlkReqDevicePartSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2307,7 +2275,6 @@ export function decodeVirtioBlkDiscardWriteZeroesFlags(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkDiscardWriteZeroesFlagsSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true) & 0x1;
   const f1 = (d.getUint32(o, true) >>> 1) & 0x7fffffff;
@@ -2325,9 +2292,6 @@ export function decodeVirtioBlkDiscardWriteZeroesFlags(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkDiscardWriteZeroesFlags(value: VirtioBlkDiscardWriteZeroesFlags, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -2349,7 +2313,6 @@ export function lengthOfVirtioBlkDiscardWriteZeroesFlags(value: VirtioBlkDiscard
 export function encodeVirtioBlkDiscardWriteZeroesFlags(value: VirtioBlkDiscardWriteZeroesFlags, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioBlkDiscardWriteZeroesFlagsSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.unmap;
@@ -2440,7 +2403,6 @@ export class VirtioBlkDiscardWriteZeroesFlagsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioBlkDiscardWriteZeroesFlagsSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2579,9 +2541,6 @@ export function decodeVirtioBlkDiscardWriteZeroes(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkDiscardWriteZeroes(value: VirtioBlkDiscardWriteZeroes, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2694,7 +2653,6 @@ export class VirtioBlkDiscardWriteZeroesView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioBlkDiscardWriteZeroesSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2824,7 +2782,6 @@ export function decodeVirtioBlkLifetime(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioBlkLifetimeSchema, o, 6, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -2843,9 +2800,6 @@ export function decodeVirtioBlkLifetime(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkLifetime(value: VirtioBlkLifetime, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 6;
 }
 
@@ -2866,7 +2820,6 @@ export function lengthOfVirtioBlkLifetime(value: VirtioBlkLifetime, options?: Co
 export function encodeVirtioBlkLifetime(value: VirtioBlkLifetime, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioBlkLifetimeSchema, o, 6, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.pre_eol_info;
@@ -2959,7 +2912,6 @@ export class VirtioBlkLifetimeView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(VirtioBlkLifetimeSchema, offset, 6, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3107,7 +3059,6 @@ export function decodeVirtioBlkReqZaDriverPart(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioBlkReqZaDriverPartSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -3129,7 +3080,6 @@ export function decodeVirtioBlkReqZaDriverPart(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkReqZaDriverPart(value: VirtioBlkReqZaDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioBlkReqZaDriverPartSchema, "data", offset + 16, dataValue);
@@ -3155,7 +3105,6 @@ export function lengthOfVirtioBlkReqZaDriverPart(value: VirtioBlkReqZaDriverPart
 export function encodeVirtioBlkReqZaDriverPart(value: VirtioBlkReqZaDriverPart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioBlkReqZaDriverPart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioBlkReqZaDriverPartSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3251,7 +3200,6 @@ export class VirtioBlkReqZaDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioBlkReqZaDriverPartSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3405,7 +3353,6 @@ export function decodeVirtioBlkReqZaDevicePart(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 9)) throw spanError(VirtioBlkReqZaDevicePartSchema, o, 9, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = b[o + 8]!;
@@ -3423,9 +3370,6 @@ export function decodeVirtioBlkReqZaDevicePart(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkReqZaDevicePart(value: VirtioBlkReqZaDevicePart, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 9;
 }
 
@@ -3447,7 +3391,6 @@ export function lengthOfVirtioBlkReqZaDevicePart(value: VirtioBlkReqZaDevicePart
 export function encodeVirtioBlkReqZaDevicePart(value: VirtioBlkReqZaDevicePart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 9)) throw spanError(VirtioBlkReqZaDevicePartSchema, o, 9, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.append_sector;
@@ -3537,7 +3480,6 @@ export class VirtioBlkReqZaDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 9)) throw spanError(VirtioBlkReqZaDevicePartSchema, offset, 9, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3694,7 +3636,6 @@ export function decodeVirtioBlkZoneDescriptor(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 64)) throw spanError(VirtioBlkZoneDescriptorSchema, o, 64, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -3716,9 +3657,6 @@ export function decodeVirtioBlkZoneDescriptor(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkZoneDescriptor(value: VirtioBlkZoneDescriptor, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 64;
 }
 
@@ -3739,7 +3677,6 @@ export function lengthOfVirtioBlkZoneDescriptor(value: VirtioBlkZoneDescriptor, 
 export function encodeVirtioBlkZoneDescriptor(value: VirtioBlkZoneDescriptor, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 64)) throw spanError(VirtioBlkZoneDescriptorSchema, o, 64, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.z_cap;
@@ -3842,7 +3779,6 @@ export class VirtioBlkZoneDescriptorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 64)) throw spanError(VirtioBlkZoneDescriptorSchema, offset, 64, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4072,7 +4008,6 @@ export function decodeVirtioBlkZoneReport(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBlkZoneReport(value: VirtioBlkZoneReportInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 64;
   const zonesValue = value.zones;
   if (!Array.isArray(zonesValue)) throw arrayError(VirtioBlkZoneReportSchema, "zones", offset + 64, zonesValue);
@@ -4196,7 +4131,6 @@ export class VirtioBlkZoneReportView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 64)) throw spanError(VirtioBlkZoneReportSchema, offset, 64, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

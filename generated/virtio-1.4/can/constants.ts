@@ -223,7 +223,7 @@ export function canVirtioCanRxMsgTypeValuesName(value: number): "VIRTIO_CAN_RX" 
 /**
  * can feature bits of device `can`: bit numbers keyed by feature name.
  *
- * Spec: `device-types/can/description.tex:26`.
+ * Spec: `sec:Device Types / CAN Device/feature-bits`.
  */
 export const CanFeature = {
   /**

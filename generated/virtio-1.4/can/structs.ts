@@ -63,7 +63,6 @@ export function decodeVirtioCanConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioCanConfigSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { status: f0 };
@@ -80,9 +79,6 @@ export function decodeVirtioCanConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCanConfig(value: VirtioCanConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -103,7 +99,6 @@ export function lengthOfVirtioCanConfig(value: VirtioCanConfig, options?: CodecO
 export function encodeVirtioCanConfig(value: VirtioCanConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioCanConfigSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.status;
@@ -190,7 +185,6 @@ export class VirtioCanConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioCanConfigSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -276,7 +270,6 @@ export function decodeVirtioCanControlOut(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioCanControlOutSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { msg_type: f0 };
@@ -293,9 +286,6 @@ export function decodeVirtioCanControlOut(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCanControlOut(value: VirtioCanControlOut, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -316,7 +306,6 @@ export function lengthOfVirtioCanControlOut(value: VirtioCanControlOut, options?
 export function encodeVirtioCanControlOut(value: VirtioCanControlOut, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioCanControlOutSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.msg_type;
@@ -403,7 +392,6 @@ export class VirtioCanControlOutView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioCanControlOutSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -489,7 +477,6 @@ export function decodeVirtioCanControlIn(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCanControlInSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { result: f0 };
 }
@@ -505,9 +492,6 @@ export function decodeVirtioCanControlIn(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCanControlIn(value: VirtioCanControlIn, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -528,7 +512,6 @@ export function lengthOfVirtioCanControlIn(value: VirtioCanControlIn, options?: 
 export function encodeVirtioCanControlIn(value: VirtioCanControlIn, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCanControlInSchema, o, 1, b.length);
   const v0 = value.result;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioCanControlInSchema, "result", o, v0, "u8");
@@ -614,7 +597,6 @@ export class VirtioCanControlInView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioCanControlInSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -761,7 +743,6 @@ export function decodeVirtioCanTxOut(bytes: Uint8Array, offset = 0, options?: Co
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCanTxOutSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -788,7 +769,6 @@ export function decodeVirtioCanTxOut(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCanTxOut(value: VirtioCanTxOut, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const sduValue = value.sdu;
   if (!(sduValue instanceof Uint8Array)) throw bytesError(VirtioCanTxOutSchema, "sdu", offset + 16, sduValue);
@@ -814,7 +794,6 @@ export function lengthOfVirtioCanTxOut(value: VirtioCanTxOut, options?: CodecOpt
 export function encodeVirtioCanTxOut(value: VirtioCanTxOut, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCanTxOut(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCanTxOutSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -927,7 +906,6 @@ export class VirtioCanTxOutView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCanTxOutSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1145,7 +1123,6 @@ export function decodeVirtioCanTxIn(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCanTxInSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { result: f0 };
 }
@@ -1162,9 +1139,6 @@ export function decodeVirtioCanTxIn(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCanTxIn(value: VirtioCanTxIn, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -1186,7 +1160,6 @@ export function lengthOfVirtioCanTxIn(value: VirtioCanTxIn, options?: CodecOptio
 export function encodeVirtioCanTxIn(value: VirtioCanTxIn, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCanTxInSchema, o, 1, b.length);
   const v0 = value.result;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioCanTxInSchema, "result", o, v0, "u8");
@@ -1277,7 +1250,6 @@ export class VirtioCanTxInView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioCanTxInSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1424,7 +1396,6 @@ export function decodeVirtioCanRx(bytes: Uint8Array, offset = 0, options?: Codec
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCanRxSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -1451,7 +1422,6 @@ export function decodeVirtioCanRx(bytes: Uint8Array, offset = 0, options?: Codec
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCanRx(value: VirtioCanRx, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const sduValue = value.sdu;
   if (!(sduValue instanceof Uint8Array)) throw bytesError(VirtioCanRxSchema, "sdu", offset + 16, sduValue);
@@ -1477,7 +1447,6 @@ export function lengthOfVirtioCanRx(value: VirtioCanRx, options?: CodecOptions, 
 export function encodeVirtioCanRx(value: VirtioCanRx, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCanRx(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCanRxSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -1590,7 +1559,6 @@ export class VirtioCanRxView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCanRxSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -90,7 +90,6 @@ export function decodeSX(bytes: Uint8Array, offset = 0, options?: CodecOptions):
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(SXSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, false) & 0x7fff;
   const f1 = (d.getUint16(o, false) >>> 15) & 0x1;
@@ -108,9 +107,6 @@ export function decodeSX(bytes: Uint8Array, offset = 0, options?: CodecOptions):
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfSX(value: SX, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -131,7 +127,6 @@ export function lengthOfSX(value: SX, options?: CodecOptions, offset = 0): numbe
 export function encodeSX(value: SX, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(SXSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.A;
@@ -220,7 +215,6 @@ export class SXView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(SXSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -349,9 +343,6 @@ export function decodeS(bytes: Uint8Array, offset = 0, options?: CodecOptions): 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfS(value: S, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -458,7 +449,6 @@ export class SView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(SSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -578,7 +568,6 @@ export function decodeVirtqDesc(bytes: Uint8Array, offset = 0, options?: CodecOp
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtqDescSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint32(o + 8, true);
@@ -598,9 +587,6 @@ export function decodeVirtqDesc(bytes: Uint8Array, offset = 0, options?: CodecOp
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtqDesc(value: VirtqDesc, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -621,7 +607,6 @@ export function lengthOfVirtqDesc(value: VirtqDesc, options?: CodecOptions, offs
 export function encodeVirtqDesc(value: VirtqDesc, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtqDescSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -717,7 +702,6 @@ export class VirtqDescView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtqDescSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -885,7 +869,6 @@ export function decodeIndirectDescriptorTable(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfIndirectDescriptorTable(value: IndirectDescriptorTable, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const descValue = value.desc;
   if (!Array.isArray(descValue)) throw arrayError(IndirectDescriptorTableSchema, "desc", offset, descValue);
@@ -1010,7 +993,6 @@ export class IndirectDescriptorTableView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(IndirectDescriptorTableSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1107,7 +1089,6 @@ export function decodeVirtqUsedElem(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtqUsedElemSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -1125,9 +1106,6 @@ export function decodeVirtqUsedElem(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtqUsedElem(value: VirtqUsedElem, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -1148,7 +1126,6 @@ export function lengthOfVirtqUsedElem(value: VirtqUsedElem, options?: CodecOptio
 export function encodeVirtqUsedElem(value: VirtqUsedElem, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtqUsedElemSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.id;
@@ -1238,7 +1215,6 @@ export class VirtqUsedElemView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtqUsedElemSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1368,7 +1344,6 @@ export function decodePvirtqDesc(bytes: Uint8Array, offset = 0, options?: CodecO
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(PvirtqDescSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint32(o + 8, true);
@@ -1389,9 +1364,6 @@ export function decodePvirtqDesc(bytes: Uint8Array, offset = 0, options?: CodecO
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfPvirtqDesc(value: PvirtqDesc, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1413,7 +1385,6 @@ export function lengthOfPvirtqDesc(value: PvirtqDesc, options?: CodecOptions, of
 export function encodePvirtqDesc(value: PvirtqDesc, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(PvirtqDescSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -1514,7 +1485,6 @@ export class PvirtqDescView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(PvirtqDescSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1672,7 +1642,6 @@ export function decodePvirtqIndirectDescriptorTable(bytes: Uint8Array, offset = 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfPvirtqIndirectDescriptorTable(value: PvirtqIndirectDescriptorTable, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const descValue = value.desc;
   if (!Array.isArray(descValue)) throw arrayError(PvirtqIndirectDescriptorTableSchema, "desc", offset, descValue);
@@ -1786,7 +1755,6 @@ export class PvirtqIndirectDescriptorTableView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(PvirtqIndirectDescriptorTableSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1891,7 +1859,6 @@ export function decodePvirtqEventSuppressDesc(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressDescSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true) & 0x7fff;
   const f1 = (d.getUint16(o, true) >>> 15) & 0x1;
@@ -1910,9 +1877,6 @@ export function decodePvirtqEventSuppressDesc(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfPvirtqEventSuppressDesc(value: PvirtqEventSuppressDesc, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -1934,7 +1898,6 @@ export function lengthOfPvirtqEventSuppressDesc(value: PvirtqEventSuppressDesc, 
 export function encodePvirtqEventSuppressDesc(value: PvirtqEventSuppressDesc, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressDescSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.desc_event_off;
@@ -2030,7 +1993,6 @@ export class PvirtqEventSuppressDescView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(PvirtqEventSuppressDescSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2154,7 +2116,6 @@ export function decodePvirtqEventSuppressFlags(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressFlagsSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true) & 0x3;
   const f1 = (d.getUint16(o, true) >>> 2) & 0x3fff;
@@ -2173,9 +2134,6 @@ export function decodePvirtqEventSuppressFlags(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfPvirtqEventSuppressFlags(value: PvirtqEventSuppressFlags, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -2198,7 +2156,6 @@ export function lengthOfPvirtqEventSuppressFlags(value: PvirtqEventSuppressFlags
 export function encodePvirtqEventSuppressFlags(value: PvirtqEventSuppressFlags, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(PvirtqEventSuppressFlagsSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.desc_event_flags;
@@ -2294,7 +2251,6 @@ export class PvirtqEventSuppressFlagsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(PvirtqEventSuppressFlagsSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2433,9 +2389,6 @@ export function decodePvirtqEventSuppress(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfPvirtqEventSuppress(value: PvirtqEventSuppress, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -2548,7 +2501,6 @@ export class PvirtqEventSuppressView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(PvirtqEventSuppressSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2678,7 +2630,6 @@ export function decodeVirtioAdminCmdDriverPart(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioAdminCmdDriverPartSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -2703,7 +2654,6 @@ export function decodeVirtioAdminCmdDriverPart(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDriverPart(value: VirtioAdminCmdDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 24;
   const commandSpecificDataValue = value.command_specific_data;
   if (!Array.isArray(commandSpecificDataValue)) throw arrayError(VirtioAdminCmdDriverPartSchema, "command_specific_data", offset + 24, commandSpecificDataValue);
@@ -2729,7 +2679,6 @@ export function lengthOfVirtioAdminCmdDriverPart(value: VirtioAdminCmdDriverPart
 export function encodeVirtioAdminCmdDriverPart(value: VirtioAdminCmdDriverPart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdDriverPart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdDriverPartSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -2833,7 +2782,6 @@ export class VirtioAdminCmdDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioAdminCmdDriverPartSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3039,7 +2987,6 @@ export function decodeVirtioAdminCmdDevicePart(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdDevicePartSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -3061,7 +3008,6 @@ export function decodeVirtioAdminCmdDevicePart(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDevicePart(value: VirtioAdminCmdDevicePart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const commandSpecificResultValue = value.command_specific_result;
   if (!(commandSpecificResultValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdDevicePartSchema, "command_specific_result", offset + 8, commandSpecificResultValue);
@@ -3087,7 +3033,6 @@ export function lengthOfVirtioAdminCmdDevicePart(value: VirtioAdminCmdDevicePart
 export function encodeVirtioAdminCmdDevicePart(value: VirtioAdminCmdDevicePart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdDevicePart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdDevicePartSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3184,7 +3129,6 @@ export class VirtioAdminCmdDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdDevicePartSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3338,7 +3282,6 @@ export function decodeVirtioAdminCmdList(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdListSchema, o, 0, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let p = o;
   const f0Bytes = b.length - p;
@@ -3359,7 +3302,6 @@ export function decodeVirtioAdminCmdList(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdList(value: VirtioAdminCmdList, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const deviceAdminCmdOpcodesValue = value.device_admin_cmd_opcodes;
   if (!Array.isArray(deviceAdminCmdOpcodesValue)) throw arrayError(VirtioAdminCmdListSchema, "device_admin_cmd_opcodes", offset, deviceAdminCmdOpcodesValue);
@@ -3384,7 +3326,6 @@ export function lengthOfVirtioAdminCmdList(value: VirtioAdminCmdList, options?: 
 export function encodeVirtioAdminCmdList(value: VirtioAdminCmdList, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdList(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdListSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3475,7 +3416,6 @@ export class VirtioAdminCmdListView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdListSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3608,7 +3548,6 @@ export function decodeVirtioAdminCmdLegacyCommonCfgWrData(bytes: Uint8Array, off
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdLegacyCommonCfgWrDataSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   let p = o + 8;
@@ -3630,7 +3569,6 @@ export function decodeVirtioAdminCmdLegacyCommonCfgWrData(bytes: Uint8Array, off
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyCommonCfgWrData(value: VirtioAdminCmdLegacyCommonCfgWrData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdLegacyCommonCfgWrDataSchema, "data", offset + 8, dataValue);
@@ -3658,7 +3596,6 @@ export function lengthOfVirtioAdminCmdLegacyCommonCfgWrData(value: VirtioAdminCm
 export function encodeVirtioAdminCmdLegacyCommonCfgWrData(value: VirtioAdminCmdLegacyCommonCfgWrData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdLegacyCommonCfgWrData(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdLegacyCommonCfgWrDataSchema, o, n, b.length);
   const v0 = value.offset;
@@ -3761,7 +3698,6 @@ export class VirtioAdminCmdLegacyCommonCfgWrDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdLegacyCommonCfgWrDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3899,7 +3835,6 @@ export function decodeVirtioAdminCmdLegacyCommonCfgRdData(bytes: Uint8Array, off
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioAdminCmdLegacyCommonCfgRdDataSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { offset: f0 };
 }
@@ -3917,9 +3852,6 @@ export function decodeVirtioAdminCmdLegacyCommonCfgRdData(bytes: Uint8Array, off
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyCommonCfgRdData(value: VirtioAdminCmdLegacyCommonCfgRdData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -3943,7 +3875,6 @@ export function lengthOfVirtioAdminCmdLegacyCommonCfgRdData(value: VirtioAdminCm
 export function encodeVirtioAdminCmdLegacyCommonCfgRdData(value: VirtioAdminCmdLegacyCommonCfgRdData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioAdminCmdLegacyCommonCfgRdDataSchema, o, 1, b.length);
   const v0 = value.offset;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioAdminCmdLegacyCommonCfgRdDataSchema, "offset", o, v0, "u8");
@@ -4039,7 +3970,6 @@ export class VirtioAdminCmdLegacyCommonCfgRdDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioAdminCmdLegacyCommonCfgRdDataSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4137,7 +4067,6 @@ export function decodeVirtioAdminCmdLegacyCommonCfgRdResult(bytes: Uint8Array, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdLegacyCommonCfgRdResultSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -4157,7 +4086,6 @@ export function decodeVirtioAdminCmdLegacyCommonCfgRdResult(bytes: Uint8Array, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyCommonCfgRdResult(value: VirtioAdminCmdLegacyCommonCfgRdResult, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdLegacyCommonCfgRdResultSchema, "data", offset, dataValue);
@@ -4185,7 +4113,6 @@ export function lengthOfVirtioAdminCmdLegacyCommonCfgRdResult(value: VirtioAdmin
 export function encodeVirtioAdminCmdLegacyCommonCfgRdResult(value: VirtioAdminCmdLegacyCommonCfgRdResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdLegacyCommonCfgRdResult(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdLegacyCommonCfgRdResultSchema, o, n, b.length);
   let p = o;
@@ -4281,7 +4208,6 @@ export class VirtioAdminCmdLegacyCommonCfgRdResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdLegacyCommonCfgRdResultSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4398,7 +4324,6 @@ export function decodeVirtioAdminCmdLegacyDevRegWrData(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdLegacyDevRegWrDataSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   let p = o + 8;
@@ -4420,7 +4345,6 @@ export function decodeVirtioAdminCmdLegacyDevRegWrData(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyDevRegWrData(value: VirtioAdminCmdLegacyDevRegWrData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdLegacyDevRegWrDataSchema, "data", offset + 8, dataValue);
@@ -4448,7 +4372,6 @@ export function lengthOfVirtioAdminCmdLegacyDevRegWrData(value: VirtioAdminCmdLe
 export function encodeVirtioAdminCmdLegacyDevRegWrData(value: VirtioAdminCmdLegacyDevRegWrData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdLegacyDevRegWrData(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdLegacyDevRegWrDataSchema, o, n, b.length);
   const v0 = value.offset;
@@ -4551,7 +4474,6 @@ export class VirtioAdminCmdLegacyDevRegWrDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdLegacyDevRegWrDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4689,7 +4611,6 @@ export function decodeVirtioAdminCmdLegacyDevCfgRdData(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioAdminCmdLegacyDevCfgRdDataSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { offset: f0 };
 }
@@ -4707,9 +4628,6 @@ export function decodeVirtioAdminCmdLegacyDevCfgRdData(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyDevCfgRdData(value: VirtioAdminCmdLegacyDevCfgRdData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -4733,7 +4651,6 @@ export function lengthOfVirtioAdminCmdLegacyDevCfgRdData(value: VirtioAdminCmdLe
 export function encodeVirtioAdminCmdLegacyDevCfgRdData(value: VirtioAdminCmdLegacyDevCfgRdData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioAdminCmdLegacyDevCfgRdDataSchema, o, 1, b.length);
   const v0 = value.offset;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioAdminCmdLegacyDevCfgRdDataSchema, "offset", o, v0, "u8");
@@ -4829,7 +4746,6 @@ export class VirtioAdminCmdLegacyDevCfgRdDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioAdminCmdLegacyDevCfgRdDataSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4927,7 +4843,6 @@ export function decodeVirtioAdminCmdLegacyDevRegRdResult(bytes: Uint8Array, offs
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdLegacyDevRegRdResultSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -4947,7 +4862,6 @@ export function decodeVirtioAdminCmdLegacyDevRegRdResult(bytes: Uint8Array, offs
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyDevRegRdResult(value: VirtioAdminCmdLegacyDevRegRdResult, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdLegacyDevRegRdResultSchema, "data", offset, dataValue);
@@ -4975,7 +4889,6 @@ export function lengthOfVirtioAdminCmdLegacyDevRegRdResult(value: VirtioAdminCmd
 export function encodeVirtioAdminCmdLegacyDevRegRdResult(value: VirtioAdminCmdLegacyDevRegRdResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdLegacyDevRegRdResult(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdLegacyDevRegRdResultSchema, o, n, b.length);
   let p = o;
@@ -5071,7 +4984,6 @@ export class VirtioAdminCmdLegacyDevRegRdResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdLegacyDevRegRdResultSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5199,7 +5111,6 @@ export function decodeVirtioPciLegacyNotifyInfo(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioPciLegacyNotifyInfoSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -5221,9 +5132,6 @@ export function decodeVirtioPciLegacyNotifyInfo(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciLegacyNotifyInfo(value: VirtioPciLegacyNotifyInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -5247,7 +5155,6 @@ export function lengthOfVirtioPciLegacyNotifyInfo(value: VirtioPciLegacyNotifyIn
 export function encodeVirtioPciLegacyNotifyInfo(value: VirtioPciLegacyNotifyInfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioPciLegacyNotifyInfoSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.flags;
@@ -5354,7 +5261,6 @@ export class VirtioPciLegacyNotifyInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioPciLegacyNotifyInfoSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5528,9 +5434,6 @@ export function decodeVirtioAdminCmdLegacyNotifyInfoResult(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdLegacyNotifyInfoResult(value: VirtioAdminCmdLegacyNotifyInfoResult, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 64;
 }
 
@@ -5653,7 +5556,6 @@ export class VirtioAdminCmdLegacyNotifyInfoResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 64)) throw spanError(VirtioAdminCmdLegacyNotifyInfoResultSchema, offset, 64, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5753,7 +5655,6 @@ export function decodeVirtioAdminCmdQueryCapIdResult(bytes: Uint8Array, offset =
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdQueryCapIdResultSchema, o, 0, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let p = o;
   const f0Bytes = b.length - p;
@@ -5776,7 +5677,6 @@ export function decodeVirtioAdminCmdQueryCapIdResult(bytes: Uint8Array, offset =
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdQueryCapIdResult(value: VirtioAdminCmdQueryCapIdResult, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const supportedCapsValue = value.supported_caps;
   if (!Array.isArray(supportedCapsValue)) throw arrayError(VirtioAdminCmdQueryCapIdResultSchema, "supported_caps", offset, supportedCapsValue);
@@ -5804,7 +5704,6 @@ export function lengthOfVirtioAdminCmdQueryCapIdResult(value: VirtioAdminCmdQuer
 export function encodeVirtioAdminCmdQueryCapIdResult(value: VirtioAdminCmdQueryCapIdResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdQueryCapIdResult(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdQueryCapIdResultSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -5905,7 +5804,6 @@ export class VirtioAdminCmdQueryCapIdResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdQueryCapIdResultSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6026,7 +5924,6 @@ export function decodeVirtioAdminCmdCapGetData(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdCapGetDataSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 6);
@@ -6046,9 +5943,6 @@ export function decodeVirtioAdminCmdCapGetData(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdCapGetData(value: VirtioAdminCmdCapGetData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -6072,7 +5966,6 @@ export function lengthOfVirtioAdminCmdCapGetData(value: VirtioAdminCmdCapGetData
 export function encodeVirtioAdminCmdCapGetData(value: VirtioAdminCmdCapGetData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdCapGetDataSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.id;
@@ -6173,7 +6066,6 @@ export class VirtioAdminCmdCapGetDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdCapGetDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6289,7 +6181,6 @@ export function decodeVirtioAdminCmdCapGetResult(bytes: Uint8Array, offset = 0, 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdCapGetResultSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -6309,7 +6200,6 @@ export function decodeVirtioAdminCmdCapGetResult(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdCapGetResult(value: VirtioAdminCmdCapGetResult, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const capSpecificDataValue = value.cap_specific_data;
   if (!(capSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdCapGetResultSchema, "cap_specific_data", offset, capSpecificDataValue);
@@ -6337,7 +6227,6 @@ export function lengthOfVirtioAdminCmdCapGetResult(value: VirtioAdminCmdCapGetRe
 export function encodeVirtioAdminCmdCapGetResult(value: VirtioAdminCmdCapGetResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdCapGetResult(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdCapGetResultSchema, o, n, b.length);
   let p = o;
@@ -6433,7 +6322,6 @@ export class VirtioAdminCmdCapGetResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdCapGetResultSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6548,7 +6436,6 @@ export function decodeVirtioAdminCmdCapSetData(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdCapSetDataSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 6);
@@ -6571,7 +6458,6 @@ export function decodeVirtioAdminCmdCapSetData(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdCapSetData(value: VirtioAdminCmdCapSetData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const capSpecificDataValue = value.cap_specific_data;
   if (!(capSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdCapSetDataSchema, "cap_specific_data", offset + 8, capSpecificDataValue);
@@ -6599,7 +6485,6 @@ export function lengthOfVirtioAdminCmdCapSetData(value: VirtioAdminCmdCapSetData
 export function encodeVirtioAdminCmdCapSetData(value: VirtioAdminCmdCapSetData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdCapSetData(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdCapSetDataSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -6703,7 +6588,6 @@ export class VirtioAdminCmdCapSetDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdCapSetDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6855,7 +6739,6 @@ export function decodeVirtioAdminCmdResourceObjCmdHdr(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdResourceObjCmdHdrSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 2);
@@ -6876,9 +6759,6 @@ export function decodeVirtioAdminCmdResourceObjCmdHdr(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdResourceObjCmdHdr(value: VirtioAdminCmdResourceObjCmdHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -6902,7 +6782,6 @@ export function lengthOfVirtioAdminCmdResourceObjCmdHdr(value: VirtioAdminCmdRes
 export function encodeVirtioAdminCmdResourceObjCmdHdr(value: VirtioAdminCmdResourceObjCmdHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioAdminCmdResourceObjCmdHdrSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -7006,7 +6885,6 @@ export class VirtioAdminCmdResourceObjCmdHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdResourceObjCmdHdrSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7179,7 +7057,6 @@ export function decodeVirtioAdminCmdResourceObjCreateData(bytes: Uint8Array, off
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdResourceObjCreateData(value: VirtioAdminCmdResourceObjCreateData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const resourceObjSpecificDataValue = value.resource_obj_specific_data;
   if (!(resourceObjSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdResourceObjCreateDataSchema, "resource_obj_specific_data", offset + 16, resourceObjSpecificDataValue);
@@ -7308,7 +7185,6 @@ export class VirtioAdminCmdResourceObjCreateDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioAdminCmdResourceObjCreateDataSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7475,7 +7351,6 @@ export function decodeVirtioAdminCmdResourceModifyData(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdResourceModifyData(value: VirtioAdminCmdResourceModifyData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const resourceObjSpecificDataValue = value.resource_obj_specific_data;
   if (!(resourceObjSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdResourceModifyDataSchema, "resource_obj_specific_data", offset + 16, resourceObjSpecificDataValue);
@@ -7604,7 +7479,6 @@ export class VirtioAdminCmdResourceModifyDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioAdminCmdResourceModifyDataSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7759,9 +7633,6 @@ export function decodeVirtioAdminCmdResourceObjQueryData(bytes: Uint8Array, offs
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdResourceObjQueryData(value: VirtioAdminCmdResourceObjQueryData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -7883,7 +7754,6 @@ export class VirtioAdminCmdResourceObjQueryDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioAdminCmdResourceObjQueryDataSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7992,7 +7862,6 @@ export function decodeVirtioAdminCmdResourceObjQueryResult(bytes: Uint8Array, of
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdResourceObjQueryResultSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -8012,7 +7881,6 @@ export function decodeVirtioAdminCmdResourceObjQueryResult(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdResourceObjQueryResult(value: VirtioAdminCmdResourceObjQueryResult, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const resourceObjSpecificResultValue = value.resource_obj_specific_result;
   if (!(resourceObjSpecificResultValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdResourceObjQueryResultSchema, "resource_obj_specific_result", offset, resourceObjSpecificResultValue);
@@ -8040,7 +7908,6 @@ export function lengthOfVirtioAdminCmdResourceObjQueryResult(value: VirtioAdminC
 export function encodeVirtioAdminCmdResourceObjQueryResult(value: VirtioAdminCmdResourceObjQueryResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdResourceObjQueryResult(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdResourceObjQueryResultSchema, o, n, b.length);
   let p = o;
@@ -8136,7 +8003,6 @@ export class VirtioAdminCmdResourceObjQueryResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdResourceObjQueryResultSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8240,7 +8106,6 @@ export function decodeVirtioDevPartsCap(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioDevPartsCapSchema, o, 2, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   return { get_parts_resource_objects_limit: f0, set_parts_resource_objects_limit: f1 };
@@ -8259,9 +8124,6 @@ export function decodeVirtioDevPartsCap(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartsCap(value: VirtioDevPartsCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -8284,7 +8146,6 @@ export function lengthOfVirtioDevPartsCap(value: VirtioDevPartsCap, options?: Co
 export function encodeVirtioDevPartsCap(value: VirtioDevPartsCap, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioDevPartsCapSchema, o, 2, b.length);
   const v0 = value.get_parts_resource_objects_limit;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioDevPartsCapSchema, "get_parts_resource_objects_limit", o, v0, "u8");
@@ -8383,7 +8244,6 @@ export class VirtioDevPartsCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioDevPartsCapSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8503,7 +8363,6 @@ export function decodeVirtioResourceObjDevParts(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioResourceObjDevPartsSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   return { type: f0, reserved: f1 };
@@ -8522,9 +8381,6 @@ export function decodeVirtioResourceObjDevParts(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioResourceObjDevParts(value: VirtioResourceObjDevParts, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -8548,7 +8404,6 @@ export function lengthOfVirtioResourceObjDevParts(value: VirtioResourceObjDevPar
 export function encodeVirtioResourceObjDevParts(value: VirtioResourceObjDevParts, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioResourceObjDevPartsSchema, o, 8, b.length);
   const v0 = value.type;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioResourceObjDevPartsSchema, "type", o, v0, "u8");
@@ -8648,7 +8503,6 @@ export class VirtioResourceObjDevPartsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioResourceObjDevPartsSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8797,9 +8651,6 @@ export function decodeVirtioAdminCmdDevPartsMetadataData(bytes: Uint8Array, offs
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDevPartsMetadataData(value: VirtioAdminCmdDevPartsMetadataData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -8924,7 +8775,6 @@ export class VirtioAdminCmdDevPartsMetadataDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioAdminCmdDevPartsMetadataDataSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9048,7 +8898,6 @@ export function decodeVirtioDevPartHdrSelectorPciCommonCfg(bytes: Uint8Array, of
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorPciCommonCfgSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -9066,9 +8915,6 @@ export function decodeVirtioDevPartHdrSelectorPciCommonCfg(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartHdrSelectorPciCommonCfg(value: VirtioDevPartHdrSelectorPciCommonCfg, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -9090,7 +8936,6 @@ export function lengthOfVirtioDevPartHdrSelectorPciCommonCfg(value: VirtioDevPar
 export function encodeVirtioDevPartHdrSelectorPciCommonCfg(value: VirtioDevPartHdrSelectorPciCommonCfg, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorPciCommonCfgSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.offset;
@@ -9180,7 +9025,6 @@ export class VirtioDevPartHdrSelectorPciCommonCfgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartHdrSelectorPciCommonCfgSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9292,7 +9136,6 @@ export function decodeVirtioDevPartHdrSelectorVqIndex(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorVqIndexSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 6);
@@ -9310,9 +9153,6 @@ export function decodeVirtioDevPartHdrSelectorVqIndex(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartHdrSelectorVqIndex(value: VirtioDevPartHdrSelectorVqIndex, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -9334,7 +9174,6 @@ export function lengthOfVirtioDevPartHdrSelectorVqIndex(value: VirtioDevPartHdrS
 export function encodeVirtioDevPartHdrSelectorVqIndex(value: VirtioDevPartHdrSelectorVqIndex, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartHdrSelectorVqIndexSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.index;
@@ -9425,7 +9264,6 @@ export class VirtioDevPartHdrSelectorVqIndexView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartHdrSelectorVqIndexSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9573,9 +9411,6 @@ export function decodeVirtioDevPartHdrSelector(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartHdrSelector(value: VirtioDevPartHdrSelectorInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -9695,7 +9530,6 @@ export class VirtioDevPartHdrSelectorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartHdrSelectorSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9862,9 +9696,6 @@ export function decodeVirtioDevPartHdr(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartHdr(value: VirtioDevPartHdrInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -9982,7 +9813,6 @@ export class VirtioDevPartHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioDevPartHdrSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10195,7 +10025,6 @@ export function decodeVirtioAdminCmdDevPartsGetData(bytes: Uint8Array, offset = 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDevPartsGetData(value: VirtioAdminCmdDevPartsGetDataInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const hdrListValue = value.hdr_list;
   if (!Array.isArray(hdrListValue)) throw arrayError(VirtioAdminCmdDevPartsGetDataSchema, "hdr_list", offset + 16, hdrListValue);
@@ -10330,7 +10159,6 @@ export class VirtioAdminCmdDevPartsGetDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioAdminCmdDevPartsGetDataSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10503,7 +10331,6 @@ export function decodeVirtioDevPart(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPart(value: VirtioDevPartInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const valueValue = value.value;
   if (!(valueValue instanceof Uint8Array)) throw bytesError(VirtioDevPartSchema, "value", offset + 16, valueValue);
@@ -10615,7 +10442,6 @@ export class VirtioDevPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioDevPartSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10730,7 +10556,6 @@ export function decodeVirtioAdminCmdDevPartsGetResult(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioAdminCmdDevPartsGetResultSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -10750,7 +10575,6 @@ export function decodeVirtioAdminCmdDevPartsGetResult(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDevPartsGetResult(value: VirtioAdminCmdDevPartsGetResult, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const partsValue = value.parts;
   if (!(partsValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdDevPartsGetResultSchema, "parts", offset, partsValue);
@@ -10778,7 +10602,6 @@ export function lengthOfVirtioAdminCmdDevPartsGetResult(value: VirtioAdminCmdDev
 export function encodeVirtioAdminCmdDevPartsGetResult(value: VirtioAdminCmdDevPartsGetResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioAdminCmdDevPartsGetResult(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioAdminCmdDevPartsGetResultSchema, o, n, b.length);
   let p = o;
@@ -10874,7 +10697,6 @@ export class VirtioAdminCmdDevPartsGetResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioAdminCmdDevPartsGetResultSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11007,7 +10829,6 @@ export function decodeVirtioAdminCmdDevPartsSetData(bytes: Uint8Array, offset = 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDevPartsSetData(value: VirtioAdminCmdDevPartsSetData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const partsValue = value.parts;
   if (!(partsValue instanceof Uint8Array)) throw bytesError(VirtioAdminCmdDevPartsSetDataSchema, "parts", offset + 8, partsValue);
@@ -11132,7 +10953,6 @@ export class VirtioAdminCmdDevPartsSetDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioAdminCmdDevPartsSetDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11242,7 +11062,6 @@ export function decodeVirtioAdminCmdDevModeSetData(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioAdminCmdDevModeSetDataSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { flags: f0 };
 }
@@ -11260,9 +11079,6 @@ export function decodeVirtioAdminCmdDevModeSetData(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioAdminCmdDevModeSetData(value: VirtioAdminCmdDevModeSetData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -11286,7 +11102,6 @@ export function lengthOfVirtioAdminCmdDevModeSetData(value: VirtioAdminCmdDevMod
 export function encodeVirtioAdminCmdDevModeSetData(value: VirtioAdminCmdDevModeSetData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioAdminCmdDevModeSetDataSchema, o, 1, b.length);
   const v0 = value.flags;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioAdminCmdDevModeSetDataSchema, "flags", o, v0, "u8");
@@ -11382,7 +11197,6 @@ export class VirtioAdminCmdDevModeSetDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioAdminCmdDevModeSetDataSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11478,7 +11292,6 @@ export function decodeVirtioDevPartFeatures(bytes: Uint8Array, offset = 0, optio
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioDevPartFeaturesSchema, o, 0, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let p = o;
   const f0Bytes = b.length - p;
@@ -11501,7 +11314,6 @@ export function decodeVirtioDevPartFeatures(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartFeatures(value: VirtioDevPartFeatures, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const featureBitsValue = value.feature_bits;
   if (!Array.isArray(featureBitsValue)) throw arrayError(VirtioDevPartFeaturesSchema, "feature_bits", offset, featureBitsValue);
@@ -11528,7 +11340,6 @@ export function lengthOfVirtioDevPartFeatures(value: VirtioDevPartFeatures, opti
 export function encodeVirtioDevPartFeatures(value: VirtioDevPartFeatures, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioDevPartFeatures(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioDevPartFeaturesSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -11629,7 +11440,6 @@ export class VirtioDevPartFeaturesView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioDevPartFeaturesSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11785,7 +11595,6 @@ export function decodeVirtioDevPartVqCfg(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioDevPartVqCfgSchema, o, 32, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -11809,9 +11618,6 @@ export function decodeVirtioDevPartVqCfg(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartVqCfg(value: VirtioDevPartVqCfg, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -11833,7 +11639,6 @@ export function lengthOfVirtioDevPartVqCfg(value: VirtioDevPartVqCfg, options?: 
 export function encodeVirtioDevPartVqCfg(value: VirtioDevPartVqCfg, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioDevPartVqCfgSchema, o, 32, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.queue_size;
@@ -11943,7 +11748,6 @@ export class VirtioDevPartVqCfgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioDevPartVqCfgSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -12161,7 +11965,6 @@ export function decodeVirtioDevPartVqNotifyData(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartVqNotifyDataSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -12182,9 +11985,6 @@ export function decodeVirtioDevPartVqNotifyData(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioDevPartVqNotifyData(value: VirtioDevPartVqNotifyData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -12208,7 +12008,6 @@ export function lengthOfVirtioDevPartVqNotifyData(value: VirtioDevPartVqNotifyDa
 export function encodeVirtioDevPartVqNotifyData(value: VirtioDevPartVqNotifyData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioDevPartVqNotifyDataSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.queue_notify_off;
@@ -12312,7 +12111,6 @@ export class VirtioDevPartVqNotifyDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioDevPartVqNotifyDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -12515,7 +12313,6 @@ export function decodeVirtioPciCap(bytes: Uint8Array, offset = 0, options?: Code
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioPciCapSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -12541,9 +12338,6 @@ export function decodeVirtioPciCap(bytes: Uint8Array, offset = 0, options?: Code
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciCap(value: VirtioPciCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -12565,7 +12359,6 @@ export function lengthOfVirtioPciCap(value: VirtioPciCap, options?: CodecOptions
 export function encodeVirtioPciCap(value: VirtioPciCap, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioPciCapSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cap_vndr;
@@ -12682,7 +12475,6 @@ export class VirtioPciCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioPciCapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -12962,9 +12754,6 @@ export function decodeVirtioPciCap64(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciCap64(value: VirtioPciCap64, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -13082,7 +12871,6 @@ export class VirtioPciCap64View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioPciCap64Schema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -13383,7 +13171,6 @@ export function decodeVirtioPciCommonCfg(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 64)) throw spanError(VirtioPciCommonCfgSchema, o, 64, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -13421,9 +13208,6 @@ export function decodeVirtioPciCommonCfg(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciCommonCfg(value: VirtioPciCommonCfg, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 64;
 }
 
@@ -13446,7 +13230,6 @@ export function lengthOfVirtioPciCommonCfg(value: VirtioPciCommonCfg, options?: 
 export function encodeVirtioPciCommonCfg(value: VirtioPciCommonCfg, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 64)) throw spanError(VirtioPciCommonCfgSchema, o, 64, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.device_feature_select;
@@ -13600,7 +13383,6 @@ export class VirtioPciCommonCfgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 64)) throw spanError(VirtioPciCommonCfgSchema, offset, 64, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14086,9 +13868,6 @@ export function decodeVirtioPciNotifyCap(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciNotifyCap(value: VirtioPciNotifyCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -14203,7 +13982,6 @@ export class VirtioPciNotifyCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioPciNotifyCapSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14346,7 +14124,6 @@ export function decodeVirtioPciVndrData(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioPciVndrDataSchema, o, 6, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -14368,9 +14145,6 @@ export function decodeVirtioPciVndrData(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciVndrData(value: VirtioPciVndrData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 6;
 }
 
@@ -14392,7 +14166,6 @@ export function lengthOfVirtioPciVndrData(value: VirtioPciVndrData, options?: Co
 export function encodeVirtioPciVndrData(value: VirtioPciVndrData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(VirtioPciVndrDataSchema, o, 6, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cap_vndr;
@@ -14496,7 +14269,6 @@ export class VirtioPciVndrDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(VirtioPciVndrDataSchema, offset, 6, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14699,9 +14471,6 @@ export function decodeVirtioPciCfgCap(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPciCfgCap(value: VirtioPciCfgCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -14822,7 +14591,6 @@ export class VirtioPciCfgCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioPciCfgCapSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14948,7 +14716,6 @@ export function decodeVirtioRevInfo(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioRevInfoSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, false);
   const f1 = d.getUint16(o + 2, false);
@@ -14971,7 +14738,6 @@ export function decodeVirtioRevInfo(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRevInfo(value: VirtioRevInfo, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 4;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioRevInfoSchema, "data", offset + 4, dataValue);
@@ -14998,7 +14764,6 @@ export function lengthOfVirtioRevInfo(value: VirtioRevInfo, options?: CodecOptio
 export function encodeVirtioRevInfo(value: VirtioRevInfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioRevInfo(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioRevInfoSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -15101,7 +14866,6 @@ export class VirtioRevInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioRevInfoSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -15237,7 +15001,6 @@ export function decodeVqConfigBlock(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VqConfigBlockSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, false);
   const f1 = d.getUint16(o + 2, false);
@@ -15256,9 +15019,6 @@ export function decodeVqConfigBlock(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVqConfigBlock(value: VqConfigBlock, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -15280,7 +15040,6 @@ export function lengthOfVqConfigBlock(value: VqConfigBlock, options?: CodecOptio
 export function encodeVqConfigBlock(value: VqConfigBlock, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VqConfigBlockSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.index;
@@ -15375,7 +15134,6 @@ export class VqConfigBlockView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VqConfigBlockSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -15527,7 +15285,6 @@ export function decodeVqInfoBlock(bytes: Uint8Array, offset = 0, options?: Codec
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VqInfoBlockSchema, o, 32, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, false);
   const f1 = d.getUint32(o + 8, false);
@@ -15550,9 +15307,6 @@ export function decodeVqInfoBlock(bytes: Uint8Array, offset = 0, options?: Codec
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVqInfoBlock(value: VqInfoBlock, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -15574,7 +15328,6 @@ export function lengthOfVqInfoBlock(value: VqInfoBlock, options?: CodecOptions, 
 export function encodeVqInfoBlock(value: VqInfoBlock, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VqInfoBlockSchema, o, 32, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.desc;
@@ -15681,7 +15434,6 @@ export class VqInfoBlockView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VqInfoBlockSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -15893,7 +15645,6 @@ export function decodeVqInfoBlockLegacy(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VqInfoBlockLegacySchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, false);
   const f1 = d.getUint32(o + 8, false);
@@ -15915,9 +15666,6 @@ export function decodeVqInfoBlockLegacy(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVqInfoBlockLegacy(value: VqInfoBlockLegacy, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -15940,7 +15688,6 @@ export function lengthOfVqInfoBlockLegacy(value: VqInfoBlockLegacy, options?: Co
 export function encodeVqInfoBlockLegacy(value: VqInfoBlockLegacy, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VqInfoBlockLegacySchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.queue;
@@ -16046,7 +15793,6 @@ export class VqInfoBlockLegacyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VqInfoBlockLegacySchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -16198,7 +15944,6 @@ export function decodeVirtioFeatureDesc(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 5)) throw spanError(VirtioFeatureDescSchema, o, 5, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = b[o + 4]!;
@@ -16217,9 +15962,6 @@ export function decodeVirtioFeatureDesc(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioFeatureDesc(value: VirtioFeatureDesc, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 5;
 }
 
@@ -16241,7 +15983,6 @@ export function lengthOfVirtioFeatureDesc(value: VirtioFeatureDesc, options?: Co
 export function encodeVirtioFeatureDesc(value: VirtioFeatureDesc, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 5)) throw spanError(VirtioFeatureDescSchema, o, 5, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.features;
@@ -16336,7 +16077,6 @@ export class VirtioFeatureDescView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 5)) throw spanError(VirtioFeatureDescSchema, offset, 5, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -16474,7 +16214,6 @@ export function decodeVirtioThinintArea(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 25)) throw spanError(VirtioThinintAreaSchema, o, 25, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, false);
   const f1 = d.getBigUint64(o + 8, false);
@@ -16496,9 +16235,6 @@ export function decodeVirtioThinintArea(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioThinintArea(value: VirtioThinintArea, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 25;
 }
 
@@ -16521,7 +16257,6 @@ export function lengthOfVirtioThinintArea(value: VirtioThinintArea, options?: Co
 export function encodeVirtioThinintArea(value: VirtioThinintArea, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 25)) throw spanError(VirtioThinintAreaSchema, o, 25, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.summary_indicator;
@@ -16627,7 +16362,6 @@ export class VirtioThinintAreaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 25)) throw spanError(VirtioThinintAreaSchema, offset, 25, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

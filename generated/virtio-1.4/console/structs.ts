@@ -84,7 +84,6 @@ export function decodeVirtioConsoleConfig(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioConsoleConfigSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -104,9 +103,6 @@ export function decodeVirtioConsoleConfig(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioConsoleConfig(value: VirtioConsoleConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -127,7 +123,6 @@ export function lengthOfVirtioConsoleConfig(value: VirtioConsoleConfig, options?
 export function encodeVirtioConsoleConfig(value: VirtioConsoleConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioConsoleConfigSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cols;
@@ -223,7 +218,6 @@ export class VirtioConsoleConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioConsoleConfigSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -384,7 +378,6 @@ export function decodeVirtioConsoleControl(bytes: Uint8Array, offset = 0, option
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioConsoleControlSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint16(o + 4, true);
@@ -404,9 +397,6 @@ export function decodeVirtioConsoleControl(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioConsoleControl(value: VirtioConsoleControl, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -428,7 +418,6 @@ export function lengthOfVirtioConsoleControl(value: VirtioConsoleControl, option
 export function encodeVirtioConsoleControl(value: VirtioConsoleControl, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioConsoleControlSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.id;
@@ -526,7 +515,6 @@ export class VirtioConsoleControlView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioConsoleControlSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -663,7 +651,6 @@ export function decodeVirtioConsoleResize(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioConsoleResizeSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -682,9 +669,6 @@ export function decodeVirtioConsoleResize(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioConsoleResize(value: VirtioConsoleResize, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -706,7 +690,6 @@ export function lengthOfVirtioConsoleResize(value: VirtioConsoleResize, options?
 export function encodeVirtioConsoleResize(value: VirtioConsoleResize, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioConsoleResizeSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cols;
@@ -801,7 +784,6 @@ export class VirtioConsoleResizeView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioConsoleResizeSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

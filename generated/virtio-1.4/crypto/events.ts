@@ -14,17 +14,17 @@ import { decodeVirtioCryptoOpHeader, encodeVirtioCryptoOpHeader, lengthOfVirtioC
  * An event of device `crypto`, discriminated by `type` (the short name of the `flag` value). The event struct's
  * own `flag` field holds the wire value.
  *
- * - `FLAG_SESSION_MODE`: `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1, struct `virtio_crypto_op_header`.
+ * - `VIRTIO_CRYPTO_FLAG_SESSION_MODE`: `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1, struct `virtio_crypto_op_header`.
  */
 export type CryptoEvent =
-  | { type: "FLAG_SESSION_MODE"; event: VirtioCryptoOpHeader }
+  | { type: "VIRTIO_CRYPTO_FLAG_SESSION_MODE"; event: VirtioCryptoOpHeader }
 ;
 
 /**
  * What {@link encodeCryptoEvent} accepts: the event without its `flag` field, which encode sets from `type`.
  */
 export type CryptoEventInput =
-  | { type: "FLAG_SESSION_MODE"; event: Omit<VirtioCryptoOpHeader, "flag"> }
+  | { type: "VIRTIO_CRYPTO_FLAG_SESSION_MODE"; event: Omit<VirtioCryptoOpHeader, "flag"> }
 ;
 
 /**
@@ -36,7 +36,7 @@ function cryptoEventAt(b: Uint8Array, p: number, options: CodecOptions | undefin
   switch (t) {
     case 1: {
       const event = decodeVirtioCryptoOpHeader(b, p, options);
-      return [{ type: "FLAG_SESSION_MODE", event }, lengthOfVirtioCryptoOpHeader(event, options, p)];
+      return [{ type: "VIRTIO_CRYPTO_FLAG_SESSION_MODE", event }, lengthOfVirtioCryptoOpHeader(event, options, p)];
     }
   }
   throw new CodecError("unknown-discriminator", { struct: "crypto event", field: "flag", offset: p }, `crypto event: flag ${String(t)} is not an event the spec defines (under these features)`);
@@ -83,7 +83,7 @@ export function decodeCryptoEvents(bytes: Uint8Array, options?: CodecOptions): C
  */
 export function lengthOfCryptoEvent(event: CryptoEventInput, options?: CodecOptions): number {
   switch (event.type) {
-    case "FLAG_SESSION_MODE":
+    case "VIRTIO_CRYPTO_FLAG_SESSION_MODE":
       return lengthOfVirtioCryptoOpHeader({ ...event.event, flag: 1 }, options);
   }
   throw new CodecError("unknown-discriminator", { struct: "crypto event", field: "flag", offset: 0 }, "unknown event type");
@@ -101,7 +101,7 @@ export function lengthOfCryptoEvent(event: CryptoEventInput, options?: CodecOpti
  */
 export function encodeCryptoEvent(event: CryptoEventInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   switch (event.type) {
-    case "FLAG_SESSION_MODE":
+    case "VIRTIO_CRYPTO_FLAG_SESSION_MODE":
       return encodeVirtioCryptoOpHeader({ ...event.event, flag: 1 }, bytes, offset, options);
   }
   throw new CodecError("unknown-discriminator", { struct: "crypto event", field: "flag", offset }, "unknown event type");

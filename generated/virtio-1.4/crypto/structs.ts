@@ -162,7 +162,6 @@ export function decodeVirtioCryptoConfig(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioCryptoConfigSchema, o, 56, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -191,9 +190,6 @@ export function decodeVirtioCryptoConfig(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoConfig(value: VirtioCryptoConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -214,7 +210,6 @@ export function lengthOfVirtioCryptoConfig(value: VirtioCryptoConfig, options?: 
 export function encodeVirtioCryptoConfig(value: VirtioCryptoConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioCryptoConfigSchema, o, 56, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.status;
@@ -337,7 +332,6 @@ export class VirtioCryptoConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioCryptoConfigSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -654,7 +648,6 @@ export function decodeVirtioCryptoCtrlHeader(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCtrlHeaderSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -675,9 +668,6 @@ export function decodeVirtioCryptoCtrlHeader(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCtrlHeader(value: VirtioCryptoCtrlHeader, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -699,7 +689,6 @@ export function lengthOfVirtioCryptoCtrlHeader(value: VirtioCryptoCtrlHeader, op
 export function encodeVirtioCryptoCtrlHeader(value: VirtioCryptoCtrlHeader, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCtrlHeaderSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.opcode;
@@ -800,7 +789,6 @@ export class VirtioCryptoCtrlHeaderView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoCtrlHeaderSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -957,7 +945,6 @@ export function decodeVirtioCryptoCreateSessionInput(bytes: Uint8Array, offset =
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCreateSessionInputSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint32(o + 8, true);
@@ -977,9 +964,6 @@ export function decodeVirtioCryptoCreateSessionInput(bytes: Uint8Array, offset =
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCreateSessionInput(value: VirtioCryptoCreateSessionInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1002,7 +986,6 @@ export function lengthOfVirtioCryptoCreateSessionInput(value: VirtioCryptoCreate
 export function encodeVirtioCryptoCreateSessionInput(value: VirtioCryptoCreateSessionInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCreateSessionInputSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.session_id;
@@ -1100,7 +1083,6 @@ export class VirtioCryptoCreateSessionInputView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoCreateSessionInputSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1228,7 +1210,6 @@ export function decodeVirtioCryptoDestroySessionFlf(bytes: Uint8Array, offset = 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoDestroySessionFlfSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   return { session_id: f0 };
@@ -1246,9 +1227,6 @@ export function decodeVirtioCryptoDestroySessionFlf(bytes: Uint8Array, offset = 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoDestroySessionFlf(value: VirtioCryptoDestroySessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -1271,7 +1249,6 @@ export function lengthOfVirtioCryptoDestroySessionFlf(value: VirtioCryptoDestroy
 export function encodeVirtioCryptoDestroySessionFlf(value: VirtioCryptoDestroySessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoDestroySessionFlfSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.session_id;
@@ -1363,7 +1340,6 @@ export class VirtioCryptoDestroySessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoDestroySessionFlfSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1455,7 +1431,6 @@ export function decodeVirtioCryptoDestroySessionInput(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCryptoDestroySessionInputSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { status: f0 };
 }
@@ -1472,9 +1447,6 @@ export function decodeVirtioCryptoDestroySessionInput(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoDestroySessionInput(value: VirtioCryptoDestroySessionInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -1497,7 +1469,6 @@ export function lengthOfVirtioCryptoDestroySessionInput(value: VirtioCryptoDestr
 export function encodeVirtioCryptoDestroySessionInput(value: VirtioCryptoDestroySessionInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCryptoDestroySessionInputSchema, o, 1, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioCryptoDestroySessionInputSchema, "status", o, v0, "u8");
@@ -1588,7 +1559,6 @@ export class VirtioCryptoDestroySessionInputView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioCryptoDestroySessionInputSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1689,7 +1659,6 @@ export function decodeVirtioCryptoHashCreateSessionFlf(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoHashCreateSessionFlfSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -1709,9 +1678,6 @@ export function decodeVirtioCryptoHashCreateSessionFlf(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoHashCreateSessionFlf(value: VirtioCryptoHashCreateSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -1735,7 +1701,6 @@ export function lengthOfVirtioCryptoHashCreateSessionFlf(value: VirtioCryptoHash
 export function encodeVirtioCryptoHashCreateSessionFlf(value: VirtioCryptoHashCreateSessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoHashCreateSessionFlfSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -1835,7 +1800,6 @@ export class VirtioCryptoHashCreateSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoHashCreateSessionFlfSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1967,7 +1931,6 @@ export function decodeVirtioCryptoMacCreateSessionFlf(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoMacCreateSessionFlfSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -1989,9 +1952,6 @@ export function decodeVirtioCryptoMacCreateSessionFlf(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoMacCreateSessionFlf(value: VirtioCryptoMacCreateSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2015,7 +1975,6 @@ export function lengthOfVirtioCryptoMacCreateSessionFlf(value: VirtioCryptoMacCr
 export function encodeVirtioCryptoMacCreateSessionFlf(value: VirtioCryptoMacCreateSessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoMacCreateSessionFlfSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -2121,7 +2080,6 @@ export class VirtioCryptoMacCreateSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoMacCreateSessionFlfSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2268,7 +2226,6 @@ export function decodeVirtioCryptoMacCreateSessionVlf(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoMacCreateSessionVlfSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -2288,7 +2245,6 @@ export function decodeVirtioCryptoMacCreateSessionVlf(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoMacCreateSessionVlf(value: VirtioCryptoMacCreateSessionVlf, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const authKeyValue = value.auth_key;
   if (!(authKeyValue instanceof Uint8Array)) throw bytesError(VirtioCryptoMacCreateSessionVlfSchema, "auth_key", offset, authKeyValue);
@@ -2316,7 +2272,6 @@ export function lengthOfVirtioCryptoMacCreateSessionVlf(value: VirtioCryptoMacCr
 export function encodeVirtioCryptoMacCreateSessionVlf(value: VirtioCryptoMacCreateSessionVlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoMacCreateSessionVlf(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoMacCreateSessionVlfSchema, o, n, b.length);
   let p = o;
@@ -2412,7 +2367,6 @@ export class VirtioCryptoMacCreateSessionVlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoMacCreateSessionVlfSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2530,7 +2484,6 @@ export function decodeVirtioCryptoCipherSessionFlf(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCipherSessionFlfSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -2552,9 +2505,6 @@ export function decodeVirtioCryptoCipherSessionFlf(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCipherSessionFlf(value: VirtioCryptoCipherSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2578,7 +2528,6 @@ export function lengthOfVirtioCryptoCipherSessionFlf(value: VirtioCryptoCipherSe
 export function encodeVirtioCryptoCipherSessionFlf(value: VirtioCryptoCipherSessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCipherSessionFlfSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -2684,7 +2633,6 @@ export class VirtioCryptoCipherSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoCipherSessionFlfSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2831,7 +2779,6 @@ export function decodeVirtioCryptoCipherSessionVlf(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoCipherSessionVlfSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -2851,7 +2798,6 @@ export function decodeVirtioCryptoCipherSessionVlf(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCipherSessionVlf(value: VirtioCryptoCipherSessionVlf, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const cipherKeyValue = value.cipher_key;
   if (!(cipherKeyValue instanceof Uint8Array)) throw bytesError(VirtioCryptoCipherSessionVlfSchema, "cipher_key", offset, cipherKeyValue);
@@ -2879,7 +2825,6 @@ export function lengthOfVirtioCryptoCipherSessionVlf(value: VirtioCryptoCipherSe
 export function encodeVirtioCryptoCipherSessionVlf(value: VirtioCryptoCipherSessionVlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoCipherSessionVlf(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoCipherSessionVlfSchema, o, n, b.length);
   let p = o;
@@ -2975,7 +2920,6 @@ export class VirtioCryptoCipherSessionVlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoCipherSessionVlfSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3132,9 +3076,6 @@ export function decodeVirtioCryptoAlgChainSessionFlf(bytes: Uint8Array, offset =
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAlgChainSessionFlf(value: VirtioCryptoAlgChainSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 48;
 }
 
@@ -3269,7 +3210,6 @@ export class VirtioCryptoAlgChainSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 48)) throw spanError(VirtioCryptoAlgChainSessionFlfSchema, offset, 48, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3461,7 +3401,6 @@ export function decodeVirtioCryptoSymCreateSessionFlf(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioCryptoSymCreateSessionFlfSchema, o, 56, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 48);
   const f1 = d.getUint32(o + 48, true);
@@ -3482,9 +3421,6 @@ export function decodeVirtioCryptoSymCreateSessionFlf(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoSymCreateSessionFlf(value: VirtioCryptoSymCreateSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -3508,7 +3444,6 @@ export function lengthOfVirtioCryptoSymCreateSessionFlf(value: VirtioCryptoSymCr
 export function encodeVirtioCryptoSymCreateSessionFlf(value: VirtioCryptoSymCreateSessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioCryptoSymCreateSessionFlfSchema, o, 56, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.op_flf;
@@ -3612,7 +3547,6 @@ export class VirtioCryptoSymCreateSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioCryptoSymCreateSessionFlfSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3745,7 +3679,6 @@ export function decodeVirtioCryptoSymCreateSessionVlf(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoSymCreateSessionVlfSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -3765,7 +3698,6 @@ export function decodeVirtioCryptoSymCreateSessionVlf(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoSymCreateSessionVlf(value: VirtioCryptoSymCreateSessionVlf, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const opVlfValue = value.op_vlf;
   if (!(opVlfValue instanceof Uint8Array)) throw bytesError(VirtioCryptoSymCreateSessionVlfSchema, "op_vlf", offset, opVlfValue);
@@ -3793,7 +3725,6 @@ export function lengthOfVirtioCryptoSymCreateSessionVlf(value: VirtioCryptoSymCr
 export function encodeVirtioCryptoSymCreateSessionVlf(value: VirtioCryptoSymCreateSessionVlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoSymCreateSessionVlf(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoSymCreateSessionVlfSchema, o, n, b.length);
   let p = o;
@@ -3889,7 +3820,6 @@ export class VirtioCryptoSymCreateSessionVlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoSymCreateSessionVlfSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4021,7 +3951,6 @@ export function decodeVirtioCryptoAeadCreateSessionFlf(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoAeadCreateSessionFlfSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -4045,9 +3974,6 @@ export function decodeVirtioCryptoAeadCreateSessionFlf(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAeadCreateSessionFlf(value: VirtioCryptoAeadCreateSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -4071,7 +3997,6 @@ export function lengthOfVirtioCryptoAeadCreateSessionFlf(value: VirtioCryptoAead
 export function encodeVirtioCryptoAeadCreateSessionFlf(value: VirtioCryptoAeadCreateSessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoAeadCreateSessionFlfSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -4183,7 +4108,6 @@ export class VirtioCryptoAeadCreateSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioCryptoAeadCreateSessionFlfSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4364,7 +4288,6 @@ export function decodeVirtioCryptoAeadCreateSessionVlf(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoAeadCreateSessionVlfSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -4384,7 +4307,6 @@ export function decodeVirtioCryptoAeadCreateSessionVlf(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAeadCreateSessionVlf(value: VirtioCryptoAeadCreateSessionVlf, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const keyValue = value.key;
   if (!(keyValue instanceof Uint8Array)) throw bytesError(VirtioCryptoAeadCreateSessionVlfSchema, "key", offset, keyValue);
@@ -4412,7 +4334,6 @@ export function lengthOfVirtioCryptoAeadCreateSessionVlf(value: VirtioCryptoAead
 export function encodeVirtioCryptoAeadCreateSessionVlf(value: VirtioCryptoAeadCreateSessionVlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoAeadCreateSessionVlf(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoAeadCreateSessionVlfSchema, o, n, b.length);
   let p = o;
@@ -4508,7 +4429,6 @@ export class VirtioCryptoAeadCreateSessionVlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoAeadCreateSessionVlfSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4612,7 +4532,6 @@ export function decodeVirtioCryptoRsaSessionPara(bytes: Uint8Array, offset = 0, 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoRsaSessionParaSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -4632,9 +4551,6 @@ export function decodeVirtioCryptoRsaSessionPara(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoRsaSessionPara(value: VirtioCryptoRsaSessionPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4658,7 +4574,6 @@ export function lengthOfVirtioCryptoRsaSessionPara(value: VirtioCryptoRsaSession
 export function encodeVirtioCryptoRsaSessionPara(value: VirtioCryptoRsaSessionPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoRsaSessionParaSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.padding_algo;
@@ -4758,7 +4673,6 @@ export class VirtioCryptoRsaSessionParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoRsaSessionParaSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4869,7 +4783,6 @@ export function decodeVirtioCryptoEcdsaSessionPara(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioCryptoEcdsaSessionParaSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { curve_id: f0 };
@@ -4888,9 +4801,6 @@ export function decodeVirtioCryptoEcdsaSessionPara(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoEcdsaSessionPara(value: VirtioCryptoEcdsaSessionPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -4914,7 +4824,6 @@ export function lengthOfVirtioCryptoEcdsaSessionPara(value: VirtioCryptoEcdsaSes
 export function encodeVirtioCryptoEcdsaSessionPara(value: VirtioCryptoEcdsaSessionPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioCryptoEcdsaSessionParaSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.curve_id;
@@ -5011,7 +4920,6 @@ export class VirtioCryptoEcdsaSessionParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioCryptoEcdsaSessionParaSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5128,7 +5036,6 @@ export function decodeVirtioCryptoAkcipherCreateSessionFlf(bytes: Uint8Array, of
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioCryptoAkcipherCreateSessionFlfSchema, o, 56, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -5150,9 +5057,6 @@ export function decodeVirtioCryptoAkcipherCreateSessionFlf(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAkcipherCreateSessionFlf(value: VirtioCryptoAkcipherCreateSessionFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -5176,7 +5080,6 @@ export function lengthOfVirtioCryptoAkcipherCreateSessionFlf(value: VirtioCrypto
 export function encodeVirtioCryptoAkcipherCreateSessionFlf(value: VirtioCryptoAkcipherCreateSessionFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioCryptoAkcipherCreateSessionFlfSchema, o, 56, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -5283,7 +5186,6 @@ export class VirtioCryptoAkcipherCreateSessionFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioCryptoAkcipherCreateSessionFlfSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5433,7 +5335,6 @@ export function decodeVirtioCryptoAkcipherCreateSessionVlf(bytes: Uint8Array, of
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoAkcipherCreateSessionVlfSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -5453,7 +5354,6 @@ export function decodeVirtioCryptoAkcipherCreateSessionVlf(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAkcipherCreateSessionVlf(value: VirtioCryptoAkcipherCreateSessionVlf, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const keyValue = value.key;
   if (!(keyValue instanceof Uint8Array)) throw bytesError(VirtioCryptoAkcipherCreateSessionVlfSchema, "key", offset, keyValue);
@@ -5481,7 +5381,6 @@ export function lengthOfVirtioCryptoAkcipherCreateSessionVlf(value: VirtioCrypto
 export function encodeVirtioCryptoAkcipherCreateSessionVlf(value: VirtioCryptoAkcipherCreateSessionVlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoAkcipherCreateSessionVlf(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoAkcipherCreateSessionVlfSchema, o, n, b.length);
   let p = o;
@@ -5577,7 +5476,6 @@ export class VirtioCryptoAkcipherCreateSessionVlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoAkcipherCreateSessionVlfSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5700,7 +5598,6 @@ export function decodeVirtioCryptoOpHeader(bytes: Uint8Array, offset = 0, option
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoOpHeaderSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -5722,9 +5619,6 @@ export function decodeVirtioCryptoOpHeader(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoOpHeader(value: VirtioCryptoOpHeader, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -5746,7 +5640,6 @@ export function lengthOfVirtioCryptoOpHeader(value: VirtioCryptoOpHeader, option
 export function encodeVirtioCryptoOpHeader(value: VirtioCryptoOpHeader, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoOpHeaderSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.opcode;
@@ -5850,7 +5743,6 @@ export class VirtioCryptoOpHeaderView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioCryptoOpHeaderSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6010,7 +5902,6 @@ export function decodeVirtioCryptoInhdr(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCryptoInhdrSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { status: f0 };
 }
@@ -6027,9 +5918,6 @@ export function decodeVirtioCryptoInhdr(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoInhdr(value: VirtioCryptoInhdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -6051,7 +5939,6 @@ export function lengthOfVirtioCryptoInhdr(value: VirtioCryptoInhdr, options?: Co
 export function encodeVirtioCryptoInhdr(value: VirtioCryptoInhdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioCryptoInhdrSchema, o, 1, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioCryptoInhdrSchema, "status", o, v0, "u8");
@@ -6142,7 +6029,6 @@ export class VirtioCryptoInhdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioCryptoInhdrSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6239,7 +6125,6 @@ export function decodeVirtioCryptoHashDataFlf(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoHashDataFlfSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -6258,9 +6143,6 @@ export function decodeVirtioCryptoHashDataFlf(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoHashDataFlf(value: VirtioCryptoHashDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -6283,7 +6165,6 @@ export function lengthOfVirtioCryptoHashDataFlf(value: VirtioCryptoHashDataFlf, 
 export function encodeVirtioCryptoHashDataFlf(value: VirtioCryptoHashDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoHashDataFlfSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.src_data_len;
@@ -6378,7 +6259,6 @@ export class VirtioCryptoHashDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoHashDataFlfSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6485,7 +6365,6 @@ export function decodeVirtioCryptoHashDataFlfStatelessSessPara(bytes: Uint8Array
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioCryptoHashDataFlfStatelessSessParaSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { algo: f0 };
@@ -6503,9 +6382,6 @@ export function decodeVirtioCryptoHashDataFlfStatelessSessPara(bytes: Uint8Array
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoHashDataFlfStatelessSessPara(value: VirtioCryptoHashDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -6528,7 +6404,6 @@ export function lengthOfVirtioCryptoHashDataFlfStatelessSessPara(value: VirtioCr
 export function encodeVirtioCryptoHashDataFlfStatelessSessPara(value: VirtioCryptoHashDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioCryptoHashDataFlfStatelessSessParaSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -6621,7 +6496,6 @@ export class VirtioCryptoHashDataFlfStatelessSessParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioCryptoHashDataFlfStatelessSessParaSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6752,9 +6626,6 @@ export function decodeVirtioCryptoHashDataFlfStateless(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoHashDataFlfStateless(value: VirtioCryptoHashDataFlfStateless, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -6876,7 +6747,6 @@ export class VirtioCryptoHashDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoHashDataFlfStatelessSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7027,9 +6897,6 @@ export function decodeVirtioCryptoMacDataFlf(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoMacDataFlf(value: VirtioCryptoMacDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -7140,7 +7007,6 @@ export class VirtioCryptoMacDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoMacDataFlfSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7231,7 +7097,6 @@ export function decodeVirtioCryptoMacDataFlfStatelessSessPara(bytes: Uint8Array,
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoMacDataFlfStatelessSessParaSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -7250,9 +7115,6 @@ export function decodeVirtioCryptoMacDataFlfStatelessSessPara(bytes: Uint8Array,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoMacDataFlfStatelessSessPara(value: VirtioCryptoMacDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -7275,7 +7137,6 @@ export function lengthOfVirtioCryptoMacDataFlfStatelessSessPara(value: VirtioCry
 export function encodeVirtioCryptoMacDataFlfStatelessSessPara(value: VirtioCryptoMacDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoMacDataFlfStatelessSessParaSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -7371,7 +7232,6 @@ export class VirtioCryptoMacDataFlfStatelessSessParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoMacDataFlfStatelessSessParaSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7511,9 +7371,6 @@ export function decodeVirtioCryptoMacDataFlfStateless(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoMacDataFlfStateless(value: VirtioCryptoMacDataFlfStateless, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -7632,7 +7489,6 @@ export class VirtioCryptoMacDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoMacDataFlfStatelessSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7771,7 +7627,6 @@ export function decodeVirtioCryptoCipherDataFlf(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCipherDataFlfSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -7792,9 +7647,6 @@ export function decodeVirtioCryptoCipherDataFlf(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCipherDataFlf(value: VirtioCryptoCipherDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -7817,7 +7669,6 @@ export function lengthOfVirtioCryptoCipherDataFlf(value: VirtioCryptoCipherDataF
 export function encodeVirtioCryptoCipherDataFlf(value: VirtioCryptoCipherDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioCryptoCipherDataFlfSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.iv_len;
@@ -7918,7 +7769,6 @@ export class VirtioCryptoCipherDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioCryptoCipherDataFlfSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8122,7 +7972,6 @@ export function decodeVirtioCryptoAlgChainDataFlf(bytes: Uint8Array, offset = 0,
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoAlgChainDataFlfSchema, o, 40, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -8149,9 +7998,6 @@ export function decodeVirtioCryptoAlgChainDataFlf(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAlgChainDataFlf(value: VirtioCryptoAlgChainDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -8174,7 +8020,6 @@ export function lengthOfVirtioCryptoAlgChainDataFlf(value: VirtioCryptoAlgChainD
 export function encodeVirtioCryptoAlgChainDataFlf(value: VirtioCryptoAlgChainDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioCryptoAlgChainDataFlfSchema, o, 40, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.iv_len;
@@ -8293,7 +8138,6 @@ export class VirtioCryptoAlgChainDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoAlgChainDataFlfSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8552,7 +8396,6 @@ export function decodeVirtioCryptoSymDataFlf(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 48)) throw spanError(VirtioCryptoSymDataFlfSchema, o, 48, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 40);
   const f1 = d.getUint32(o + 40, true);
@@ -8572,9 +8415,6 @@ export function decodeVirtioCryptoSymDataFlf(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoSymDataFlf(value: VirtioCryptoSymDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 48;
 }
 
@@ -8596,7 +8436,6 @@ export function lengthOfVirtioCryptoSymDataFlf(value: VirtioCryptoSymDataFlf, op
 export function encodeVirtioCryptoSymDataFlf(value: VirtioCryptoSymDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 48)) throw spanError(VirtioCryptoSymDataFlfSchema, o, 48, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.op_type_flf;
@@ -8695,7 +8534,6 @@ export class VirtioCryptoSymDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 48)) throw spanError(VirtioCryptoSymDataFlfSchema, offset, 48, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8824,7 +8662,6 @@ export function decodeVirtioCryptoSymDataVlf(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoSymDataVlfSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -8843,7 +8680,6 @@ export function decodeVirtioCryptoSymDataVlf(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoSymDataVlf(value: VirtioCryptoSymDataVlf, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const opTypeVlfValue = value.op_type_vlf;
   if (!(opTypeVlfValue instanceof Uint8Array)) throw bytesError(VirtioCryptoSymDataVlfSchema, "op_type_vlf", offset, opTypeVlfValue);
@@ -8869,7 +8705,6 @@ export function lengthOfVirtioCryptoSymDataVlf(value: VirtioCryptoSymDataVlf, op
 export function encodeVirtioCryptoSymDataVlf(value: VirtioCryptoSymDataVlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoSymDataVlf(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoSymDataVlfSchema, o, n, b.length);
   let p = o;
@@ -8960,7 +8795,6 @@ export class VirtioCryptoSymDataVlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoSymDataVlfSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9067,7 +8901,6 @@ export function decodeVirtioCryptoCipherDataFlfStatelessSessPara(bytes: Uint8Arr
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -9087,9 +8920,6 @@ export function decodeVirtioCryptoCipherDataFlfStatelessSessPara(bytes: Uint8Arr
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCipherDataFlfStatelessSessPara(value: VirtioCryptoCipherDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -9112,7 +8942,6 @@ export function lengthOfVirtioCryptoCipherDataFlfStatelessSessPara(value: Virtio
 export function encodeVirtioCryptoCipherDataFlfStatelessSessPara(value: VirtioCryptoCipherDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -9211,7 +9040,6 @@ export class VirtioCryptoCipherDataFlfStatelessSessParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoCipherDataFlfStatelessSessParaSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9376,9 +9204,6 @@ export function decodeVirtioCryptoCipherDataFlfStateless(bytes: Uint8Array, offs
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoCipherDataFlfStateless(value: VirtioCryptoCipherDataFlfStateless, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -9500,7 +9325,6 @@ export class VirtioCryptoCipherDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioCryptoCipherDataFlfStatelessSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9650,7 +9474,6 @@ export function decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(bytes: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -9670,9 +9493,6 @@ export function decodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(bytes: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value: VirtioCryptoAlgChainDataFlfStatelessSessParaCipher, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -9695,7 +9515,6 @@ export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value
 export function encodeVirtioCryptoAlgChainDataFlfStatelessSessParaCipher(value: VirtioCryptoAlgChainDataFlfStatelessSessParaCipher, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -9796,7 +9615,6 @@ export class VirtioCryptoAlgChainDataFlfStatelessSessParaCipherView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaCipherSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9936,7 +9754,6 @@ export function decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(bytes: Ui
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -9956,9 +9773,6 @@ export function decodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(bytes: Ui
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value: VirtioCryptoAlgChainDataFlfStatelessSessParaHash, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -9981,7 +9795,6 @@ export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value: 
 export function encodeVirtioCryptoAlgChainDataFlfStatelessSessParaHash(value: VirtioCryptoAlgChainDataFlfStatelessSessParaHash, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -10082,7 +9895,6 @@ export class VirtioCryptoAlgChainDataFlfStatelessSessParaHashView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaHashSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10249,9 +10061,6 @@ export function decodeVirtioCryptoAlgChainDataFlfStatelessSessPara(bytes: Uint8A
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAlgChainDataFlfStatelessSessPara(value: VirtioCryptoAlgChainDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -10375,7 +10184,6 @@ export class VirtioCryptoAlgChainDataFlfStatelessSessParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSessParaSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10601,9 +10409,6 @@ export function decodeVirtioCryptoAlgChainDataFlfStateless(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAlgChainDataFlfStateless(value: VirtioCryptoAlgChainDataFlfStateless, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 72;
 }
 
@@ -10746,7 +10551,6 @@ export class VirtioCryptoAlgChainDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 72)) throw spanError(VirtioCryptoAlgChainDataFlfStatelessSchema, offset, 72, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11009,7 +10813,6 @@ export function decodeVirtioCryptoSymDataFlfStateless(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 76)) throw spanError(VirtioCryptoSymDataFlfStatelessSchema, o, 76, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 72);
   const f1 = d.getUint32(o + 72, true);
@@ -11028,9 +10831,6 @@ export function decodeVirtioCryptoSymDataFlfStateless(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoSymDataFlfStateless(value: VirtioCryptoSymDataFlfStateless, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 76;
 }
 
@@ -11053,7 +10853,6 @@ export function lengthOfVirtioCryptoSymDataFlfStateless(value: VirtioCryptoSymDa
 export function encodeVirtioCryptoSymDataFlfStateless(value: VirtioCryptoSymDataFlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 76)) throw spanError(VirtioCryptoSymDataFlfStatelessSchema, o, 76, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.op_type_flf;
@@ -11149,7 +10948,6 @@ export class VirtioCryptoSymDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 76)) throw spanError(VirtioCryptoSymDataFlfStatelessSchema, offset, 76, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11261,7 +11059,6 @@ export function decodeVirtioCryptoSymDataVlfStateless(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 0)) throw spanError(VirtioCryptoSymDataVlfStatelessSchema, o, 0, b.length);
-  void options;
   let p = o;
   const f0Bytes = b.length - p;
   const f0 = b.slice(p, p + f0Bytes);
@@ -11280,7 +11077,6 @@ export function decodeVirtioCryptoSymDataVlfStateless(bytes: Uint8Array, offset 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoSymDataVlfStateless(value: VirtioCryptoSymDataVlfStateless, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const opTypeVlfValue = value.op_type_vlf;
   if (!(opTypeVlfValue instanceof Uint8Array)) throw bytesError(VirtioCryptoSymDataVlfStatelessSchema, "op_type_vlf", offset, opTypeVlfValue);
@@ -11307,7 +11103,6 @@ export function lengthOfVirtioCryptoSymDataVlfStateless(value: VirtioCryptoSymDa
 export function encodeVirtioCryptoSymDataVlfStateless(value: VirtioCryptoSymDataVlfStateless, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioCryptoSymDataVlfStateless(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioCryptoSymDataVlfStatelessSchema, o, n, b.length);
   let p = o;
@@ -11398,7 +11193,6 @@ export class VirtioCryptoSymDataVlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioCryptoSymDataVlfStatelessSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11526,7 +11320,6 @@ export function decodeVirtioCryptoAeadDataFlf(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoAeadDataFlfSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -11549,9 +11342,6 @@ export function decodeVirtioCryptoAeadDataFlf(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAeadDataFlf(value: VirtioCryptoAeadDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -11574,7 +11364,6 @@ export function lengthOfVirtioCryptoAeadDataFlf(value: VirtioCryptoAeadDataFlf, 
 export function encodeVirtioCryptoAeadDataFlf(value: VirtioCryptoAeadDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioCryptoAeadDataFlfSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.iv_len;
@@ -11681,7 +11470,6 @@ export class VirtioCryptoAeadDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioCryptoAeadDataFlfSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11870,7 +11658,6 @@ export function decodeVirtioCryptoAeadDataFlfStatelessSessPara(bytes: Uint8Array
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -11890,9 +11677,6 @@ export function decodeVirtioCryptoAeadDataFlfStatelessSessPara(bytes: Uint8Array
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAeadDataFlfStatelessSessPara(value: VirtioCryptoAeadDataFlfStatelessSessPara, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -11915,7 +11699,6 @@ export function lengthOfVirtioCryptoAeadDataFlfStatelessSessPara(value: VirtioCr
 export function encodeVirtioCryptoAeadDataFlfStatelessSessPara(value: VirtioCryptoAeadDataFlfStatelessSessPara, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.algo;
@@ -12014,7 +11797,6 @@ export class VirtioCryptoAeadDataFlfStatelessSessParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoAeadDataFlfStatelessSessParaSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -12195,9 +11977,6 @@ export function decodeVirtioCryptoAeadDataFlfStateless(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAeadDataFlfStateless(value: VirtioCryptoAeadDataFlfStateless, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -12325,7 +12104,6 @@ export class VirtioCryptoAeadDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioCryptoAeadDataFlfStatelessSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -12501,7 +12279,6 @@ export function decodeVirtioCryptoAkcipherDataFlf(bytes: Uint8Array, offset = 0,
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -12520,9 +12297,6 @@ export function decodeVirtioCryptoAkcipherDataFlf(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAkcipherDataFlf(value: VirtioCryptoAkcipherDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -12545,7 +12319,6 @@ export function lengthOfVirtioCryptoAkcipherDataFlf(value: VirtioCryptoAkcipherD
 export function encodeVirtioCryptoAkcipherDataFlf(value: VirtioCryptoAkcipherDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.src_data_len;
@@ -12640,7 +12413,6 @@ export class VirtioCryptoAkcipherDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -12782,9 +12554,6 @@ export function decodeVirtioCryptoAkcipherDataFlfStatelessSessParaU(bytes: Uint8
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAkcipherDataFlfStatelessSessParaU(value: VirtioCryptoAkcipherDataFlfStatelessSessParaUInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -12907,7 +12676,6 @@ export class VirtioCryptoAkcipherDataFlfStatelessSessParaUView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaUSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -13054,9 +12822,6 @@ export function decodeVirtioCryptoAkcipherDataFlfStatelessSessPara(bytes: Uint8A
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAkcipherDataFlfStatelessSessPara(value: VirtioCryptoAkcipherDataFlfStatelessSessParaInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -13181,7 +12946,6 @@ export class VirtioCryptoAkcipherDataFlfStatelessSessParaView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSessParaSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -13359,9 +13123,6 @@ export function decodeVirtioCryptoAkcipherDataFlfStateless(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoAkcipherDataFlfStateless(value: VirtioCryptoAkcipherDataFlfStatelessInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 28;
 }
 
@@ -13480,7 +13241,6 @@ export class VirtioCryptoAkcipherDataFlfStatelessView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 28)) throw spanError(VirtioCryptoAkcipherDataFlfStatelessSchema, offset, 28, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -13609,7 +13369,6 @@ export function decodeVirtioCryptoIpsecResourceCap(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoIpsecResourceCapSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -13629,9 +13388,6 @@ export function decodeVirtioCryptoIpsecResourceCap(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecResourceCap(value: VirtioCryptoIpsecResourceCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -13655,7 +13411,6 @@ export function lengthOfVirtioCryptoIpsecResourceCap(value: VirtioCryptoIpsecRes
 export function encodeVirtioCryptoIpsecResourceCap(value: VirtioCryptoIpsecResourceCap, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoIpsecResourceCapSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.inb_sa_limit;
@@ -13755,7 +13510,6 @@ export class VirtioCryptoIpsecResourceCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoIpsecResourceCapSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -13935,7 +13689,6 @@ export function decodeVirtioCryptoIpsecModeCap(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioCryptoIpsecModeCapSchema, o, 44, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 3);
@@ -13963,9 +13716,6 @@ export function decodeVirtioCryptoIpsecModeCap(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecModeCap(value: VirtioCryptoIpsecModeCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 44;
 }
 
@@ -13989,7 +13739,6 @@ export function lengthOfVirtioCryptoIpsecModeCap(value: VirtioCryptoIpsecModeCap
 export function encodeVirtioCryptoIpsecModeCap(value: VirtioCryptoIpsecModeCap, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioCryptoIpsecModeCapSchema, o, 44, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.mode;
@@ -14114,7 +13863,6 @@ export class VirtioCryptoIpsecModeCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 44)) throw spanError(VirtioCryptoIpsecModeCapSchema, offset, 44, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14407,7 +14155,6 @@ export function decodeVirtioCryptoIpsecSaCapData(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecSaCapData(value: VirtioCryptoIpsecSaCapData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const capModeValue = value.cap_mode;
   if (!Array.isArray(capModeValue)) throw arrayError(VirtioCryptoIpsecSaCapDataSchema, "cap_mode", offset + 8, capModeValue);
@@ -14540,7 +14287,6 @@ export class VirtioCryptoIpsecSaCapDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoIpsecSaCapDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14675,7 +14421,6 @@ export function decodeInAddr(bytes: Uint8Array, offset = 0, options?: CodecOptio
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(InAddrSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { s_addr: f0 };
@@ -14694,9 +14439,6 @@ export function decodeInAddr(bytes: Uint8Array, offset = 0, options?: CodecOptio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfInAddr(value: InAddr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -14719,7 +14461,6 @@ export function lengthOfInAddr(value: InAddr, options?: CodecOptions, offset = 0
 export function encodeInAddr(value: InAddr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(InAddrSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.s_addr;
@@ -14815,7 +14556,6 @@ export class InAddrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(InAddrSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -14911,7 +14651,6 @@ export function decodeIn6Addr(bytes: Uint8Array, offset = 0, options?: CodecOpti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(In6AddrSchema, o, 16, b.length);
-  void options;
   const f0 = b.slice(o, o + 16);
   return { s6_u8: f0 };
 }
@@ -14929,9 +14668,6 @@ export function decodeIn6Addr(bytes: Uint8Array, offset = 0, options?: CodecOpti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfIn6Addr(value: In6Addr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -14954,7 +14690,6 @@ export function lengthOfIn6Addr(value: In6Addr, options?: CodecOptions, offset =
 export function encodeIn6Addr(value: In6Addr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(In6AddrSchema, o, 16, b.length);
   const v0 = value.s6_u8;
   if (!(v0 instanceof Uint8Array)) throw bytesError(In6AddrSchema, "s6_u8", o, v0);
@@ -15051,7 +14786,6 @@ export class In6AddrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(In6AddrSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -15205,9 +14939,6 @@ export function decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(bytes: Uint8Array
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4Ipv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -15340,7 +15071,6 @@ export class VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv4Schema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -15567,9 +15297,6 @@ export function decodeVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(bytes: Uint8Array
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4Ipv6(value: VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -15704,7 +15431,6 @@ export class VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Ipv6Schema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -15910,9 +15636,6 @@ export function decodeVirtioCryptoIpsecTunnelParamAnonIpv4(bytes: Uint8Array, of
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecTunnelParamAnonIpv4(value: VirtioCryptoIpsecTunnelParamAnonIpv4Input, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -16038,7 +15761,6 @@ export class VirtioCryptoIpsecTunnelParamAnonIpv4View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioCryptoIpsecTunnelParamAnonIpv4Schema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -16182,9 +15904,6 @@ export function decodeVirtioCryptoIpsecTunnelParam(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecTunnelParam(value: VirtioCryptoIpsecTunnelParamInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 44;
 }
 
@@ -16309,7 +16028,6 @@ export class VirtioCryptoIpsecTunnelParamView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 44)) throw spanError(VirtioCryptoIpsecTunnelParamSchema, offset, 44, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -16463,7 +16181,6 @@ export function decodeVirtioCryptoIpsecLifetime(bytes: Uint8Array, offset = 0, o
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioCryptoIpsecLifetimeSchema, o, 32, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -16485,9 +16202,6 @@ export function decodeVirtioCryptoIpsecLifetime(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecLifetime(value: VirtioCryptoIpsecLifetime, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -16511,7 +16225,6 @@ export function lengthOfVirtioCryptoIpsecLifetime(value: VirtioCryptoIpsecLifeti
 export function encodeVirtioCryptoIpsecLifetime(value: VirtioCryptoIpsecLifetime, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioCryptoIpsecLifetimeSchema, o, 32, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.packets_soft_limit;
@@ -16617,7 +16330,6 @@ export class VirtioCryptoIpsecLifetimeView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioCryptoIpsecLifetimeSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -16787,7 +16499,6 @@ export function decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(bytes: Uint
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, o, 36, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -16808,9 +16519,6 @@ export function decodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(bytes: Uint
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value: VirtioCryptoResourceObjIpsecSa256bKeyCipherKey, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 36;
 }
 
@@ -16834,7 +16542,6 @@ export function lengthOfVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value: Vi
 export function encodeVirtioCryptoResourceObjIpsecSa256bKeyCipherKey(value: VirtioCryptoResourceObjIpsecSa256bKeyCipherKey, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, o, 36, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.length;
@@ -16941,7 +16648,6 @@ export class VirtioCryptoResourceObjIpsecSa256bKeyCipherKeyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyCipherKeySchema, offset, 36, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -17089,7 +16795,6 @@ export function decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(bytes: Uint8A
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, o, 36, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -17110,9 +16815,6 @@ export function decodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(bytes: Uint8A
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value: VirtioCryptoResourceObjIpsecSa256bKeyAuthKey, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 36;
 }
 
@@ -17136,7 +16838,6 @@ export function lengthOfVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value: Virt
 export function encodeVirtioCryptoResourceObjIpsecSa256bKeyAuthKey(value: VirtioCryptoResourceObjIpsecSa256bKeyAuthKey, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, o, 36, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.length;
@@ -17243,7 +16944,6 @@ export class VirtioCryptoResourceObjIpsecSa256bKeyAuthKeyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 36)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeyAuthKeySchema, offset, 36, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -17531,9 +17231,6 @@ export function decodeVirtioCryptoResourceObjIpsecSa256bKey(bytes: Uint8Array, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoResourceObjIpsecSa256bKey(value: VirtioCryptoResourceObjIpsecSa256bKeyInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 196;
 }
 
@@ -17695,7 +17392,6 @@ export class VirtioCryptoResourceObjIpsecSa256bKeyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 196)) throw spanError(VirtioCryptoResourceObjIpsecSa256bKeySchema, offset, 196, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -18032,7 +17728,6 @@ export function decodeVirtioCryptoIpsecDataFlf(bytes: Uint8Array, offset = 0, op
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoIpsecDataFlfSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -18051,9 +17746,6 @@ export function decodeVirtioCryptoIpsecDataFlf(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioCryptoIpsecDataFlf(value: VirtioCryptoIpsecDataFlf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -18076,7 +17768,6 @@ export function lengthOfVirtioCryptoIpsecDataFlf(value: VirtioCryptoIpsecDataFlf
 export function encodeVirtioCryptoIpsecDataFlf(value: VirtioCryptoIpsecDataFlf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioCryptoIpsecDataFlfSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.src_data_len;
@@ -18171,7 +17862,6 @@ export class VirtioCryptoIpsecDataFlfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioCryptoIpsecDataFlfSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -79,7 +79,6 @@ export function decodeVirtioFsConfig(bytes: Uint8Array, offset = 0, options?: Co
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioFsConfigSchema, o, 44, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 36);
   const f1 = d.getUint32(o + 36, true);
@@ -98,9 +97,6 @@ export function decodeVirtioFsConfig(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioFsConfig(value: VirtioFsConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 44;
 }
 
@@ -121,7 +117,6 @@ export function lengthOfVirtioFsConfig(value: VirtioFsConfig, options?: CodecOpt
 export function encodeVirtioFsConfig(value: VirtioFsConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioFsConfigSchema, o, 44, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.tag;
@@ -215,7 +210,6 @@ export class VirtioFsConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 44)) throw spanError(VirtioFsConfigSchema, offset, 44, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -14,17 +14,20 @@ import { decodeVirtioGpioIrqResponse, encodeVirtioGpioIrqResponse, lengthOfVirti
  * An event of device `gpio`, discriminated by `type` (the short name of the `status` value). The event struct's
  * own `status` field holds the wire value.
  *
- * - `VIRTIO_GPIO_IRQ_STATUS_VALID`: `VIRTIO_GPIO_IRQ_STATUS_VALID` = 1, struct `virtio_gpio_irq_response`.
+ * - `INVALID`: `VIRTIO_GPIO_IRQ_STATUS_INVALID` = 0, struct `virtio_gpio_irq_response`.
+ * - `VALID`: `VIRTIO_GPIO_IRQ_STATUS_VALID` = 1, struct `virtio_gpio_irq_response`.
  */
 export type GpioEvent =
-  | { type: "VIRTIO_GPIO_IRQ_STATUS_VALID"; event: VirtioGpioIrqResponse }
+  | { type: "INVALID"; event: VirtioGpioIrqResponse }
+  | { type: "VALID"; event: VirtioGpioIrqResponse }
 ;
 
 /**
  * What {@link encodeGpioEvent} accepts: the event without its `status` field, which encode sets from `type`.
  */
 export type GpioEventInput =
-  | { type: "VIRTIO_GPIO_IRQ_STATUS_VALID"; event: Omit<VirtioGpioIrqResponse, "status"> }
+  | { type: "INVALID"; event: Omit<VirtioGpioIrqResponse, "status"> }
+  | { type: "VALID"; event: Omit<VirtioGpioIrqResponse, "status"> }
 ;
 
 /**
@@ -34,9 +37,13 @@ function gpioEventAt(b: Uint8Array, p: number, options: CodecOptions | undefined
   if (!fits(p, 1, b.length)) throw new CodecError(Number.isSafeInteger(p) && p >= 0 ? "short-buffer" : "bad-offset", { struct: "gpio event", field: "status", offset: p, needed: 1, available: Math.max(0, b.length - p) });
   const t = b[p]!;
   switch (t) {
+    case 0: {
+      const event = decodeVirtioGpioIrqResponse(b, p, options);
+      return [{ type: "INVALID", event }, lengthOfVirtioGpioIrqResponse(event, options, p)];
+    }
     case 1: {
       const event = decodeVirtioGpioIrqResponse(b, p, options);
-      return [{ type: "VIRTIO_GPIO_IRQ_STATUS_VALID", event }, lengthOfVirtioGpioIrqResponse(event, options, p)];
+      return [{ type: "VALID", event }, lengthOfVirtioGpioIrqResponse(event, options, p)];
     }
   }
   throw new CodecError("unknown-discriminator", { struct: "gpio event", field: "status", offset: p }, `gpio event: status ${String(t)} is not an event the spec defines (under these features)`);
@@ -83,7 +90,9 @@ export function decodeGpioEvents(bytes: Uint8Array, options?: CodecOptions): Gpi
  */
 export function lengthOfGpioEvent(event: GpioEventInput, options?: CodecOptions): number {
   switch (event.type) {
-    case "VIRTIO_GPIO_IRQ_STATUS_VALID":
+    case "INVALID":
+      return lengthOfVirtioGpioIrqResponse({ ...event.event, status: 0 }, options);
+    case "VALID":
       return lengthOfVirtioGpioIrqResponse({ ...event.event, status: 1 }, options);
   }
   throw new CodecError("unknown-discriminator", { struct: "gpio event", field: "status", offset: 0 }, "unknown event type");
@@ -101,7 +110,9 @@ export function lengthOfGpioEvent(event: GpioEventInput, options?: CodecOptions)
  */
 export function encodeGpioEvent(event: GpioEventInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   switch (event.type) {
-    case "VIRTIO_GPIO_IRQ_STATUS_VALID":
+    case "INVALID":
+      return encodeVirtioGpioIrqResponse({ ...event.event, status: 0 }, bytes, offset, options);
+    case "VALID":
       return encodeVirtioGpioIrqResponse({ ...event.event, status: 1 }, bytes, offset, options);
   }
   throw new CodecError("unknown-discriminator", { struct: "gpio event", field: "status", offset }, "unknown event type");

@@ -79,7 +79,6 @@ export function decodeVirtioGpioConfig(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioGpioConfigSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 2);
@@ -98,9 +97,6 @@ export function decodeVirtioGpioConfig(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpioConfig(value: VirtioGpioConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -121,7 +117,6 @@ export function lengthOfVirtioGpioConfig(value: VirtioGpioConfig, options?: Code
 export function encodeVirtioGpioConfig(value: VirtioGpioConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioGpioConfigSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ngpio;
@@ -215,7 +210,6 @@ export class VirtioGpioConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioGpioConfigSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -352,7 +346,6 @@ export function decodeVirtioGpioRequest(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioGpioRequestSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -371,9 +364,6 @@ export function decodeVirtioGpioRequest(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpioRequest(value: VirtioGpioRequest, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -394,7 +384,6 @@ export function lengthOfVirtioGpioRequest(value: VirtioGpioRequest, options?: Co
 export function encodeVirtioGpioRequest(value: VirtioGpioRequest, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioGpioRequestSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -487,7 +476,6 @@ export class VirtioGpioRequestView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioGpioRequestSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -614,7 +602,6 @@ export function decodeVirtioGpioResponse(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioGpioResponseSchema, o, 2, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   return { status: f0, value: f1 };
@@ -631,9 +618,6 @@ export function decodeVirtioGpioResponse(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpioResponse(value: VirtioGpioResponse, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -654,7 +638,6 @@ export function lengthOfVirtioGpioResponse(value: VirtioGpioResponse, options?: 
 export function encodeVirtioGpioResponse(value: VirtioGpioResponse, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioGpioResponseSchema, o, 2, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioGpioResponseSchema, "status", o, v0, "u8");
@@ -743,7 +726,6 @@ export class VirtioGpioResponseView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioGpioResponseSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -859,7 +841,6 @@ export function decodeVirtioGpioResponseN(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioGpioResponseNSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   let p = o + 1;
   const f1Bytes = b.length - p;
@@ -879,7 +860,6 @@ export function decodeVirtioGpioResponseN(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpioResponseN(value: VirtioGpioResponseN, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 1;
   const valueValue = value.value;
   if (!(valueValue instanceof Uint8Array)) throw bytesError(VirtioGpioResponseNSchema, "value", offset + 1, valueValue);
@@ -905,7 +885,6 @@ export function lengthOfVirtioGpioResponseN(value: VirtioGpioResponseN, options?
 export function encodeVirtioGpioResponseN(value: VirtioGpioResponseN, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioGpioResponseN(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioGpioResponseNSchema, o, n, b.length);
   const v0 = value.status;
@@ -999,7 +978,6 @@ export class VirtioGpioResponseNView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioGpioResponseNSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1105,7 +1083,6 @@ export function decodeVirtioGpioIrqRequest(bytes: Uint8Array, offset = 0, option
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioGpioIrqRequestSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { gpio: f0 };
@@ -1122,9 +1099,6 @@ export function decodeVirtioGpioIrqRequest(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpioIrqRequest(value: VirtioGpioIrqRequest, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -1145,7 +1119,6 @@ export function lengthOfVirtioGpioIrqRequest(value: VirtioGpioIrqRequest, option
 export function encodeVirtioGpioIrqRequest(value: VirtioGpioIrqRequest, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioGpioIrqRequestSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.gpio;
@@ -1232,7 +1205,6 @@ export class VirtioGpioIrqRequestView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioGpioIrqRequestSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1318,7 +1290,6 @@ export function decodeVirtioGpioIrqResponse(bytes: Uint8Array, offset = 0, optio
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioGpioIrqResponseSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { status: f0 };
 }
@@ -1334,9 +1305,6 @@ export function decodeVirtioGpioIrqResponse(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpioIrqResponse(value: VirtioGpioIrqResponse, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -1357,7 +1325,6 @@ export function lengthOfVirtioGpioIrqResponse(value: VirtioGpioIrqResponse, opti
 export function encodeVirtioGpioIrqResponse(value: VirtioGpioIrqResponse, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioGpioIrqResponseSchema, o, 1, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioGpioIrqResponseSchema, "status", o, v0, "u8");
@@ -1443,7 +1410,6 @@ export class VirtioGpioIrqResponseView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioGpioIrqResponseSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -104,7 +104,6 @@ export function decodeVirtioGpuConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioGpuConfigSchema, o, 20, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -125,9 +124,6 @@ export function decodeVirtioGpuConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuConfig(value: VirtioGpuConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -148,7 +144,6 @@ export function lengthOfVirtioGpuConfig(value: VirtioGpuConfig, options?: CodecO
 export function encodeVirtioGpuConfig(value: VirtioGpuConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioGpuConfigSchema, o, 20, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.events_read;
@@ -247,7 +242,6 @@ export class VirtioGpuConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioGpuConfigSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -444,7 +438,6 @@ export function decodeVirtioGpuCtrlHdr(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioGpuCtrlHdrSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -467,9 +460,6 @@ export function decodeVirtioGpuCtrlHdr(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuCtrlHdr(value: VirtioGpuCtrlHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -491,7 +481,6 @@ export function lengthOfVirtioGpuCtrlHdr(value: VirtioGpuCtrlHdr, options?: Code
 export function encodeVirtioGpuCtrlHdr(value: VirtioGpuCtrlHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioGpuCtrlHdrSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -599,7 +588,6 @@ export class VirtioGpuCtrlHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioGpuCtrlHdrSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -800,7 +788,6 @@ export function decodeVirtioGpuRect(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioGpuRectSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -821,9 +808,6 @@ export function decodeVirtioGpuRect(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRect(value: VirtioGpuRect, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -845,7 +829,6 @@ export function lengthOfVirtioGpuRect(value: VirtioGpuRect, options?: CodecOptio
 export function encodeVirtioGpuRect(value: VirtioGpuRect, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioGpuRectSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.x;
@@ -946,7 +929,6 @@ export class VirtioGpuRectView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioGpuRectSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1120,9 +1102,6 @@ export function decodeVirtioGpuDisplayOne(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuDisplayOne(value: VirtioGpuDisplayOne, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -1240,7 +1219,6 @@ export class VirtioGpuDisplayOneView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioGpuDisplayOneSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1383,9 +1361,6 @@ export function decodeVirtioGpuRespDisplayInfo(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRespDisplayInfo(value: VirtioGpuRespDisplayInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 408;
 }
 
@@ -1504,7 +1479,6 @@ export class VirtioGpuRespDisplayInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 408)) throw spanError(VirtioGpuRespDisplayInfoSchema, offset, 408, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1642,9 +1616,6 @@ export function decodeVirtioGpuGetEdid(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuGetEdid(value: VirtioGpuGetEdid, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -1762,7 +1733,6 @@ export class VirtioGpuGetEdidView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuGetEdidSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1923,9 +1893,6 @@ export function decodeVirtioGpuRespEdid(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRespEdid(value: VirtioGpuRespEdid, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1056;
 }
 
@@ -2047,7 +2014,6 @@ export class VirtioGpuRespEdidView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1056)) throw spanError(VirtioGpuRespEdidSchema, offset, 1056, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2234,9 +2200,6 @@ export function decodeVirtioGpuResourceCreate2d(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceCreate2d(value: VirtioGpuResourceCreate2d, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -2361,7 +2324,6 @@ export class VirtioGpuResourceCreate2dView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioGpuResourceCreate2dSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2546,9 +2508,6 @@ export function decodeVirtioGpuResourceUnref(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceUnref(value: VirtioGpuResourceUnref, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -2666,7 +2625,6 @@ export class VirtioGpuResourceUnrefView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuResourceUnrefSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2825,9 +2783,6 @@ export function decodeVirtioGpuSetScanout(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuSetScanout(value: VirtioGpuSetScanout, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 48;
 }
 
@@ -2947,7 +2902,6 @@ export class VirtioGpuSetScanoutView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 48)) throw spanError(VirtioGpuSetScanoutSchema, offset, 48, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3117,9 +3071,6 @@ export function decodeVirtioGpuResourceFlush(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceFlush(value: VirtioGpuResourceFlush, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 48;
 }
 
@@ -3239,7 +3190,6 @@ export class VirtioGpuResourceFlushView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 48)) throw spanError(VirtioGpuResourceFlushSchema, offset, 48, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3419,9 +3369,6 @@ export function decodeVirtioGpuTransferToHost2d(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuTransferToHost2d(value: VirtioGpuTransferToHost2d, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -3545,7 +3492,6 @@ export class VirtioGpuTransferToHost2dView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioGpuTransferToHost2dSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3726,9 +3672,6 @@ export function decodeVirtioGpuResourceAttachBacking(bytes: Uint8Array, offset =
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceAttachBacking(value: VirtioGpuResourceAttachBacking, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -3847,7 +3790,6 @@ export class VirtioGpuResourceAttachBackingView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuResourceAttachBackingSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3981,7 +3923,6 @@ export function decodeVirtioGpuMemEntry(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioGpuMemEntrySchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint32(o + 8, true);
@@ -4001,9 +3942,6 @@ export function decodeVirtioGpuMemEntry(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuMemEntry(value: VirtioGpuMemEntry, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -4025,7 +3963,6 @@ export function lengthOfVirtioGpuMemEntry(value: VirtioGpuMemEntry, options?: Co
 export function encodeVirtioGpuMemEntry(value: VirtioGpuMemEntry, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioGpuMemEntrySchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -4123,7 +4060,6 @@ export class VirtioGpuMemEntryView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioGpuMemEntrySchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4282,9 +4218,6 @@ export function decodeVirtioGpuResourceDetachBacking(bytes: Uint8Array, offset =
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceDetachBacking(value: VirtioGpuResourceDetachBacking, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -4403,7 +4336,6 @@ export class VirtioGpuResourceDetachBackingView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuResourceDetachBackingSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4554,9 +4486,6 @@ export function decodeVirtioGpuGetCapsetInfo(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuGetCapsetInfo(value: VirtioGpuGetCapsetInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -4674,7 +4603,6 @@ export class VirtioGpuGetCapsetInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuGetCapsetInfoSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4841,9 +4769,6 @@ export function decodeVirtioGpuRespCapsetInfo(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRespCapsetInfo(value: VirtioGpuRespCapsetInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -4968,7 +4893,6 @@ export class VirtioGpuRespCapsetInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioGpuRespCapsetInfoSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5153,9 +5077,6 @@ export function decodeVirtioGpuGetCapset(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuGetCapset(value: VirtioGpuGetCapset, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -5273,7 +5194,6 @@ export class VirtioGpuGetCapsetView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuGetCapsetSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5419,7 +5339,6 @@ export function decodeVirtioGpuRespCapset(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRespCapset(value: VirtioGpuRespCapset, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 24;
   const capsetDataValue = value.capset_data;
   if (!(capsetDataValue instanceof Uint8Array)) throw bytesError(VirtioGpuRespCapsetSchema, "capset_data", offset + 24, capsetDataValue);
@@ -5537,7 +5456,6 @@ export class VirtioGpuRespCapsetView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioGpuRespCapsetSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5674,9 +5592,6 @@ export function decodeVirtioGpuResourceAssignUuid(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceAssignUuid(value: VirtioGpuResourceAssignUuid, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -5795,7 +5710,6 @@ export class VirtioGpuResourceAssignUuidView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuResourceAssignUuidSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5939,9 +5853,6 @@ export function decodeVirtioGpuRespResourceUuid(bytes: Uint8Array, offset = 0, o
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRespResourceUuid(value: VirtioGpuRespResourceUuid, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -6057,7 +5968,6 @@ export class VirtioGpuRespResourceUuidView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioGpuRespResourceUuidSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6230,9 +6140,6 @@ export function decodeVirtioGpuResourceCreateBlob(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceCreateBlob(value: VirtioGpuResourceCreateBlob, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -6363,7 +6270,6 @@ export class VirtioGpuResourceCreateBlobView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioGpuResourceCreateBlobSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6644,9 +6550,6 @@ export function decodeVirtioGpuSetScanoutBlob(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuSetScanoutBlob(value: VirtioGpuSetScanoutBlob, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 96;
 }
 
@@ -6795,7 +6698,6 @@ export class VirtioGpuSetScanoutBlobView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 96)) throw spanError(VirtioGpuSetScanoutBlobSchema, offset, 96, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7101,9 +7003,6 @@ export function decodeVirtioGpuCtxCreate(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuCtxCreate(value: VirtioGpuCtxCreate, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 96;
 }
 
@@ -7225,7 +7124,6 @@ export class VirtioGpuCtxCreateView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 96)) throw spanError(VirtioGpuCtxCreateSchema, offset, 96, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7406,9 +7304,6 @@ export function decodeVirtioGpuResourceMapBlob(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceMapBlob(value: VirtioGpuResourceMapBlob, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -7530,7 +7425,6 @@ export class VirtioGpuResourceMapBlobView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioGpuResourceMapBlobSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7704,9 +7598,6 @@ export function decodeVirtioGpuRespMapInfo(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuRespMapInfo(value: VirtioGpuRespMapInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -7824,7 +7715,6 @@ export class VirtioGpuRespMapInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuRespMapInfoSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7979,9 +7869,6 @@ export function decodeVirtioGpuResourceUnmapBlob(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuResourceUnmapBlob(value: VirtioGpuResourceUnmapBlob, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -8100,7 +7987,6 @@ export class VirtioGpuResourceUnmapBlobView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioGpuResourceUnmapBlobSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8239,7 +8125,6 @@ export function decodeVirtioGpuCursorPos(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioGpuCursorPosSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -8260,9 +8145,6 @@ export function decodeVirtioGpuCursorPos(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuCursorPos(value: VirtioGpuCursorPos, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -8284,7 +8166,6 @@ export function lengthOfVirtioGpuCursorPos(value: VirtioGpuCursorPos, options?: 
 export function encodeVirtioGpuCursorPos(value: VirtioGpuCursorPos, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioGpuCursorPosSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.scanout_id;
@@ -8385,7 +8266,6 @@ export class VirtioGpuCursorPosView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioGpuCursorPosSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8583,9 +8463,6 @@ export function decodeVirtioGpuUpdateCursor(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioGpuUpdateCursor(value: VirtioGpuUpdateCursor, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -8711,7 +8588,6 @@ export class VirtioGpuUpdateCursorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioGpuUpdateCursorSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

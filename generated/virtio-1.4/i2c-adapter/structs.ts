@@ -81,7 +81,6 @@ export function decodeVirtioI2cOutHdr(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioI2cOutHdrSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -101,9 +100,6 @@ export function decodeVirtioI2cOutHdr(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioI2cOutHdr(value: VirtioI2cOutHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -125,7 +121,6 @@ export function lengthOfVirtioI2cOutHdr(value: VirtioI2cOutHdr, options?: CodecO
 export function encodeVirtioI2cOutHdr(value: VirtioI2cOutHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioI2cOutHdrSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -223,7 +218,6 @@ export class VirtioI2cOutHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioI2cOutHdrSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -347,7 +341,6 @@ export function decodeVirtioI2cInHdr(bytes: Uint8Array, offset = 0, options?: Co
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioI2cInHdrSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { status: f0 };
 }
@@ -364,9 +357,6 @@ export function decodeVirtioI2cInHdr(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioI2cInHdr(value: VirtioI2cInHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -388,7 +378,6 @@ export function lengthOfVirtioI2cInHdr(value: VirtioI2cInHdr, options?: CodecOpt
 export function encodeVirtioI2cInHdr(value: VirtioI2cInHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioI2cInHdrSchema, o, 1, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioI2cInHdrSchema, "status", o, v0, "u8");
@@ -479,7 +468,6 @@ export class VirtioI2cInHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioI2cInHdrSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -600,7 +588,6 @@ export function decodeVirtioI2cReqDriverPart(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioI2cReqDriverPart(value: VirtioI2cReqDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const bufValue = value.buf;
   if (!(bufValue instanceof Uint8Array)) throw bytesError(VirtioI2cReqDriverPartSchema, "buf", offset + 8, bufValue);
@@ -719,7 +706,6 @@ export class VirtioI2cReqDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioI2cReqDriverPartSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -842,9 +828,6 @@ export function decodeVirtioI2cReqDevicePart(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioI2cReqDevicePart(value: VirtioI2cReqDevicePart, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -956,7 +939,6 @@ export class VirtioI2cReqDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioI2cReqDevicePartSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

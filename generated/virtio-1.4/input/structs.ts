@@ -91,7 +91,6 @@ export function decodeVirtioInputAbsinfo(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioInputAbsinfoSchema, o, 20, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -112,9 +111,6 @@ export function decodeVirtioInputAbsinfo(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioInputAbsinfo(value: VirtioInputAbsinfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -135,7 +131,6 @@ export function lengthOfVirtioInputAbsinfo(value: VirtioInputAbsinfo, options?: 
 export function encodeVirtioInputAbsinfo(value: VirtioInputAbsinfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioInputAbsinfoSchema, o, 20, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.min;
@@ -234,7 +229,6 @@ export class VirtioInputAbsinfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioInputAbsinfoSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -409,7 +403,6 @@ export function decodeVirtioInputDevids(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioInputDevidsSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -429,9 +422,6 @@ export function decodeVirtioInputDevids(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioInputDevids(value: VirtioInputDevids, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -452,7 +442,6 @@ export function lengthOfVirtioInputDevids(value: VirtioInputDevids, options?: Co
 export function encodeVirtioInputDevids(value: VirtioInputDevids, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioInputDevidsSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.bustype;
@@ -548,7 +537,6 @@ export class VirtioInputDevidsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioInputDevidsSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -737,9 +725,6 @@ export function decodeVirtioInputConfigU(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioInputConfigU(value: VirtioInputConfigUInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 128;
 }
 
@@ -865,7 +850,6 @@ export class VirtioInputConfigUView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 128)) throw spanError(VirtioInputConfigUSchema, offset, 128, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1053,9 +1037,6 @@ export function decodeVirtioInputConfig(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioInputConfig(value: VirtioInputConfigInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 136;
 }
 
@@ -1173,7 +1154,6 @@ export class VirtioInputConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 136)) throw spanError(VirtioInputConfigSchema, offset, 136, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1338,7 +1318,6 @@ export function decodeVirtioInputEvent(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioInputEventSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getUint16(o + 2, true);
@@ -1357,9 +1336,6 @@ export function decodeVirtioInputEvent(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioInputEvent(value: VirtioInputEvent, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -1380,7 +1356,6 @@ export function lengthOfVirtioInputEvent(value: VirtioInputEvent, options?: Code
 export function encodeVirtioInputEvent(value: VirtioInputEvent, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioInputEventSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -1473,7 +1448,6 @@ export class VirtioInputEventView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioInputEventSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

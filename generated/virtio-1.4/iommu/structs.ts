@@ -87,7 +87,6 @@ export function decodeVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -105,9 +104,6 @@ export function decodeVirtioIommuRange64(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuRange64(value: VirtioIommuRange64, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -128,7 +124,6 @@ export function lengthOfVirtioIommuRange64(value: VirtioIommuRange64, options?: 
 export function encodeVirtioIommuRange64(value: VirtioIommuRange64, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioIommuRange64Schema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.start;
@@ -218,7 +213,6 @@ export class VirtioIommuRange64View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioIommuRange64Schema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -332,7 +326,6 @@ export function decodeVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -350,9 +343,6 @@ export function decodeVirtioIommuRange32(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuRange32(value: VirtioIommuRange32, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -373,7 +363,6 @@ export function lengthOfVirtioIommuRange32(value: VirtioIommuRange32, options?: 
 export function encodeVirtioIommuRange32(value: VirtioIommuRange32, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioIommuRange32Schema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.start;
@@ -463,7 +452,6 @@ export class VirtioIommuRange32View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioIommuRange32Schema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -626,9 +614,6 @@ export function decodeVirtioIommuConfig(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuConfig(value: VirtioIommuConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -749,7 +734,6 @@ export class VirtioIommuConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioIommuConfigSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -922,7 +906,6 @@ export function decodeVirtioIommuReqHead(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuReqHeadSchema, o, 4, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 3);
   return { type: f0, reserved: f1 };
@@ -939,9 +922,6 @@ export function decodeVirtioIommuReqHead(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuReqHead(value: VirtioIommuReqHead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -962,7 +942,6 @@ export function lengthOfVirtioIommuReqHead(value: VirtioIommuReqHead, options?: 
 export function encodeVirtioIommuReqHead(value: VirtioIommuReqHead, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuReqHeadSchema, o, 4, b.length);
   const v0 = value.type;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioIommuReqHeadSchema, "type", o, v0, "u8");
@@ -1052,7 +1031,6 @@ export class VirtioIommuReqHeadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioIommuReqHeadSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1167,7 +1145,6 @@ export function decodeVirtioIommuReqTail(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuReqTailSchema, o, 4, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 3);
   return { status: f0, reserved: f1 };
@@ -1184,9 +1161,6 @@ export function decodeVirtioIommuReqTail(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuReqTail(value: VirtioIommuReqTail, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -1207,7 +1181,6 @@ export function lengthOfVirtioIommuReqTail(value: VirtioIommuReqTail, options?: 
 export function encodeVirtioIommuReqTail(value: VirtioIommuReqTail, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioIommuReqTailSchema, o, 4, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioIommuReqTailSchema, "status", o, v0, "u8");
@@ -1297,7 +1270,6 @@ export class VirtioIommuReqTailView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioIommuReqTailSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1466,9 +1438,6 @@ export function decodeVirtioIommuReqAttach(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuReqAttach(value: VirtioIommuReqAttach, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -1595,7 +1564,6 @@ export class VirtioIommuReqAttachView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIommuReqAttachSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1706,7 +1674,8 @@ export class VirtioIommuReqAttachView {
 /**
  * `struct virtio_iommu_req_detach`: 24 bytes.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  */
 export interface VirtioIommuReqDetach {
   /**
@@ -1746,14 +1715,15 @@ export interface VirtioIommuReqDetach {
 /**
  * Layout of `virtio_iommu_req_detach`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  */
 export const VirtioIommuReqDetachSchema: StructSchema = {
   name: "virtio_iommu_req_detach",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/iommu/description.tex:393",
+  section: "anon:sec:Device Types / IOMMU Device / Device operations/detach-request",
   source: "device-types/iommu/description.tex:396",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_iommu_req_head", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/iommu/description.tex:397", struct: "virtio_iommu_req_head" },
@@ -1767,7 +1737,8 @@ export const VirtioIommuReqDetachSchema: StructSchema = {
 /**
  * Size of `virtio_iommu_req_detach` in bytes.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  */
 export const VirtioIommuReqDetachSize = 24;
 
@@ -1777,7 +1748,8 @@ export const VirtioIommuReqDetachSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1800,16 +1772,14 @@ export function decodeVirtioIommuReqDetach(bytes: Uint8Array, offset = 0, option
  * Bytes {@link encodeVirtioIommuReqDetach} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuReqDetach(value: VirtioIommuReqDetach, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -1820,7 +1790,8 @@ export function lengthOfVirtioIommuReqDetach(value: VirtioIommuReqDetach, option
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -1852,7 +1823,8 @@ export function encodeVirtioIommuReqDetach(value: VirtioIommuReqDetach, bytes: U
 /**
  * {@link decodeVirtioIommuReqDetach} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -1865,7 +1837,8 @@ export function readVirtioIommuReqDetach(view: DataView, offset = 0, options?: C
 /**
  * {@link encodeVirtioIommuReqDetach} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -1880,7 +1853,8 @@ export function writeVirtioIommuReqDetach(value: VirtioIommuReqDetach, view: Dat
  * Bytes the `virtio_iommu_req_detach` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1894,7 +1868,8 @@ export function measureVirtioIommuReqDetach(bytes: Uint8Array, offset = 0, optio
 /**
  * The uniform codec of `virtio_iommu_req_detach` (schema plus functions), for generic code.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  */
 export const VirtioIommuReqDetachCodec: StructCodec<VirtioIommuReqDetach, VirtioIommuReqDetach> = {
   schema: VirtioIommuReqDetachSchema,
@@ -1912,7 +1887,8 @@ export const VirtioIommuReqDetachCodec: StructCodec<VirtioIommuReqDetach, Virtio
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/iommu/description.tex:393`, device-types/iommu/description.tex:396.
+ * Spec: `sec:Device Types / IOMMU Device / Device operations/detach-request`,
+ * device-types/iommu/description.tex:396.
  */
 export class VirtioIommuReqDetachView {
   readonly #view: DataView;
@@ -1927,7 +1903,6 @@ export class VirtioIommuReqDetachView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIommuReqDetachSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2142,9 +2117,6 @@ export function decodeVirtioIommuReqMap(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuReqMap(value: VirtioIommuReqMap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -2267,7 +2239,6 @@ export class VirtioIommuReqMapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioIommuReqMapSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2516,9 +2487,6 @@ export function decodeVirtioIommuReqUnmap(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuReqUnmap(value: VirtioIommuReqUnmap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -2645,7 +2613,6 @@ export class VirtioIommuReqUnmapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioIommuReqUnmapSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2822,7 +2789,6 @@ export function decodeVirtioIommuProbePropertyAnonType(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnonTypeSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true) & 0xfff;
   const f1 = (d.getUint16(o, true) >>> 12) & 0xf;
@@ -2841,9 +2807,6 @@ export function decodeVirtioIommuProbePropertyAnonType(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuProbePropertyAnonType(value: VirtioIommuProbePropertyAnonType, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -2866,7 +2829,6 @@ export function lengthOfVirtioIommuProbePropertyAnonType(value: VirtioIommuProbe
 export function encodeVirtioIommuProbePropertyAnonType(value: VirtioIommuProbePropertyAnonType, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioIommuProbePropertyAnonTypeSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -2962,7 +2924,6 @@ export class VirtioIommuProbePropertyAnonTypeView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioIommuProbePropertyAnonTypeSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3096,9 +3057,6 @@ export function decodeVirtioIommuProbeProperty(bytes: Uint8Array, offset = 0, op
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuProbeProperty(value: VirtioIommuProbeProperty, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -3214,7 +3172,6 @@ export class VirtioIommuProbePropertyView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioIommuProbePropertySchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3370,9 +3327,6 @@ export function decodeVirtioIommuProbeResvMem(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuProbeResvMem(value: VirtioIommuProbeResvMem, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3498,7 +3452,6 @@ export class VirtioIommuProbeResvMemView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIommuProbeResvMemSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3696,7 +3649,6 @@ export function decodeVirtioIommuFault(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIommuFaultSchema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 3);
@@ -3719,9 +3671,6 @@ export function decodeVirtioIommuFault(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioIommuFault(value: VirtioIommuFault, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3743,7 +3692,6 @@ export function lengthOfVirtioIommuFault(value: VirtioIommuFault, options?: Code
 export function encodeVirtioIommuFault(value: VirtioIommuFault, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioIommuFaultSchema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.reason;
@@ -3851,7 +3799,6 @@ export class VirtioIommuFaultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioIommuFaultSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -10,7 +10,8 @@
 /**
  * Device Operation: Command headers (generic constants of device `media`): spec names keyed by their short form.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:90.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:90.
  */
 export const MediaDeviceOperationCommandHeaders = {
   /**
@@ -77,7 +78,9 @@ export function mediaDeviceOperationCommandHeadersName(value: number): "VIRTIO_M
  * Device Operation: Mapping a MMAP buffer (generic constants of device `media`): spec names keyed by their short
  * form.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:381.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:381.
  */
 export const MediaDeviceOperationMappingAMmapBuffer = {
   /**
@@ -111,7 +114,8 @@ export function mediaDeviceOperationMappingAMmapBufferName(value: number): "VIRT
 /**
  * Device Operation: Event header (event constants of device `media`): spec names keyed by their short form.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:536.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:536.
  */
 export const MediaEventType = {
   /**
@@ -196,7 +200,8 @@ export function mediaDeviceOperationDequeueBufferName(value: number): "VIRTIO_ME
 /**
  * enum virtio_media_memory (enum of device `media`): spec names keyed by their short form.
  *
- * Spec: `device-types/media/description.tex:452`, device-types/media/description.tex:458.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-memory-types`,
+ * device-types/media/description.tex:458.
  */
 export const VirtioMediaMemory = {
 } as const;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CodecError, bytesOf, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../../runtime/codec/index.js";
+import { CodecError, bytesError, bytesOf, lengthError, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../../runtime/codec/index.js";
 
 /** Scratch for 64-bit writes: a bigint stored here is read back as two 32-bit halves (no BigInt arithmetic). */
 const u64Scratch = new BigUint64Array(1);
@@ -23,9 +23,279 @@ function setLe64(d: DataView, at: number, v: bigint): void {
 }
 
 /**
+ * `struct virtio_media_config`: 40 bytes.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ */
+export interface VirtioMediaConfig {
+  /**
+   * `device_caps`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/media/description.tex:44.
+   */
+  device_caps: number;
+  /**
+   * `device_type`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/media/description.tex:45.
+   */
+  device_type: number;
+  /**
+   * `card`: `le8 [32]` at offset 8 (32 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/media/description.tex:46.
+   */
+  card: Uint8Array;
+}
+
+/**
+ * Layout of `virtio_media_config`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ */
+export const VirtioMediaConfigSchema: StructSchema = {
+  name: "virtio_media_config",
+  size: 40,
+  minSize: 40,
+  maxSize: 40,
+  section: "sec:Device Types / Media Device / Device Configuration Layout",
+  source: "device-types/media/description.tex:43",
+  fields: [
+    { name: "device_caps", key: "device_caps", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/media/description.tex:44" },
+    { name: "device_type", key: "device_type", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 4, size: 4, source: "device-types/media/description.tex:45" },
+    { name: "card", key: "card", specType: "le8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 32 }, offset: 8, size: 32, source: "device-types/media/description.tex:46" },
+  ],
+};
+
+/**
+ * Size of `virtio_media_config` in bytes.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ */
+export const VirtioMediaConfigSize = 40;
+
+/**
+ * Decodes `virtio_media_config` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioMediaConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMediaConfig {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioMediaConfigSchema, o, 40, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getUint32(o, true);
+  const f1 = d.getUint32(o + 4, true);
+  const f2 = b.slice(o + 8, o + 8 + 32);
+  return { device_caps: f0, device_type: f1, card: f2 };
+}
+
+/**
+ * Bytes {@link encodeVirtioMediaConfig} writes for `value`. Checks the kinds and lengths of variable-length
+ * arrays (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioMediaConfig(value: VirtioMediaConfig, options?: CodecOptions, offset = 0): number {
+  return 40;
+}
+
+/**
+ * Encodes `value` as `virtio_media_config` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioMediaConfig(value: VirtioMediaConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 40)) throw spanError(VirtioMediaConfigSchema, o, 40, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.device_caps;
+  if (v0 >>> 0 !== v0) throw valueError(VirtioMediaConfigSchema, "device_caps", o, v0, "le32");
+  d.setUint32(o, v0, true);
+  const v1 = value.device_type;
+  if (v1 >>> 0 !== v1) throw valueError(VirtioMediaConfigSchema, "device_type", o + 4, v1, "le32");
+  d.setUint32(o + 4, v1, true);
+  const v2 = value.card;
+  if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioMediaConfigSchema, "card", o + 8, v2);
+  if (v2.length !== 32) throw lengthError(VirtioMediaConfigSchema, "card", o + 8, `${v2.length} bytes given, the field holds 32`);
+  b.set(v2, o + 8);
+  return 40;
+}
+
+/**
+ * {@link decodeVirtioMediaConfig} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioMediaConfig(view: DataView, offset = 0, options?: CodecOptions): VirtioMediaConfig {
+  return decodeVirtioMediaConfig(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioMediaConfig} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioMediaConfig(value: VirtioMediaConfig, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioMediaConfig(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_media_config` encoded at `offset` occupies (decodes it to find out; throws
+ * {@link CodecError} like decode).
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioMediaConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioMediaConfig(bytes, offset, options);
+  return 40;
+}
+
+/**
+ * The uniform codec of `virtio_media_config` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ */
+export const VirtioMediaConfigCodec: StructCodec<VirtioMediaConfig, VirtioMediaConfig> = {
+  schema: VirtioMediaConfigSchema,
+  decode: decodeVirtioMediaConfig,
+  encode: encodeVirtioMediaConfig,
+  encodedLength: lengthOfVirtioMediaConfig,
+  decodedLength: measureVirtioMediaConfig,
+};
+
+/**
+ * Zero-copy view of a `virtio_media_config` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 40 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Media Device / Device Configuration Layout`, device-types/media/description.tex:43.
+ */
+export class VirtioMediaConfigView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioMediaConfigSchema, offset, 40, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+  }
+
+  /**
+   * A view of the `virtio_media_config` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMediaConfigView {
+    return new VirtioMediaConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `device_caps`: `le32` at offset 0 (4 bytes).
+   *
+   * Source: device-types/media/description.tex:44.
+   */
+  get device_caps(): number {
+    return this.#view.getUint32(this.#offset, true);
+  }
+
+  /**
+   * Sets `device_caps` (checked like encode).
+   */
+  set device_caps(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioMediaConfigSchema, "device_caps", this.#offset, v, "le32");
+    this.#view.setUint32(this.#offset, v, true);
+  }
+
+  /**
+   * `device_type`: `le32` at offset 4 (4 bytes).
+   *
+   * Source: device-types/media/description.tex:45.
+   */
+  get device_type(): number {
+    return this.#view.getUint32(this.#offset + 4, true);
+  }
+
+  /**
+   * Sets `device_type` (checked like encode).
+   */
+  set device_type(v: number) {
+    if (v >>> 0 !== v) throw valueError(VirtioMediaConfigSchema, "device_type", this.#offset + 4, v, "le32");
+    this.#view.setUint32(this.#offset + 4, v, true);
+  }
+
+  /**
+   * Element count of `card`.
+   */
+  get cardLength(): number {
+    return 32;
+  }
+
+  /**
+   * `card`: `le8 [32]` at offset 8 (32 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/media/description.tex:46.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get card(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 8, this.cardLength);
+  }
+}
+
+/**
  * `struct virtio_media_cmd_header`: 8 bytes.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  */
 export interface VirtioMediaCmdHeader {
   /**
@@ -45,14 +315,15 @@ export interface VirtioMediaCmdHeader {
 /**
  * Layout of `virtio_media_cmd_header`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  */
 export const VirtioMediaCmdHeaderSchema: StructSchema = {
   name: "virtio_media_cmd_header",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/media/description.tex:87",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers",
   source: "device-types/media/description.tex:97",
   fields: [
     { name: "cmd", key: "cmd", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/media/description.tex:98" },
@@ -63,7 +334,8 @@ export const VirtioMediaCmdHeaderSchema: StructSchema = {
 /**
  * Size of `virtio_media_cmd_header` in bytes.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  */
 export const VirtioMediaCmdHeaderSize = 8;
 
@@ -73,7 +345,8 @@ export const VirtioMediaCmdHeaderSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -83,7 +356,6 @@ export function decodeVirtioMediaCmdHeader(bytes: Uint8Array, offset = 0, option
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioMediaCmdHeaderSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -94,16 +366,14 @@ export function decodeVirtioMediaCmdHeader(bytes: Uint8Array, offset = 0, option
  * Bytes {@link encodeVirtioMediaCmdHeader} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaCmdHeader(value: VirtioMediaCmdHeader, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -114,7 +384,8 @@ export function lengthOfVirtioMediaCmdHeader(value: VirtioMediaCmdHeader, option
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -124,7 +395,6 @@ export function lengthOfVirtioMediaCmdHeader(value: VirtioMediaCmdHeader, option
 export function encodeVirtioMediaCmdHeader(value: VirtioMediaCmdHeader, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioMediaCmdHeaderSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cmd;
@@ -139,7 +409,8 @@ export function encodeVirtioMediaCmdHeader(value: VirtioMediaCmdHeader, bytes: U
 /**
  * {@link decodeVirtioMediaCmdHeader} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -152,7 +423,8 @@ export function readVirtioMediaCmdHeader(view: DataView, offset = 0, options?: C
 /**
  * {@link encodeVirtioMediaCmdHeader} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -167,7 +439,8 @@ export function writeVirtioMediaCmdHeader(value: VirtioMediaCmdHeader, view: Dat
  * Bytes the `virtio_media_cmd_header` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -181,7 +454,8 @@ export function measureVirtioMediaCmdHeader(bytes: Uint8Array, offset = 0, optio
 /**
  * The uniform codec of `virtio_media_cmd_header` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  */
 export const VirtioMediaCmdHeaderCodec: StructCodec<VirtioMediaCmdHeader, VirtioMediaCmdHeader> = {
   schema: VirtioMediaCmdHeaderSchema,
@@ -199,7 +473,8 @@ export const VirtioMediaCmdHeaderCodec: StructCodec<VirtioMediaCmdHeader, Virtio
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:97.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:97.
  */
 export class VirtioMediaCmdHeaderView {
   readonly #view: DataView;
@@ -214,7 +489,6 @@ export class VirtioMediaCmdHeaderView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioMediaCmdHeaderSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -266,7 +540,8 @@ export class VirtioMediaCmdHeaderView {
 /**
  * `struct virtio_media_resp_header`: 8 bytes.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  */
 export interface VirtioMediaRespHeader {
   /**
@@ -286,14 +561,15 @@ export interface VirtioMediaRespHeader {
 /**
  * Layout of `virtio_media_resp_header`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  */
 export const VirtioMediaRespHeaderSchema: StructSchema = {
   name: "virtio_media_resp_header",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/media/description.tex:87",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers",
   source: "device-types/media/description.tex:103",
   fields: [
     { name: "status", key: "status", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/media/description.tex:104" },
@@ -304,7 +580,8 @@ export const VirtioMediaRespHeaderSchema: StructSchema = {
 /**
  * Size of `virtio_media_resp_header` in bytes.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  */
 export const VirtioMediaRespHeaderSize = 8;
 
@@ -314,7 +591,8 @@ export const VirtioMediaRespHeaderSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -324,7 +602,6 @@ export function decodeVirtioMediaRespHeader(bytes: Uint8Array, offset = 0, optio
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioMediaRespHeaderSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -335,16 +612,14 @@ export function decodeVirtioMediaRespHeader(bytes: Uint8Array, offset = 0, optio
  * Bytes {@link encodeVirtioMediaRespHeader} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaRespHeader(value: VirtioMediaRespHeader, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -355,7 +630,8 @@ export function lengthOfVirtioMediaRespHeader(value: VirtioMediaRespHeader, opti
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -365,7 +641,6 @@ export function lengthOfVirtioMediaRespHeader(value: VirtioMediaRespHeader, opti
 export function encodeVirtioMediaRespHeader(value: VirtioMediaRespHeader, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioMediaRespHeaderSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.status;
@@ -380,7 +655,8 @@ export function encodeVirtioMediaRespHeader(value: VirtioMediaRespHeader, bytes:
 /**
  * {@link decodeVirtioMediaRespHeader} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -393,7 +669,8 @@ export function readVirtioMediaRespHeader(view: DataView, offset = 0, options?: 
 /**
  * {@link encodeVirtioMediaRespHeader} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -408,7 +685,8 @@ export function writeVirtioMediaRespHeader(value: VirtioMediaRespHeader, view: D
  * Bytes the `virtio_media_resp_header` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -422,7 +700,8 @@ export function measureVirtioMediaRespHeader(bytes: Uint8Array, offset = 0, opti
 /**
  * The uniform codec of `virtio_media_resp_header` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  */
 export const VirtioMediaRespHeaderCodec: StructCodec<VirtioMediaRespHeader, VirtioMediaRespHeader> = {
   schema: VirtioMediaRespHeaderSchema,
@@ -440,7 +719,8 @@ export const VirtioMediaRespHeaderCodec: StructCodec<VirtioMediaRespHeader, Virt
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:87`, device-types/media/description.tex:103.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-command-headers`,
+ * device-types/media/description.tex:103.
  */
 export class VirtioMediaRespHeaderView {
   readonly #view: DataView;
@@ -455,7 +735,6 @@ export class VirtioMediaRespHeaderView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioMediaRespHeaderSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -573,9 +852,6 @@ export function decodeVirtioMediaCmdOpen(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaCmdOpen(value: VirtioMediaCmdOpen, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -680,7 +956,6 @@ export class VirtioMediaCmdOpenView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioMediaCmdOpenSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -792,9 +1067,6 @@ export function decodeVirtioMediaRespOpen(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaRespOpen(value: VirtioMediaRespOpen, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -906,7 +1178,6 @@ export class VirtioMediaRespOpenView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMediaRespOpenSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -969,7 +1240,8 @@ export class VirtioMediaRespOpenView {
 /**
  * `struct virtio_media_cmd_close`: 16 bytes.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  */
 export interface VirtioMediaCmdClose {
   /**
@@ -995,14 +1267,15 @@ export interface VirtioMediaCmdClose {
 /**
  * Layout of `virtio_media_cmd_close`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  */
 export const VirtioMediaCmdCloseSchema: StructSchema = {
   name: "virtio_media_cmd_close",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/media/description.tex:168",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device",
   source: "device-types/media/description.tex:178",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_cmd_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:179", struct: "virtio_media_cmd_header" },
@@ -1014,7 +1287,8 @@ export const VirtioMediaCmdCloseSchema: StructSchema = {
 /**
  * Size of `virtio_media_cmd_close` in bytes.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  */
 export const VirtioMediaCmdCloseSize = 16;
 
@@ -1024,7 +1298,8 @@ export const VirtioMediaCmdCloseSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1045,16 +1320,14 @@ export function decodeVirtioMediaCmdClose(bytes: Uint8Array, offset = 0, options
  * Bytes {@link encodeVirtioMediaCmdClose} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaCmdClose(value: VirtioMediaCmdClose, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1065,7 +1338,8 @@ export function lengthOfVirtioMediaCmdClose(value: VirtioMediaCmdClose, options?
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -1091,7 +1365,8 @@ export function encodeVirtioMediaCmdClose(value: VirtioMediaCmdClose, bytes: Uin
 /**
  * {@link decodeVirtioMediaCmdClose} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -1104,7 +1379,8 @@ export function readVirtioMediaCmdClose(view: DataView, offset = 0, options?: Co
 /**
  * {@link encodeVirtioMediaCmdClose} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -1119,7 +1395,8 @@ export function writeVirtioMediaCmdClose(value: VirtioMediaCmdClose, view: DataV
  * Bytes the `virtio_media_cmd_close` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1133,7 +1410,8 @@ export function measureVirtioMediaCmdClose(bytes: Uint8Array, offset = 0, option
 /**
  * The uniform codec of `virtio_media_cmd_close` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  */
 export const VirtioMediaCmdCloseCodec: StructCodec<VirtioMediaCmdClose, VirtioMediaCmdClose> = {
   schema: VirtioMediaCmdCloseSchema,
@@ -1151,7 +1429,8 @@ export const VirtioMediaCmdCloseCodec: StructCodec<VirtioMediaCmdClose, VirtioMe
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:168`, device-types/media/description.tex:178.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-close-device`,
+ * device-types/media/description.tex:178.
  */
 export class VirtioMediaCmdCloseView {
   readonly #view: DataView;
@@ -1166,7 +1445,6 @@ export class VirtioMediaCmdCloseView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMediaCmdCloseSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1229,7 +1507,8 @@ export class VirtioMediaCmdCloseView {
 /**
  * `struct virtio_media_cmd_ioctl`: 16 bytes.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  */
 export interface VirtioMediaCmdIoctl {
   /**
@@ -1255,14 +1534,15 @@ export interface VirtioMediaCmdIoctl {
 /**
  * Layout of `virtio_media_cmd_ioctl`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  */
 export const VirtioMediaCmdIoctlSchema: StructSchema = {
   name: "virtio_media_cmd_ioctl",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/media/description.tex:194",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls",
   source: "device-types/media/description.tex:203",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_cmd_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:204", struct: "virtio_media_cmd_header" },
@@ -1274,7 +1554,8 @@ export const VirtioMediaCmdIoctlSchema: StructSchema = {
 /**
  * Size of `virtio_media_cmd_ioctl` in bytes.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  */
 export const VirtioMediaCmdIoctlSize = 16;
 
@@ -1284,7 +1565,8 @@ export const VirtioMediaCmdIoctlSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1305,16 +1587,14 @@ export function decodeVirtioMediaCmdIoctl(bytes: Uint8Array, offset = 0, options
  * Bytes {@link encodeVirtioMediaCmdIoctl} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaCmdIoctl(value: VirtioMediaCmdIoctl, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1325,7 +1605,8 @@ export function lengthOfVirtioMediaCmdIoctl(value: VirtioMediaCmdIoctl, options?
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -1351,7 +1632,8 @@ export function encodeVirtioMediaCmdIoctl(value: VirtioMediaCmdIoctl, bytes: Uin
 /**
  * {@link decodeVirtioMediaCmdIoctl} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -1364,7 +1646,8 @@ export function readVirtioMediaCmdIoctl(view: DataView, offset = 0, options?: Co
 /**
  * {@link encodeVirtioMediaCmdIoctl} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -1379,7 +1662,8 @@ export function writeVirtioMediaCmdIoctl(value: VirtioMediaCmdIoctl, view: DataV
  * Bytes the `virtio_media_cmd_ioctl` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1393,7 +1677,8 @@ export function measureVirtioMediaCmdIoctl(bytes: Uint8Array, offset = 0, option
 /**
  * The uniform codec of `virtio_media_cmd_ioctl` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  */
 export const VirtioMediaCmdIoctlCodec: StructCodec<VirtioMediaCmdIoctl, VirtioMediaCmdIoctl> = {
   schema: VirtioMediaCmdIoctlSchema,
@@ -1411,7 +1696,8 @@ export const VirtioMediaCmdIoctlCodec: StructCodec<VirtioMediaCmdIoctl, VirtioMe
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:203.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:203.
  */
 export class VirtioMediaCmdIoctlView {
   readonly #view: DataView;
@@ -1426,7 +1712,6 @@ export class VirtioMediaCmdIoctlView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMediaCmdIoctlSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1489,7 +1774,8 @@ export class VirtioMediaCmdIoctlView {
 /**
  * `struct virtio_media_resp_ioctl`: 8 bytes.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  */
 export interface VirtioMediaRespIoctl {
   /**
@@ -1503,14 +1789,15 @@ export interface VirtioMediaRespIoctl {
 /**
  * Layout of `virtio_media_resp_ioctl`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  */
 export const VirtioMediaRespIoctlSchema: StructSchema = {
   name: "virtio_media_resp_ioctl",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/media/description.tex:194",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls",
   source: "device-types/media/description.tex:239",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_resp_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:240", struct: "virtio_media_resp_header" },
@@ -1520,7 +1807,8 @@ export const VirtioMediaRespIoctlSchema: StructSchema = {
 /**
  * Size of `virtio_media_resp_ioctl` in bytes.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  */
 export const VirtioMediaRespIoctlSize = 8;
 
@@ -1530,7 +1818,8 @@ export const VirtioMediaRespIoctlSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1548,16 +1837,14 @@ export function decodeVirtioMediaRespIoctl(bytes: Uint8Array, offset = 0, option
  * Bytes {@link encodeVirtioMediaRespIoctl} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaRespIoctl(value: VirtioMediaRespIoctl, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -1568,7 +1855,8 @@ export function lengthOfVirtioMediaRespIoctl(value: VirtioMediaRespIoctl, option
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -1587,7 +1875,8 @@ export function encodeVirtioMediaRespIoctl(value: VirtioMediaRespIoctl, bytes: U
 /**
  * {@link decodeVirtioMediaRespIoctl} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -1600,7 +1889,8 @@ export function readVirtioMediaRespIoctl(view: DataView, offset = 0, options?: C
 /**
  * {@link encodeVirtioMediaRespIoctl} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -1615,7 +1905,8 @@ export function writeVirtioMediaRespIoctl(value: VirtioMediaRespIoctl, view: Dat
  * Bytes the `virtio_media_resp_ioctl` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1629,7 +1920,8 @@ export function measureVirtioMediaRespIoctl(bytes: Uint8Array, offset = 0, optio
 /**
  * The uniform codec of `virtio_media_resp_ioctl` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  */
 export const VirtioMediaRespIoctlCodec: StructCodec<VirtioMediaRespIoctl, VirtioMediaRespIoctl> = {
   schema: VirtioMediaRespIoctlSchema,
@@ -1647,7 +1939,8 @@ export const VirtioMediaRespIoctlCodec: StructCodec<VirtioMediaRespIoctl, Virtio
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:194`, device-types/media/description.tex:239.
+ * Spec: `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-v4l2-ioctls`,
+ * device-types/media/description.tex:239.
  */
 export class VirtioMediaRespIoctlView {
   readonly #view: DataView;
@@ -1662,7 +1955,6 @@ export class VirtioMediaRespIoctlView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioMediaRespIoctlSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1758,7 +2050,6 @@ export function decodeVirtioMediaSgEntry(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMediaSgEntrySchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint32(o + 8, true);
@@ -1777,9 +2068,6 @@ export function decodeVirtioMediaSgEntry(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaSgEntry(value: VirtioMediaSgEntry, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1800,7 +2088,6 @@ export function lengthOfVirtioMediaSgEntry(value: VirtioMediaSgEntry, options?: 
 export function encodeVirtioMediaSgEntry(value: VirtioMediaSgEntry, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMediaSgEntrySchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.start;
@@ -1893,7 +2180,6 @@ export class VirtioMediaSgEntryView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMediaSgEntrySchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1964,7 +2250,9 @@ export class VirtioMediaSgEntryView {
 /**
  * `struct virtio_media_cmd_mmap`: 20 bytes.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  */
 export interface VirtioMediaCmdMmap {
   /**
@@ -1996,14 +2284,16 @@ export interface VirtioMediaCmdMmap {
 /**
  * Layout of `virtio_media_cmd_mmap`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  */
 export const VirtioMediaCmdMmapSchema: StructSchema = {
   name: "virtio_media_cmd_mmap",
   size: 20,
   minSize: 20,
   maxSize: 20,
-  section: "anon:device-types/media/description.tex:372",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer",
   source: "device-types/media/description.tex:383",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_cmd_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:384", struct: "virtio_media_cmd_header" },
@@ -2016,7 +2306,9 @@ export const VirtioMediaCmdMmapSchema: StructSchema = {
 /**
  * Size of `virtio_media_cmd_mmap` in bytes.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  */
 export const VirtioMediaCmdMmapSize = 20;
 
@@ -2026,7 +2318,9 @@ export const VirtioMediaCmdMmapSize = 20;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2048,16 +2342,15 @@ export function decodeVirtioMediaCmdMmap(bytes: Uint8Array, offset = 0, options?
  * Bytes {@link encodeVirtioMediaCmdMmap} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaCmdMmap(value: VirtioMediaCmdMmap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -2068,7 +2361,9 @@ export function lengthOfVirtioMediaCmdMmap(value: VirtioMediaCmdMmap, options?: 
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -2097,7 +2392,9 @@ export function encodeVirtioMediaCmdMmap(value: VirtioMediaCmdMmap, bytes: Uint8
 /**
  * {@link decodeVirtioMediaCmdMmap} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -2110,7 +2407,9 @@ export function readVirtioMediaCmdMmap(view: DataView, offset = 0, options?: Cod
 /**
  * {@link encodeVirtioMediaCmdMmap} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -2125,7 +2424,9 @@ export function writeVirtioMediaCmdMmap(value: VirtioMediaCmdMmap, view: DataVie
  * Bytes the `virtio_media_cmd_mmap` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2139,7 +2440,9 @@ export function measureVirtioMediaCmdMmap(bytes: Uint8Array, offset = 0, options
 /**
  * The uniform codec of `virtio_media_cmd_mmap` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  */
 export const VirtioMediaCmdMmapCodec: StructCodec<VirtioMediaCmdMmap, VirtioMediaCmdMmap> = {
   schema: VirtioMediaCmdMmapSchema,
@@ -2157,7 +2460,9 @@ export const VirtioMediaCmdMmapCodec: StructCodec<VirtioMediaCmdMmap, VirtioMedi
  * The constructor checks that the 20 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:383.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:383.
  */
 export class VirtioMediaCmdMmapView {
   readonly #view: DataView;
@@ -2172,7 +2477,6 @@ export class VirtioMediaCmdMmapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioMediaCmdMmapSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2252,7 +2556,9 @@ export class VirtioMediaCmdMmapView {
 /**
  * `struct virtio_media_resp_mmap`: 24 bytes.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  */
 export interface VirtioMediaRespMmap {
   /**
@@ -2282,14 +2588,16 @@ export interface VirtioMediaRespMmap {
 /**
  * Layout of `virtio_media_resp_mmap`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  */
 export const VirtioMediaRespMmapSchema: StructSchema = {
   name: "virtio_media_resp_mmap",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/media/description.tex:372",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer",
   source: "device-types/media/description.tex:404",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_resp_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:405", struct: "virtio_media_resp_header" },
@@ -2301,7 +2609,9 @@ export const VirtioMediaRespMmapSchema: StructSchema = {
 /**
  * Size of `virtio_media_resp_mmap` in bytes.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  */
 export const VirtioMediaRespMmapSize = 24;
 
@@ -2311,7 +2621,9 @@ export const VirtioMediaRespMmapSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2332,16 +2644,15 @@ export function decodeVirtioMediaRespMmap(bytes: Uint8Array, offset = 0, options
  * Bytes {@link encodeVirtioMediaRespMmap} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaRespMmap(value: VirtioMediaRespMmap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -2352,7 +2663,9 @@ export function lengthOfVirtioMediaRespMmap(value: VirtioMediaRespMmap, options?
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -2378,7 +2691,9 @@ export function encodeVirtioMediaRespMmap(value: VirtioMediaRespMmap, bytes: Uin
 /**
  * {@link decodeVirtioMediaRespMmap} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -2391,7 +2706,9 @@ export function readVirtioMediaRespMmap(view: DataView, offset = 0, options?: Co
 /**
  * {@link encodeVirtioMediaRespMmap} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -2406,7 +2723,9 @@ export function writeVirtioMediaRespMmap(value: VirtioMediaRespMmap, view: DataV
  * Bytes the `virtio_media_resp_mmap` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2420,7 +2739,9 @@ export function measureVirtioMediaRespMmap(bytes: Uint8Array, offset = 0, option
 /**
  * The uniform codec of `virtio_media_resp_mmap` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  */
 export const VirtioMediaRespMmapCodec: StructCodec<VirtioMediaRespMmap, VirtioMediaRespMmap> = {
   schema: VirtioMediaRespMmapSchema,
@@ -2438,7 +2759,9 @@ export const VirtioMediaRespMmapCodec: StructCodec<VirtioMediaRespMmap, VirtioMe
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:372`, device-types/media/description.tex:404.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-mapping-a-mmap-buffer`,
+ * device-types/media/description.tex:404.
  */
 export class VirtioMediaRespMmapView {
   readonly #view: DataView;
@@ -2453,7 +2776,6 @@ export class VirtioMediaRespMmapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioMediaRespMmapSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2520,7 +2842,9 @@ export class VirtioMediaRespMmapView {
 /**
  * `struct virtio_media_cmd_munmap`: 16 bytes.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  */
 export interface VirtioMediaCmdMunmap {
   /**
@@ -2542,14 +2866,16 @@ export interface VirtioMediaCmdMunmap {
 /**
  * Layout of `virtio_media_cmd_munmap`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  */
 export const VirtioMediaCmdMunmapSchema: StructSchema = {
   name: "virtio_media_cmd_munmap",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/media/description.tex:422",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer",
   source: "device-types/media/description.tex:427",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_cmd_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:428", struct: "virtio_media_cmd_header" },
@@ -2560,7 +2886,9 @@ export const VirtioMediaCmdMunmapSchema: StructSchema = {
 /**
  * Size of `virtio_media_cmd_munmap` in bytes.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  */
 export const VirtioMediaCmdMunmapSize = 16;
 
@@ -2570,7 +2898,9 @@ export const VirtioMediaCmdMunmapSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2590,16 +2920,15 @@ export function decodeVirtioMediaCmdMunmap(bytes: Uint8Array, offset = 0, option
  * Bytes {@link encodeVirtioMediaCmdMunmap} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaCmdMunmap(value: VirtioMediaCmdMunmap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2610,7 +2939,9 @@ export function lengthOfVirtioMediaCmdMunmap(value: VirtioMediaCmdMunmap, option
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -2633,7 +2964,9 @@ export function encodeVirtioMediaCmdMunmap(value: VirtioMediaCmdMunmap, bytes: U
 /**
  * {@link decodeVirtioMediaCmdMunmap} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -2646,7 +2979,9 @@ export function readVirtioMediaCmdMunmap(view: DataView, offset = 0, options?: C
 /**
  * {@link encodeVirtioMediaCmdMunmap} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -2661,7 +2996,9 @@ export function writeVirtioMediaCmdMunmap(value: VirtioMediaCmdMunmap, view: Dat
  * Bytes the `virtio_media_cmd_munmap` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2675,7 +3012,9 @@ export function measureVirtioMediaCmdMunmap(bytes: Uint8Array, offset = 0, optio
 /**
  * The uniform codec of `virtio_media_cmd_munmap` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  */
 export const VirtioMediaCmdMunmapCodec: StructCodec<VirtioMediaCmdMunmap, VirtioMediaCmdMunmap> = {
   schema: VirtioMediaCmdMunmapSchema,
@@ -2693,7 +3032,9 @@ export const VirtioMediaCmdMunmapCodec: StructCodec<VirtioMediaCmdMunmap, Virtio
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:427.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:427.
  */
 export class VirtioMediaCmdMunmapView {
   readonly #view: DataView;
@@ -2708,7 +3049,6 @@ export class VirtioMediaCmdMunmapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMediaCmdMunmapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2756,7 +3096,9 @@ export class VirtioMediaCmdMunmapView {
 /**
  * `struct virtio_media_resp_munmap`: 8 bytes.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  */
 export interface VirtioMediaRespMunmap {
   /**
@@ -2770,14 +3112,16 @@ export interface VirtioMediaRespMunmap {
 /**
  * Layout of `virtio_media_resp_munmap`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  */
 export const VirtioMediaRespMunmapSchema: StructSchema = {
   name: "virtio_media_resp_munmap",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/media/description.tex:422",
+  section: "anon:sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer",
   source: "device-types/media/description.tex:441",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_resp_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:442", struct: "virtio_media_resp_header" },
@@ -2787,7 +3131,9 @@ export const VirtioMediaRespMunmapSchema: StructSchema = {
 /**
  * Size of `virtio_media_resp_munmap` in bytes.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  */
 export const VirtioMediaRespMunmapSize = 8;
 
@@ -2797,7 +3143,9 @@ export const VirtioMediaRespMunmapSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2815,16 +3163,15 @@ export function decodeVirtioMediaRespMunmap(bytes: Uint8Array, offset = 0, optio
  * Bytes {@link encodeVirtioMediaRespMunmap} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaRespMunmap(value: VirtioMediaRespMunmap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -2835,7 +3182,9 @@ export function lengthOfVirtioMediaRespMunmap(value: VirtioMediaRespMunmap, opti
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -2854,7 +3203,9 @@ export function encodeVirtioMediaRespMunmap(value: VirtioMediaRespMunmap, bytes:
 /**
  * {@link decodeVirtioMediaRespMunmap} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -2867,7 +3218,9 @@ export function readVirtioMediaRespMunmap(view: DataView, offset = 0, options?: 
 /**
  * {@link encodeVirtioMediaRespMunmap} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -2882,7 +3235,9 @@ export function writeVirtioMediaRespMunmap(value: VirtioMediaRespMunmap, view: D
  * Bytes the `virtio_media_resp_munmap` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2896,7 +3251,9 @@ export function measureVirtioMediaRespMunmap(bytes: Uint8Array, offset = 0, opti
 /**
  * The uniform codec of `virtio_media_resp_munmap` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  */
 export const VirtioMediaRespMunmapCodec: StructCodec<VirtioMediaRespMunmap, VirtioMediaRespMunmap> = {
   schema: VirtioMediaRespMunmapSchema,
@@ -2914,7 +3271,9 @@ export const VirtioMediaRespMunmapCodec: StructCodec<VirtioMediaRespMunmap, Virt
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:422`, device-types/media/description.tex:441.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation/command-virtqueue/device-operation-unmapping-a-mmap-buffer`,
+ * device-types/media/description.tex:441.
  */
 export class VirtioMediaRespMunmapView {
   readonly #view: DataView;
@@ -2929,7 +3288,6 @@ export class VirtioMediaRespMunmapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioMediaRespMunmapSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2958,7 +3316,8 @@ export class VirtioMediaRespMunmapView {
 /**
  * `struct virtio_media_event_header`: 8 bytes.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  */
 export interface VirtioMediaEventHeader {
   /**
@@ -2978,14 +3337,15 @@ export interface VirtioMediaEventHeader {
 /**
  * Layout of `virtio_media_event_header`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  */
 export const VirtioMediaEventHeaderSchema: StructSchema = {
   name: "virtio_media_event_header",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/media/description.tex:533",
+  section: "anon:sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header",
   source: "device-types/media/description.tex:541",
   fields: [
     { name: "event", key: "event", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/media/description.tex:542" },
@@ -2996,7 +3356,8 @@ export const VirtioMediaEventHeaderSchema: StructSchema = {
 /**
  * Size of `virtio_media_event_header` in bytes.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  */
 export const VirtioMediaEventHeaderSize = 8;
 
@@ -3006,7 +3367,8 @@ export const VirtioMediaEventHeaderSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3016,7 +3378,6 @@ export function decodeVirtioMediaEventHeader(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioMediaEventHeaderSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -3027,16 +3388,14 @@ export function decodeVirtioMediaEventHeader(bytes: Uint8Array, offset = 0, opti
  * Bytes {@link encodeVirtioMediaEventHeader} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaEventHeader(value: VirtioMediaEventHeader, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -3047,7 +3406,8 @@ export function lengthOfVirtioMediaEventHeader(value: VirtioMediaEventHeader, op
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -3057,7 +3417,6 @@ export function lengthOfVirtioMediaEventHeader(value: VirtioMediaEventHeader, op
 export function encodeVirtioMediaEventHeader(value: VirtioMediaEventHeader, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioMediaEventHeaderSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.event;
@@ -3072,7 +3431,8 @@ export function encodeVirtioMediaEventHeader(value: VirtioMediaEventHeader, byte
 /**
  * {@link decodeVirtioMediaEventHeader} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -3085,7 +3445,8 @@ export function readVirtioMediaEventHeader(view: DataView, offset = 0, options?:
 /**
  * {@link encodeVirtioMediaEventHeader} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -3100,7 +3461,8 @@ export function writeVirtioMediaEventHeader(value: VirtioMediaEventHeader, view:
  * Bytes the `virtio_media_event_header` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3114,7 +3476,8 @@ export function measureVirtioMediaEventHeader(bytes: Uint8Array, offset = 0, opt
 /**
  * The uniform codec of `virtio_media_event_header` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  */
 export const VirtioMediaEventHeaderCodec: StructCodec<VirtioMediaEventHeader, VirtioMediaEventHeader> = {
   schema: VirtioMediaEventHeaderSchema,
@@ -3132,7 +3495,8 @@ export const VirtioMediaEventHeaderCodec: StructCodec<VirtioMediaEventHeader, Vi
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:533`, device-types/media/description.tex:541.
+ * Spec: `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-event-header`,
+ * device-types/media/description.tex:541.
  */
 export class VirtioMediaEventHeaderView {
   readonly #view: DataView;
@@ -3147,7 +3511,6 @@ export class VirtioMediaEventHeaderView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioMediaEventHeaderSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3199,7 +3562,9 @@ export class VirtioMediaEventHeaderView {
 /**
  * `struct virtio_media_event_error`: 16 bytes.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  */
 export interface VirtioMediaEventError {
   /**
@@ -3225,14 +3590,16 @@ export interface VirtioMediaEventError {
 /**
  * Layout of `virtio_media_event_error`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  */
 export const VirtioMediaEventErrorSchema: StructSchema = {
   name: "virtio_media_event_error",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/media/description.tex:552",
+  section: "anon:sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error",
   source: "device-types/media/description.tex:561",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_media_event_header", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/media/description.tex:562", struct: "virtio_media_event_header" },
@@ -3244,7 +3611,9 @@ export const VirtioMediaEventErrorSchema: StructSchema = {
 /**
  * Size of `virtio_media_event_error` in bytes.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  */
 export const VirtioMediaEventErrorSize = 16;
 
@@ -3254,7 +3623,9 @@ export const VirtioMediaEventErrorSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3275,16 +3646,15 @@ export function decodeVirtioMediaEventError(bytes: Uint8Array, offset = 0, optio
  * Bytes {@link encodeVirtioMediaEventError} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMediaEventError(value: VirtioMediaEventError, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -3295,7 +3665,9 @@ export function lengthOfVirtioMediaEventError(value: VirtioMediaEventError, opti
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -3321,7 +3693,9 @@ export function encodeVirtioMediaEventError(value: VirtioMediaEventError, bytes:
 /**
  * {@link decodeVirtioMediaEventError} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -3334,7 +3708,9 @@ export function readVirtioMediaEventError(view: DataView, offset = 0, options?: 
 /**
  * {@link encodeVirtioMediaEventError} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -3349,7 +3725,9 @@ export function writeVirtioMediaEventError(value: VirtioMediaEventError, view: D
  * Bytes the `virtio_media_event_error` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3363,7 +3741,9 @@ export function measureVirtioMediaEventError(bytes: Uint8Array, offset = 0, opti
 /**
  * The uniform codec of `virtio_media_event_error` (schema plus functions), for generic code.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  */
 export const VirtioMediaEventErrorCodec: StructCodec<VirtioMediaEventError, VirtioMediaEventError> = {
   schema: VirtioMediaEventErrorSchema,
@@ -3381,7 +3761,9 @@ export const VirtioMediaEventErrorCodec: StructCodec<VirtioMediaEventError, Virt
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/media/description.tex:552`, device-types/media/description.tex:561.
+ * Spec:
+ * `sec:Device Types / Media Device / Device Operation / Event Virtqueue/device-operation-device-side-error`,
+ * device-types/media/description.tex:561.
  */
 export class VirtioMediaEventErrorView {
   readonly #view: DataView;
@@ -3396,7 +3778,6 @@ export class VirtioMediaEventErrorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMediaEventErrorSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3461,6 +3842,7 @@ export class VirtioMediaEventErrorView {
  * property tests.
  */
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
+  "virtio_media_config": VirtioMediaConfigCodec,
   "virtio_media_cmd_header": VirtioMediaCmdHeaderCodec,
   "virtio_media_resp_header": VirtioMediaRespHeaderCodec,
   "virtio_media_cmd_open": VirtioMediaCmdOpenCodec,

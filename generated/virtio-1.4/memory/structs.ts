@@ -7,7 +7,7 @@
  * @module
  */
 
-import { CodecError, arrayError, bytesOf, lengthError, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../../runtime/codec/index.js";
+import { CodecError, arrayError, bytesError, bytesOf, lengthError, spanError, valueError, type CodecOptions, type FieldSchema, type StructCodec, type StructSchema } from "../../../runtime/codec/index.js";
 
 /** Scratch for 64-bit writes: a bigint stored here is read back as two 32-bit halves (no BigInt arithmetic). */
 const u64Scratch = new BigUint64Array(1);
@@ -20,6 +20,439 @@ function setLe64(d: DataView, at: number, v: bigint): void {
   u64Scratch[0] = v;
   d.setUint32(at, u64Halves[U64_LO]!, true);
   d.setUint32(at + 4, u64Halves[U64_LO ^ 1]!, true);
+}
+
+/**
+ * `struct virtio_mem_config`: 56 bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ */
+export interface VirtioMemConfig {
+  /**
+   * `block_size`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:74.
+   */
+  block_size: bigint;
+  /**
+   * `node_id`: `le16` at offset 8 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:75.
+   */
+  node_id: number;
+  /**
+   * `padding`: `le8 [6]` at offset 10 (6 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/mem/description.tex:76.
+   */
+  padding: Uint8Array;
+  /**
+   * `addr`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:77.
+   */
+  addr: bigint;
+  /**
+   * `region_size`: `le64` at offset 24 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:78.
+   */
+  region_size: bigint;
+  /**
+   * `usable_region_size`: `le64` at offset 32 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:79.
+   */
+  usable_region_size: bigint;
+  /**
+   * `plugged_size`: `le64` at offset 40 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:80.
+   */
+  plugged_size: bigint;
+  /**
+   * `requested_size`: `le64` at offset 48 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:81.
+   */
+  requested_size: bigint;
+}
+
+/**
+ * Layout of `virtio_mem_config`: offsets, sizes and spec sources of its fields.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ */
+export const VirtioMemConfigSchema: StructSchema = {
+  name: "virtio_mem_config",
+  size: 56,
+  minSize: 56,
+  maxSize: 56,
+  section: "sec:Device Types / Memory Device / Device configuration layout",
+  source: "device-types/mem/description.tex:73",
+  fields: [
+    { name: "block_size", key: "block_size", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/mem/description.tex:74" },
+    { name: "node_id", key: "node_id", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 8, size: 2, source: "device-types/mem/description.tex:75" },
+    { name: "padding", key: "padding", specType: "le8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 6 }, offset: 10, size: 6, source: "device-types/mem/description.tex:76" },
+    { name: "addr", key: "addr", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 16, size: 8, source: "device-types/mem/description.tex:77" },
+    { name: "region_size", key: "region_size", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 24, size: 8, source: "device-types/mem/description.tex:78" },
+    { name: "usable_region_size", key: "usable_region_size", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 32, size: 8, source: "device-types/mem/description.tex:79" },
+    { name: "plugged_size", key: "plugged_size", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 40, size: 8, source: "device-types/mem/description.tex:80" },
+    { name: "requested_size", key: "requested_size", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 48, size: 8, source: "device-types/mem/description.tex:81" },
+  ],
+};
+
+/**
+ * Size of `virtio_mem_config` in bytes.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ */
+export const VirtioMemConfigSize = 56;
+
+/**
+ * Decodes `virtio_mem_config` from `bytes` at `offset`.
+ *
+ * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
+ * `bytes`.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function decodeVirtioMemConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemConfig {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioMemConfigSchema, o, 56, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const f0 = d.getBigUint64(o, true);
+  const f1 = d.getUint16(o + 8, true);
+  const f2 = b.slice(o + 10, o + 10 + 6);
+  const f3 = d.getBigUint64(o + 16, true);
+  const f4 = d.getBigUint64(o + 24, true);
+  const f5 = d.getBigUint64(o + 32, true);
+  const f6 = d.getBigUint64(o + 40, true);
+  const f7 = d.getBigUint64(o + 48, true);
+  return { block_size: f0, node_id: f1, padding: f2, addr: f3, region_size: f4, usable_region_size: f5, plugged_size: f6, requested_size: f7 };
+}
+
+/**
+ * Bytes {@link encodeVirtioMemConfig} writes for `value`. Checks the kinds and lengths of variable-length arrays
+ * (throws {@link CodecError}).
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ *
+ * @param value - the value to measure
+ * @param options - `features`, when the struct has feature-conditional fields
+ * @param offset - where the struct would start, for error reports
+ */
+export function lengthOfVirtioMemConfig(value: VirtioMemConfig, options?: CodecOptions, offset = 0): number {
+  return 56;
+}
+
+/**
+ * Encodes `value` as `virtio_mem_config` into `bytes` at `offset`; returns the number of bytes written.
+ *
+ * Throws {@link CodecError} when the target is too small (`short-buffer`) or a value does not fit its field
+ * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
+ * before the bad field may have been written.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ *
+ * @param value - the value to encode
+ * @param bytes - the target buffer
+ * @param offset - where the struct starts
+ * @param options - unused (no feature-conditional fields); accepted for a uniform signature
+ */
+export function encodeVirtioMemConfig(value: VirtioMemConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  const b = bytes;
+  const o = offset;
+  if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 56)) throw spanError(VirtioMemConfigSchema, o, 56, b.length);
+  const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v0 = value.block_size;
+  if (typeof v0 !== "bigint" || BigInt.asUintN(64, v0) !== v0) throw valueError(VirtioMemConfigSchema, "block_size", o, v0, "le64");
+  setLe64(d, o, v0);
+  const v1 = value.node_id;
+  if ((v1 & 0xffff) !== v1) throw valueError(VirtioMemConfigSchema, "node_id", o + 8, v1, "le16");
+  d.setUint16(o + 8, v1, true);
+  const v2 = value.padding;
+  if (!(v2 instanceof Uint8Array)) throw bytesError(VirtioMemConfigSchema, "padding", o + 10, v2);
+  if (v2.length !== 6) throw lengthError(VirtioMemConfigSchema, "padding", o + 10, `${v2.length} bytes given, the field holds 6`);
+  b.set(v2, o + 10);
+  const v3 = value.addr;
+  if (typeof v3 !== "bigint" || BigInt.asUintN(64, v3) !== v3) throw valueError(VirtioMemConfigSchema, "addr", o + 16, v3, "le64");
+  setLe64(d, o + 16, v3);
+  const v4 = value.region_size;
+  if (typeof v4 !== "bigint" || BigInt.asUintN(64, v4) !== v4) throw valueError(VirtioMemConfigSchema, "region_size", o + 24, v4, "le64");
+  setLe64(d, o + 24, v4);
+  const v5 = value.usable_region_size;
+  if (typeof v5 !== "bigint" || BigInt.asUintN(64, v5) !== v5) throw valueError(VirtioMemConfigSchema, "usable_region_size", o + 32, v5, "le64");
+  setLe64(d, o + 32, v5);
+  const v6 = value.plugged_size;
+  if (typeof v6 !== "bigint" || BigInt.asUintN(64, v6) !== v6) throw valueError(VirtioMemConfigSchema, "plugged_size", o + 40, v6, "le64");
+  setLe64(d, o + 40, v6);
+  const v7 = value.requested_size;
+  if (typeof v7 !== "bigint" || BigInt.asUintN(64, v7) !== v7) throw valueError(VirtioMemConfigSchema, "requested_size", o + 48, v7, "le64");
+  setLe64(d, o + 48, v7);
+  return 56;
+}
+
+/**
+ * {@link decodeVirtioMemConfig} on a `DataView` (same memory, no copy of the buffer).
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ *
+ * @param view - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function readVirtioMemConfig(view: DataView, offset = 0, options?: CodecOptions): VirtioMemConfig {
+  return decodeVirtioMemConfig(bytesOf(view), offset, options);
+}
+
+/**
+ * {@link encodeVirtioMemConfig} on a `DataView`; returns the number of bytes written.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ *
+ * @param value - the value to encode
+ * @param view - the target buffer
+ * @param offset - where the struct starts
+ * @param options - as for encode
+ */
+export function writeVirtioMemConfig(value: VirtioMemConfig, view: DataView, offset = 0, options?: CodecOptions): number {
+  return encodeVirtioMemConfig(value, bytesOf(view), offset, options);
+}
+
+/**
+ * Bytes the `virtio_mem_config` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
+ * like decode).
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ *
+ * @param bytes - the buffer
+ * @param offset - where the struct starts
+ * @param options - as for decode
+ */
+export function measureVirtioMemConfig(bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
+  decodeVirtioMemConfig(bytes, offset, options);
+  return 56;
+}
+
+/**
+ * The uniform codec of `virtio_mem_config` (schema plus functions), for generic code.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ */
+export const VirtioMemConfigCodec: StructCodec<VirtioMemConfig, VirtioMemConfig> = {
+  schema: VirtioMemConfigSchema,
+  decode: decodeVirtioMemConfig,
+  encode: encodeVirtioMemConfig,
+  encodedLength: lengthOfVirtioMemConfig,
+  decodedLength: measureVirtioMemConfig,
+};
+
+/**
+ * Zero-copy view of a `virtio_mem_config` in a `DataView`: getters and setters read and write the buffer
+ * directly, without allocating per scalar access (array getters returning a `Uint8Array` or a nested view
+ * allocate that object).
+ *
+ * The constructor checks that the 56 bytes of the fixed part fit; setters check values like encode does
+ * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
+ *
+ * Spec: `Device Types / Memory Device / Device configuration layout`, device-types/mem/description.tex:73.
+ */
+export class VirtioMemConfigView {
+  readonly #view: DataView;
+  readonly #offset: number;
+
+  /**
+   * @param view - the memory
+   * @param offset - where the struct starts
+   * @param options - unused (no feature-conditional fields)
+   */
+  constructor(view: DataView, offset = 0, options?: CodecOptions) {
+    if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioMemConfigSchema, offset, 56, view.byteLength);
+    this.#view = view;
+    this.#offset = offset;
+  }
+
+  /**
+   * A view of the `virtio_mem_config` at `offset` in `bytes` (same memory).
+   *
+   * @param bytes - the memory
+   * @param offset - where the struct starts
+   * @param options - as for the constructor
+   */
+  static over(bytes: Uint8Array, offset = 0, options?: CodecOptions): VirtioMemConfigView {
+    return new VirtioMemConfigView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, options);
+  }
+
+  /**
+   * `block_size`: `le64` at offset 0 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:74.
+   */
+  get block_size(): bigint {
+    return this.#view.getBigUint64(this.#offset, true);
+  }
+
+  /**
+   * Sets `block_size` (checked like encode).
+   */
+  set block_size(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioMemConfigSchema, "block_size", this.#offset, v, "le64");
+    setLe64(this.#view, this.#offset, v);
+  }
+
+  /**
+   * `node_id`: `le16` at offset 8 (2 bytes).
+   *
+   * Source: device-types/mem/description.tex:75.
+   */
+  get node_id(): number {
+    return this.#view.getUint16(this.#offset + 8, true);
+  }
+
+  /**
+   * Sets `node_id` (checked like encode).
+   */
+  set node_id(v: number) {
+    if ((v & 0xffff) !== v) throw valueError(VirtioMemConfigSchema, "node_id", this.#offset + 8, v, "le16");
+    this.#view.setUint16(this.#offset + 8, v, true);
+  }
+
+  /**
+   * Element count of `padding`.
+   */
+  get paddingLength(): number {
+    return 6;
+  }
+
+  /**
+   * `padding`: `le8 [6]` at offset 10 (6 bytes).
+   *
+   * Decoded as a copy.
+   *
+   * Source: device-types/mem/description.tex:76.
+   *
+   * A `Uint8Array` over the same memory (allocates the array object, not the bytes).
+   */
+  get padding(): Uint8Array {
+    return new Uint8Array(this.#view.buffer, this.#view.byteOffset + this.#offset + 10, this.paddingLength);
+  }
+
+  /**
+   * `addr`: `le64` at offset 16 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:77.
+   */
+  get addr(): bigint {
+    return this.#view.getBigUint64(this.#offset + 16, true);
+  }
+
+  /**
+   * Sets `addr` (checked like encode).
+   */
+  set addr(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioMemConfigSchema, "addr", this.#offset + 16, v, "le64");
+    setLe64(this.#view, this.#offset + 16, v);
+  }
+
+  /**
+   * `region_size`: `le64` at offset 24 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:78.
+   */
+  get region_size(): bigint {
+    return this.#view.getBigUint64(this.#offset + 24, true);
+  }
+
+  /**
+   * Sets `region_size` (checked like encode).
+   */
+  set region_size(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioMemConfigSchema, "region_size", this.#offset + 24, v, "le64");
+    setLe64(this.#view, this.#offset + 24, v);
+  }
+
+  /**
+   * `usable_region_size`: `le64` at offset 32 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:79.
+   */
+  get usable_region_size(): bigint {
+    return this.#view.getBigUint64(this.#offset + 32, true);
+  }
+
+  /**
+   * Sets `usable_region_size` (checked like encode).
+   */
+  set usable_region_size(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioMemConfigSchema, "usable_region_size", this.#offset + 32, v, "le64");
+    setLe64(this.#view, this.#offset + 32, v);
+  }
+
+  /**
+   * `plugged_size`: `le64` at offset 40 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:80.
+   */
+  get plugged_size(): bigint {
+    return this.#view.getBigUint64(this.#offset + 40, true);
+  }
+
+  /**
+   * Sets `plugged_size` (checked like encode).
+   */
+  set plugged_size(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioMemConfigSchema, "plugged_size", this.#offset + 40, v, "le64");
+    setLe64(this.#view, this.#offset + 40, v);
+  }
+
+  /**
+   * `requested_size`: `le64` at offset 48 (8 bytes).
+   *
+   * As a bigint (64/128-bit field).
+   *
+   * Source: device-types/mem/description.tex:81.
+   */
+  get requested_size(): bigint {
+    return this.#view.getBigUint64(this.#offset + 48, true);
+  }
+
+  /**
+   * Sets `requested_size` (checked like encode).
+   */
+  set requested_size(v: bigint) {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw valueError(VirtioMemConfigSchema, "requested_size", this.#offset + 48, v, "le64");
+    setLe64(this.#view, this.#offset + 48, v);
+  }
 }
 
 /**
@@ -92,7 +525,6 @@ export function decodeVirtioMemReqPlug(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqPlugSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint16(o + 8, true);
@@ -112,9 +544,6 @@ export function decodeVirtioMemReqPlug(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemReqPlug(value: VirtioMemReqPlug, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -135,7 +564,6 @@ export function lengthOfVirtioMemReqPlug(value: VirtioMemReqPlug, options?: Code
 export function encodeVirtioMemReqPlug(value: VirtioMemReqPlug, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqPlugSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -233,7 +661,6 @@ export class VirtioMemReqPlugView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMemReqPlugSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -391,7 +818,6 @@ export function decodeVirtioMemReqUnplug(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqUnplugSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint16(o + 8, true);
@@ -412,9 +838,6 @@ export function decodeVirtioMemReqUnplug(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemReqUnplug(value: VirtioMemReqUnplug, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -436,7 +859,6 @@ export function lengthOfVirtioMemReqUnplug(value: VirtioMemReqUnplug, options?: 
 export function encodeVirtioMemReqUnplug(value: VirtioMemReqUnplug, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqUnplugSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -539,7 +961,6 @@ export class VirtioMemReqUnplugView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMemReqUnplugSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -693,7 +1114,6 @@ export function decodeVirtioMemReqState(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqStateSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getUint16(o + 8, true);
@@ -713,9 +1133,6 @@ export function decodeVirtioMemReqState(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemReqState(value: VirtioMemReqState, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -736,7 +1153,6 @@ export function lengthOfVirtioMemReqState(value: VirtioMemReqState, options?: Co
 export function encodeVirtioMemReqState(value: VirtioMemReqState, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioMemReqStateSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.addr;
@@ -834,7 +1250,6 @@ export class VirtioMemReqStateView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMemReqStateSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1012,9 +1427,6 @@ export function decodeVirtioMemReqU(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemReqU(value: VirtioMemReqUInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1132,7 +1544,6 @@ export class VirtioMemReqUView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioMemReqUSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1275,9 +1686,6 @@ export function decodeVirtioMemReq(bytes: Uint8Array, offset = 0, options?: Code
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemReq(value: VirtioMemReqInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -1394,7 +1802,6 @@ export class VirtioMemReqView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioMemReqSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1524,7 +1931,6 @@ export function decodeVirtioMemRespState(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioMemRespStateSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { type: f0 };
@@ -1541,9 +1947,6 @@ export function decodeVirtioMemRespState(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemRespState(value: VirtioMemRespState, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -1564,7 +1967,6 @@ export function lengthOfVirtioMemRespState(value: VirtioMemRespState, options?: 
 export function encodeVirtioMemRespState(value: VirtioMemRespState, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioMemRespStateSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -1651,7 +2053,6 @@ export class VirtioMemRespStateView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioMemRespStateSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1761,9 +2162,6 @@ export function decodeVirtioMemRespU(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemRespU(value: VirtioMemRespUInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -1873,7 +2271,6 @@ export class VirtioMemRespUView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioMemRespUSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1994,9 +2391,6 @@ export function decodeVirtioMemResp(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioMemResp(value: VirtioMemRespInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 10;
 }
 
@@ -2113,7 +2507,6 @@ export class VirtioMemRespView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 10)) throw spanError(VirtioMemRespSchema, offset, 10, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2194,6 +2587,7 @@ export class VirtioMemRespView {
  * property tests.
  */
 export const structCodecs: Readonly<Record<string, StructCodec<unknown, never>>> = {
+  "virtio_mem_config": VirtioMemConfigCodec,
   "virtio_mem_req_plug": VirtioMemReqPlugCodec,
   "virtio_mem_req_unplug": VirtioMemReqUnplugCodec,
   "virtio_mem_req_state": VirtioMemReqStateCodec,

@@ -141,7 +141,6 @@ export function decodeVirtioNetConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 28)) throw spanError(VirtioNetConfigSchema, o, 28, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 6);
   const f1 = d.getUint16(o + 6, true);
@@ -167,9 +166,6 @@ export function decodeVirtioNetConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetConfig(value: VirtioNetConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 28;
 }
 
@@ -190,7 +186,6 @@ export function lengthOfVirtioNetConfig(value: VirtioNetConfig, options?: CodecO
 export function encodeVirtioNetConfig(value: VirtioNetConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 28)) throw spanError(VirtioNetConfigSchema, o, 28, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.mac;
@@ -305,7 +300,6 @@ export class VirtioNetConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 28)) throw spanError(VirtioNetConfigSchema, offset, 28, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -567,7 +561,6 @@ export function decodeVirtioNetDevPartCvqSelector(bytes: Uint8Array, offset = 0,
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetDevPartCvqSelectorSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   const f2 = b.slice(o + 2, o + 2 + 6);
@@ -586,9 +579,6 @@ export function decodeVirtioNetDevPartCvqSelector(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetDevPartCvqSelector(value: VirtioNetDevPartCvqSelector, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -611,7 +601,6 @@ export function lengthOfVirtioNetDevPartCvqSelector(value: VirtioNetDevPartCvqSe
 export function encodeVirtioNetDevPartCvqSelector(value: VirtioNetDevPartCvqSelector, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetDevPartCvqSelectorSchema, o, 8, b.length);
   const v0 = value.class;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioNetDevPartCvqSelectorSchema, "class", o, v0, "u8");
@@ -709,7 +698,6 @@ export class VirtioNetDevPartCvqSelectorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetDevPartCvqSelectorSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -839,7 +827,6 @@ export function decodeIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint16(o + 4, true);
@@ -857,9 +844,6 @@ export function decodeIpsecResourceHdr(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfIpsecResourceHdr(value: IpsecResourceHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 6;
 }
 
@@ -880,7 +864,6 @@ export function lengthOfIpsecResourceHdr(value: IpsecResourceHdr, options?: Code
 export function encodeIpsecResourceHdr(value: IpsecResourceHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 6)) throw spanError(IpsecResourceHdrSchema, o, 6, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.resource_id;
@@ -970,7 +953,6 @@ export class IpsecResourceHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(IpsecResourceHdrSchema, offset, 6, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1107,9 +1089,6 @@ export function decodeVirtioNetHdrAnonPaddingReserved2(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetHdrAnonPaddingReserved2(value: VirtioNetHdrAnonPaddingReserved2Input, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 6;
 }
 
@@ -1225,7 +1204,6 @@ export class VirtioNetHdrAnonPaddingReserved2View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 6)) throw spanError(VirtioNetHdrAnonPaddingReserved2Schema, offset, 6, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1897,7 +1875,6 @@ export function decodeVirtnetHashTunnel(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtnetHashTunnelSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { enabled_tunnel_types: f0 };
@@ -1915,9 +1892,6 @@ export function decodeVirtnetHashTunnel(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtnetHashTunnel(value: VirtnetHashTunnel, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -1939,7 +1913,6 @@ export function lengthOfVirtnetHashTunnel(value: VirtnetHashTunnel, options?: Co
 export function encodeVirtnetHashTunnel(value: VirtnetHashTunnel, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtnetHashTunnelSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.enabled_tunnel_types;
@@ -2031,7 +2004,6 @@ export class VirtnetHashTunnelView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtnetHashTunnelSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2140,7 +2112,6 @@ export function decodeVirtioNetCtrlDriverPart(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetCtrlDriverPartSchema, o, 2, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   let p = o + 2;
@@ -2161,7 +2132,6 @@ export function decodeVirtioNetCtrlDriverPart(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlDriverPart(value: VirtioNetCtrlDriverPart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 2;
   const commandSpecificDataValue = value.command_specific_data;
   if (!(commandSpecificDataValue instanceof Uint8Array)) throw bytesError(VirtioNetCtrlDriverPartSchema, "command-specific-data", offset + 2, commandSpecificDataValue);
@@ -2188,7 +2158,6 @@ export function lengthOfVirtioNetCtrlDriverPart(value: VirtioNetCtrlDriverPart, 
 export function encodeVirtioNetCtrlDriverPart(value: VirtioNetCtrlDriverPart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetCtrlDriverPart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetCtrlDriverPartSchema, o, n, b.length);
   const v0 = value.class;
@@ -2285,7 +2254,6 @@ export class VirtioNetCtrlDriverPartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioNetCtrlDriverPartSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2424,7 +2392,6 @@ export function decodeVirtioNetCtrlDevicePart(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioNetCtrlDevicePartSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   let p = o + 1;
   const f1Bytes = b.length - p;
@@ -2444,7 +2411,6 @@ export function decodeVirtioNetCtrlDevicePart(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlDevicePart(value: VirtioNetCtrlDevicePart, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 1;
   const commandSpecificResultValue = value.command_specific_result;
   if (!(commandSpecificResultValue instanceof Uint8Array)) throw bytesError(VirtioNetCtrlDevicePartSchema, "command-specific-result", offset + 1, commandSpecificResultValue);
@@ -2471,7 +2437,6 @@ export function lengthOfVirtioNetCtrlDevicePart(value: VirtioNetCtrlDevicePart, 
 export function encodeVirtioNetCtrlDevicePart(value: VirtioNetCtrlDevicePart, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetCtrlDevicePart(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetCtrlDevicePartSchema, o, n, b.length);
   const v0 = value.ack;
@@ -2565,7 +2530,6 @@ export class VirtioNetCtrlDevicePartView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioNetCtrlDevicePartSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2705,7 +2669,6 @@ export function decodeVirtioNetCtrlMac(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioNetCtrlMacSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   let p = o + 4;
@@ -2727,7 +2690,6 @@ export function decodeVirtioNetCtrlMac(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlMac(value: VirtioNetCtrlMacInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 4;
   const macsValue = value.macs;
   if (!(macsValue instanceof Uint8Array)) throw bytesError(VirtioNetCtrlMacSchema, "macs", offset + 4, macsValue);
@@ -2754,7 +2716,6 @@ export function lengthOfVirtioNetCtrlMac(value: VirtioNetCtrlMacInput, options?:
 export function encodeVirtioNetCtrlMac(value: VirtioNetCtrlMacInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetCtrlMac(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetCtrlMacSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -2852,7 +2813,6 @@ export class VirtioNetCtrlMacView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioNetCtrlMacSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2972,7 +2932,6 @@ export function decodeVirtioNetCtrlMqPairsSet(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetCtrlMqPairsSetSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { virtqueue_pairs: f0 };
@@ -2991,9 +2950,6 @@ export function decodeVirtioNetCtrlMqPairsSet(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlMqPairsSet(value: VirtioNetCtrlMqPairsSet, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -3017,7 +2973,6 @@ export function lengthOfVirtioNetCtrlMqPairsSet(value: VirtioNetCtrlMqPairsSet, 
 export function encodeVirtioNetCtrlMqPairsSet(value: VirtioNetCtrlMqPairsSet, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetCtrlMqPairsSetSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.virtqueue_pairs;
@@ -3114,7 +3069,6 @@ export class VirtioNetCtrlMqPairsSetView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioNetCtrlMqPairsSetSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3243,7 +3197,6 @@ export function decodeVirtioNetHashConfig(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 13)) throw spanError(VirtioNetHashConfigSchema, o, 13, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1: number[] = [];
@@ -3269,7 +3222,6 @@ export function decodeVirtioNetHashConfig(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetHashConfig(value: VirtioNetHashConfigInput, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 13;
   const hashKeyDataValue = value.hash_key_data;
   if (!(hashKeyDataValue instanceof Uint8Array)) throw bytesError(VirtioNetHashConfigSchema, "hash_key_data", offset + 13, hashKeyDataValue);
@@ -3296,7 +3248,6 @@ export function lengthOfVirtioNetHashConfig(value: VirtioNetHashConfigInput, opt
 export function encodeVirtioNetHashConfig(value: VirtioNetHashConfigInput, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetHashConfig(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetHashConfigSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -3410,7 +3361,6 @@ export class VirtioNetHashConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 13)) throw spanError(VirtioNetHashConfigSchema, offset, 13, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3591,7 +3541,6 @@ export function decodeRssRqId(bytes: Uint8Array, offset = 0, options?: CodecOpti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(RssRqIdSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true) & 0x7fff;
   const f1 = (d.getUint16(o, true) >>> 15) & 0x1;
@@ -3611,9 +3560,6 @@ export function decodeRssRqId(bytes: Uint8Array, offset = 0, options?: CodecOpti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfRssRqId(value: RssRqId, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -3636,7 +3582,6 @@ export function lengthOfRssRqId(value: RssRqId, options?: CodecOptions, offset =
 export function encodeRssRqId(value: RssRqId, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(RssRqIdSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.vq_index_1_16;
@@ -3737,7 +3682,6 @@ export class RssRqIdView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(RssRqIdSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3854,7 +3798,6 @@ export function decodeVirtnetRssCtxCap(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtnetRssCtxCapSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { max_rss_contexts: f0 };
@@ -3873,9 +3816,6 @@ export function decodeVirtnetRssCtxCap(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtnetRssCtxCap(value: VirtnetRssCtxCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -3898,7 +3838,6 @@ export function lengthOfVirtnetRssCtxCap(value: VirtnetRssCtxCap, options?: Code
 export function encodeVirtnetRssCtxCap(value: VirtnetRssCtxCap, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtnetRssCtxCapSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.max_rss_contexts;
@@ -3995,7 +3934,6 @@ export class VirtnetRssCtxCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtnetRssCtxCapSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4089,7 +4027,6 @@ export function decodeVirtnetRssCtxDel(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtnetRssCtxDelSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { rss_ctx_id: f0 };
@@ -4108,9 +4045,6 @@ export function decodeVirtnetRssCtxDel(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtnetRssCtxDel(value: VirtnetRssCtxDel, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -4133,7 +4067,6 @@ export function lengthOfVirtnetRssCtxDel(value: VirtnetRssCtxDel, options?: Code
 export function encodeVirtnetRssCtxDel(value: VirtnetRssCtxDel, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtnetRssCtxDelSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.rss_ctx_id;
@@ -4230,7 +4163,6 @@ export class VirtnetRssCtxDelView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtnetRssCtxDelSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4327,7 +4259,6 @@ export function decodeVirtioNetCtrlCoal(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetCtrlCoalSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -4346,9 +4277,6 @@ export function decodeVirtioNetCtrlCoal(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlCoal(value: VirtioNetCtrlCoal, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4370,7 +4298,6 @@ export function lengthOfVirtioNetCtrlCoal(value: VirtioNetCtrlCoal, options?: Co
 export function encodeVirtioNetCtrlCoal(value: VirtioNetCtrlCoal, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetCtrlCoalSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.max_packets;
@@ -4465,7 +4392,6 @@ export class VirtioNetCtrlCoalView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetCtrlCoalSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4605,9 +4531,6 @@ export function decodeVirtioNetCtrlCoalVq(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlCoalVq(value: VirtioNetCtrlCoalVq, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -4725,7 +4648,6 @@ export class VirtioNetCtrlCoalVqView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioNetCtrlCoalVqSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4849,7 +4771,6 @@ export function decodeVirtioNetStatsCapabilities(bytes: Uint8Array, offset = 0, 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetStatsCapabilitiesSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0: bigint[] = [];
   for (let i = o, end = o + 8; i < end; i += 8) f0.push(d.getBigUint64(i, true));
@@ -4869,9 +4790,6 @@ export function decodeVirtioNetStatsCapabilities(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsCapabilities(value: VirtioNetStatsCapabilities, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4895,7 +4813,6 @@ export function lengthOfVirtioNetStatsCapabilities(value: VirtioNetStatsCapabili
 export function encodeVirtioNetStatsCapabilities(value: VirtioNetStatsCapabilities, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetStatsCapabilitiesSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.supported_stats_types;
@@ -4997,7 +4914,6 @@ export class VirtioNetStatsCapabilitiesView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetStatsCapabilitiesSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5126,7 +5042,6 @@ export function decodeVirtioNetCtrlQueueStatsStats(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioNetCtrlQueueStatsStatsSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1: number[] = [];
@@ -5149,9 +5064,6 @@ export function decodeVirtioNetCtrlQueueStatsStats(bytes: Uint8Array, offset = 0
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlQueueStatsStats(value: VirtioNetCtrlQueueStatsStats, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -5175,7 +5087,6 @@ export function lengthOfVirtioNetCtrlQueueStatsStats(value: VirtioNetCtrlQueueSt
 export function encodeVirtioNetCtrlQueueStatsStats(value: VirtioNetCtrlQueueStatsStats, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioNetCtrlQueueStatsStatsSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.vq_index;
@@ -5288,7 +5199,6 @@ export class VirtioNetCtrlQueueStatsStatsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioNetCtrlQueueStatsStatsSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5471,7 +5381,6 @@ export function decodeVirtioNetCtrlQueueStats(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetCtrlQueueStats(value: VirtioNetCtrlQueueStats, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 0;
   const statsValue = value.stats;
   if (!Array.isArray(statsValue)) throw arrayError(VirtioNetCtrlQueueStatsSchema, "stats", offset, statsValue);
@@ -5597,7 +5506,6 @@ export class VirtioNetCtrlQueueStatsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 0)) throw spanError(VirtioNetCtrlQueueStatsSchema, offset, 0, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5723,7 +5631,6 @@ export function decodeVirtioNetStatsReplyHdr(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetStatsReplyHdrSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -5746,9 +5653,6 @@ export function decodeVirtioNetStatsReplyHdr(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsReplyHdr(value: VirtioNetStatsReplyHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -5771,7 +5675,6 @@ export function lengthOfVirtioNetStatsReplyHdr(value: VirtioNetStatsReplyHdr, op
 export function encodeVirtioNetStatsReplyHdr(value: VirtioNetStatsReplyHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetStatsReplyHdrSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -5880,7 +5783,6 @@ export class VirtioNetStatsReplyHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetStatsReplyHdrSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6080,9 +5982,6 @@ export function decodeVirtioNetStatsCvq(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsCvq(value: VirtioNetStatsCvq, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -6206,7 +6105,6 @@ export class VirtioNetStatsCvqView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioNetStatsCvqSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6410,9 +6308,6 @@ export function decodeVirtioNetStatsRxBasic(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsRxBasic(value: VirtioNetStatsRxBasic, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -6548,7 +6443,6 @@ export class VirtioNetStatsRxBasicView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioNetStatsRxBasicSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6828,9 +6722,6 @@ export function decodeVirtioNetStatsTxBasic(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsTxBasic(value: VirtioNetStatsTxBasic, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -6966,7 +6857,6 @@ export class VirtioNetStatsTxBasicView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioNetStatsTxBasicSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7226,9 +7116,6 @@ export function decodeVirtioNetStatsRxCsum(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsRxCsum(value: VirtioNetStatsRxCsum, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -7358,7 +7245,6 @@ export class VirtioNetStatsRxCsumView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioNetStatsRxCsumSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7560,9 +7446,6 @@ export function decodeVirtioNetStatsTxCsum(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsTxCsum(value: VirtioNetStatsTxCsum, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -7686,7 +7569,6 @@ export class VirtioNetStatsTxCsumView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioNetStatsTxCsumSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7870,9 +7752,6 @@ export function decodeVirtioNetStatsRxGso(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsRxGso(value: VirtioNetStatsRxGso, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 40;
 }
 
@@ -8002,7 +7881,6 @@ export class VirtioNetStatsRxGsoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 40)) throw spanError(VirtioNetStatsRxGsoSchema, offset, 40, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8244,9 +8122,6 @@ export function decodeVirtioNetStatsTxGso(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsTxGso(value: VirtioNetStatsTxGso, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 56;
 }
 
@@ -8382,7 +8257,6 @@ export class VirtioNetStatsTxGsoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 56)) throw spanError(VirtioNetStatsTxGsoSchema, offset, 56, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8622,9 +8496,6 @@ export function decodeVirtioNetStatsRxSpeed(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsRxSpeed(value: VirtioNetStatsRxSpeed, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -8748,7 +8619,6 @@ export class VirtioNetStatsRxSpeedView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioNetStatsRxSpeedSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -8912,9 +8782,6 @@ export function decodeVirtioNetStatsTxSpeed(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetStatsTxSpeed(value: VirtioNetStatsTxSpeed, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -9038,7 +8905,6 @@ export class VirtioNetStatsTxSpeedView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioNetStatsTxSpeedSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9208,7 +9074,6 @@ export function decodeVirtioNetFfCapData(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioNetFfCapDataSchema, o, 20, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -9233,9 +9098,6 @@ export function decodeVirtioNetFfCapData(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetFfCapData(value: VirtioNetFfCapData, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 20;
 }
 
@@ -9258,7 +9120,6 @@ export function lengthOfVirtioNetFfCapData(value: VirtioNetFfCapData, options?: 
 export function encodeVirtioNetFfCapData(value: VirtioNetFfCapData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 20)) throw spanError(VirtioNetFfCapDataSchema, o, 20, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.groups_limit;
@@ -9374,7 +9235,6 @@ export class VirtioNetFfCapDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 20)) throw spanError(VirtioNetFfCapDataSchema, offset, 20, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9614,7 +9474,6 @@ export function decodeVirtioNetFfSelector(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetFfSelectorSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   const f2 = b.slice(o + 2, o + 2 + 2);
@@ -9639,7 +9498,6 @@ export function decodeVirtioNetFfSelector(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetFfSelector(value: VirtioNetFfSelector, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const maskValue = value.mask;
   if (!(maskValue instanceof Uint8Array)) throw bytesError(VirtioNetFfSelectorSchema, "mask", offset + 8, maskValue);
@@ -9666,7 +9524,6 @@ export function lengthOfVirtioNetFfSelector(value: VirtioNetFfSelector, options?
 export function encodeVirtioNetFfSelector(value: VirtioNetFfSelector, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetFfSelector(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetFfSelectorSchema, o, n, b.length);
   const v0 = value.type;
@@ -9779,7 +9636,6 @@ export class VirtioNetFfSelectorView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetFfSelectorSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -9991,7 +9847,6 @@ export function decodeVirtioNetFfCapMaskData(bytes: Uint8Array, offset = 0, opti
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetFfCapMaskDataSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   let p = o + 8;
@@ -10013,7 +9868,6 @@ export function decodeVirtioNetFfCapMaskData(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetFfCapMaskData(value: VirtioNetFfCapMaskData, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const selectorsValue = value.selectors;
   if (!(selectorsValue instanceof Uint8Array)) throw bytesError(VirtioNetFfCapMaskDataSchema, "selectors", offset + 8, selectorsValue);
@@ -10041,7 +9895,6 @@ export function lengthOfVirtioNetFfCapMaskData(value: VirtioNetFfCapMaskData, op
 export function encodeVirtioNetFfCapMaskData(value: VirtioNetFfCapMaskData, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetFfCapMaskData(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetFfCapMaskDataSchema, o, n, b.length);
   const v0 = value.count;
@@ -10144,7 +9997,6 @@ export class VirtioNetFfCapMaskDataView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetFfCapMaskDataSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10299,7 +10151,6 @@ export function decodeVirtioNetFfActions(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetFfActionsSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   let p = o + 8;
@@ -10321,7 +10172,6 @@ export function decodeVirtioNetFfActions(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetFfActions(value: VirtioNetFfActions, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const actionsValue = value.actions;
   if (!(actionsValue instanceof Uint8Array)) throw bytesError(VirtioNetFfActionsSchema, "actions", offset + 8, actionsValue);
@@ -10348,7 +10198,6 @@ export function lengthOfVirtioNetFfActions(value: VirtioNetFfActions, options?: 
 export function encodeVirtioNetFfActions(value: VirtioNetFfActions, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetFfActions(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetFfActionsSchema, o, n, b.length);
   const v0 = value.count;
@@ -10451,7 +10300,6 @@ export class VirtioNetFfActionsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetFfActionsSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10585,7 +10433,6 @@ export function decodeVirtioNetResourceObjFfGroup(bytes: Uint8Array, offset = 0,
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetResourceObjFfGroupSchema, o, 2, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   return { group_priority: f0 };
@@ -10604,9 +10451,6 @@ export function decodeVirtioNetResourceObjFfGroup(bytes: Uint8Array, offset = 0,
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetResourceObjFfGroup(value: VirtioNetResourceObjFfGroup, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 2;
 }
 
@@ -10630,7 +10474,6 @@ export function lengthOfVirtioNetResourceObjFfGroup(value: VirtioNetResourceObjF
 export function encodeVirtioNetResourceObjFfGroup(value: VirtioNetResourceObjFfGroup, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 2)) throw spanError(VirtioNetResourceObjFfGroupSchema, o, 2, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.group_priority;
@@ -10727,7 +10570,6 @@ export class VirtioNetResourceObjFfGroupView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 2)) throw spanError(VirtioNetResourceObjFfGroupSchema, offset, 2, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -10845,7 +10687,6 @@ export function decodeVirtioNetResourceObjFfClassifier(bytes: Uint8Array, offset
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioNetResourceObjFfClassifierSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   let p = o + 8;
@@ -10867,7 +10708,6 @@ export function decodeVirtioNetResourceObjFfClassifier(bytes: Uint8Array, offset
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetResourceObjFfClassifier(value: VirtioNetResourceObjFfClassifier, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const selectorsValue = value.selectors;
   if (!(selectorsValue instanceof Uint8Array)) throw bytesError(VirtioNetResourceObjFfClassifierSchema, "selectors", offset + 8, selectorsValue);
@@ -10895,7 +10735,6 @@ export function lengthOfVirtioNetResourceObjFfClassifier(value: VirtioNetResourc
 export function encodeVirtioNetResourceObjFfClassifier(value: VirtioNetResourceObjFfClassifier, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetResourceObjFfClassifier(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetResourceObjFfClassifierSchema, o, n, b.length);
   const v0 = value.count;
@@ -10998,7 +10837,6 @@ export class VirtioNetResourceObjFfClassifierView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioNetResourceObjFfClassifierSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -11197,7 +11035,6 @@ export function decodeVirtioNetResourceObjFfRule(bytes: Uint8Array, offset = 0, 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioNetResourceObjFfRuleSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -11226,7 +11063,6 @@ export function decodeVirtioNetResourceObjFfRule(bytes: Uint8Array, offset = 0, 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioNetResourceObjFfRule(value: VirtioNetResourceObjFfRule, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 16;
   const keysValue = value.keys;
   if (!(keysValue instanceof Uint8Array)) throw bytesError(VirtioNetResourceObjFfRuleSchema, "keys", offset + 16, keysValue);
@@ -11254,7 +11090,6 @@ export function lengthOfVirtioNetResourceObjFfRule(value: VirtioNetResourceObjFf
 export function encodeVirtioNetResourceObjFfRule(value: VirtioNetResourceObjFfRule, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioNetResourceObjFfRule(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioNetResourceObjFfRuleSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -11376,7 +11211,6 @@ export class VirtioNetResourceObjFfRuleView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioNetResourceObjFfRuleSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -87,7 +87,6 @@ export function decodeVirtioPmemConfig(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioPmemConfigSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -105,9 +104,6 @@ export function decodeVirtioPmemConfig(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPmemConfig(value: VirtioPmemConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -128,7 +124,6 @@ export function lengthOfVirtioPmemConfig(value: VirtioPmemConfig, options?: Code
 export function encodeVirtioPmemConfig(value: VirtioPmemConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioPmemConfigSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.start;
@@ -218,7 +213,6 @@ export class VirtioPmemConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioPmemConfigSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -325,7 +319,6 @@ export function decodeVirtioPmemReq(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioPmemReqSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { type: f0 };
@@ -342,9 +335,6 @@ export function decodeVirtioPmemReq(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPmemReq(value: VirtioPmemReq, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -365,7 +355,6 @@ export function lengthOfVirtioPmemReq(value: VirtioPmemReq, options?: CodecOptio
 export function encodeVirtioPmemReq(value: VirtioPmemReq, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioPmemReqSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -452,7 +441,6 @@ export class VirtioPmemReqView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioPmemReqSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -542,7 +530,6 @@ export function decodeVirtioPmemResp(bytes: Uint8Array, offset = 0, options?: Co
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioPmemRespSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { ret: f0 };
@@ -560,9 +547,6 @@ export function decodeVirtioPmemResp(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioPmemResp(value: VirtioPmemResp, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -584,7 +568,6 @@ export function lengthOfVirtioPmemResp(value: VirtioPmemResp, options?: CodecOpt
 export function encodeVirtioPmemResp(value: VirtioPmemResp, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioPmemRespSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.ret;
@@ -676,7 +659,6 @@ export class VirtioPmemRespView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioPmemRespSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

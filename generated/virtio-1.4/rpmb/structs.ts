@@ -77,7 +77,6 @@ export function decodeVirtioRpmbConfig(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 3)) throw spanError(VirtioRpmbConfigSchema, o, 3, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
   const f2 = b[o + 2]!;
@@ -95,9 +94,6 @@ export function decodeVirtioRpmbConfig(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRpmbConfig(value: VirtioRpmbConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 3;
 }
 
@@ -118,7 +114,6 @@ export function lengthOfVirtioRpmbConfig(value: VirtioRpmbConfig, options?: Code
 export function encodeVirtioRpmbConfig(value: VirtioRpmbConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 3)) throw spanError(VirtioRpmbConfigSchema, o, 3, b.length);
   const v0 = value.capacity;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioRpmbConfigSchema, "capacity", o, v0, "u8");
@@ -210,7 +205,6 @@ export class VirtioRpmbConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 3)) throw spanError(VirtioRpmbConfigSchema, offset, 3, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -398,7 +392,6 @@ export function decodeVirtioRpmbFrame(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 512)) throw spanError(VirtioRpmbFrameSchema, o, 512, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b.slice(o, o + 196);
   const f1 = b.slice(o + 196, o + 196 + 32);
@@ -424,9 +417,6 @@ export function decodeVirtioRpmbFrame(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRpmbFrame(value: VirtioRpmbFrame, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 512;
 }
 
@@ -448,7 +438,6 @@ export function lengthOfVirtioRpmbFrame(value: VirtioRpmbFrame, options?: CodecO
 export function encodeVirtioRpmbFrame(value: VirtioRpmbFrame, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 512)) throw spanError(VirtioRpmbFrameSchema, o, 512, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.stuff;
@@ -568,7 +557,6 @@ export class VirtioRpmbFrameView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 512)) throw spanError(VirtioRpmbFrameSchema, offset, 512, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

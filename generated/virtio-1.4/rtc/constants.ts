@@ -539,7 +539,8 @@ export function rtcReadRequests2Name(value: number): "VIRTIO_RTC_REQ_READ_CROSS"
 /**
  * Alarm Control Requests (generic constants of device `rtc`): spec names keyed by their short form.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:939.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:939.
  */
 export const RtcAlarmControlRequests = {
   /**
@@ -574,7 +575,8 @@ export function rtcAlarmControlRequestsName(value: number): "VIRTIO_RTC_REQ_READ
  * virtio_rtc_resp_read_alarm flags values (flags constants of device `rtc`): spec names keyed by their short
  * form.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:950.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:950.
  */
 export const RtcVirtioRtcRespReadAlarmFlagsValues = {
   /**
@@ -608,7 +610,8 @@ export function rtcVirtioRtcRespReadAlarmFlagsValuesName(value: number): "VIRTIO
 /**
  * Alarm Control Requests (generic constants of device `rtc`): spec names keyed by their short form.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:964.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:964.
  */
 export const RtcAlarmControlRequests2 = {
   /**
@@ -642,7 +645,8 @@ export function rtcAlarmControlRequests2Name(value: number): "VIRTIO_RTC_REQ_SET
 /**
  * Alarm Control Requests (generic constants of device `rtc`): spec names keyed by their short form.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:989.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:989.
  */
 export const RtcAlarmControlRequests3 = {
   /**
@@ -676,7 +680,8 @@ export function rtcAlarmControlRequests3Name(value: number): "VIRTIO_RTC_REQ_SET
 /**
  * Alarm Notifications (generic constants of device `rtc`): spec names keyed by their short form.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1088.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1088.
  */
 export const RtcAlarmNotifications = {
   /**

@@ -18,12 +18,14 @@ import { decodeVirtioRtcRespHead, encodeVirtioRtcRespHead, lengthOfVirtioRtcResp
  * - `EOPNOTSUPP`: `VIRTIO_RTC_S_EOPNOTSUPP` = 2, struct `virtio_rtc_resp_head`.
  * - `ENODEV`: `VIRTIO_RTC_S_ENODEV` = 3, struct `virtio_rtc_resp_head`.
  * - `EINVAL`: `VIRTIO_RTC_S_EINVAL` = 4, struct `virtio_rtc_resp_head`.
+ * - `EIO`: `VIRTIO_RTC_S_EIO` = 5, struct `virtio_rtc_resp_head`.
  */
 export type RtcEvent =
   | { type: "OK"; event: VirtioRtcRespHead }
   | { type: "EOPNOTSUPP"; event: VirtioRtcRespHead }
   | { type: "ENODEV"; event: VirtioRtcRespHead }
   | { type: "EINVAL"; event: VirtioRtcRespHead }
+  | { type: "EIO"; event: VirtioRtcRespHead }
 ;
 
 /**
@@ -34,6 +36,7 @@ export type RtcEventInput =
   | { type: "EOPNOTSUPP"; event: Omit<VirtioRtcRespHead, "status"> }
   | { type: "ENODEV"; event: Omit<VirtioRtcRespHead, "status"> }
   | { type: "EINVAL"; event: Omit<VirtioRtcRespHead, "status"> }
+  | { type: "EIO"; event: Omit<VirtioRtcRespHead, "status"> }
 ;
 
 /**
@@ -58,6 +61,10 @@ function rtcEventAt(b: Uint8Array, p: number, options: CodecOptions | undefined)
     case 4: {
       const event = decodeVirtioRtcRespHead(b, p, options);
       return [{ type: "EINVAL", event }, lengthOfVirtioRtcRespHead(event, options, p)];
+    }
+    case 5: {
+      const event = decodeVirtioRtcRespHead(b, p, options);
+      return [{ type: "EIO", event }, lengthOfVirtioRtcRespHead(event, options, p)];
     }
   }
   throw new CodecError("unknown-discriminator", { struct: "rtc event", field: "status", offset: p }, `rtc event: status ${String(t)} is not an event the spec defines (under these features)`);
@@ -112,6 +119,8 @@ export function lengthOfRtcEvent(event: RtcEventInput, options?: CodecOptions): 
       return lengthOfVirtioRtcRespHead({ ...event.event, status: 3 }, options);
     case "EINVAL":
       return lengthOfVirtioRtcRespHead({ ...event.event, status: 4 }, options);
+    case "EIO":
+      return lengthOfVirtioRtcRespHead({ ...event.event, status: 5 }, options);
   }
   throw new CodecError("unknown-discriminator", { struct: "rtc event", field: "status", offset: 0 }, "unknown event type");
 }
@@ -136,6 +145,8 @@ export function encodeRtcEvent(event: RtcEventInput, bytes: Uint8Array, offset =
       return encodeVirtioRtcRespHead({ ...event.event, status: 3 }, bytes, offset, options);
     case "EINVAL":
       return encodeVirtioRtcRespHead({ ...event.event, status: 4 }, bytes, offset, options);
+    case "EIO":
+      return encodeVirtioRtcRespHead({ ...event.event, status: 5 }, bytes, offset, options);
   }
   throw new CodecError("unknown-discriminator", { struct: "rtc event", field: "status", offset }, "unknown event type");
 }

@@ -85,7 +85,6 @@ export function decodeVirtioRtcReqHead(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioRtcReqHeadSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 6);
@@ -103,9 +102,6 @@ export function decodeVirtioRtcReqHead(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqHead(value: VirtioRtcReqHead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -126,7 +122,6 @@ export function lengthOfVirtioRtcReqHead(value: VirtioRtcReqHead, options?: Code
 export function encodeVirtioRtcReqHead(value: VirtioRtcReqHead, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioRtcReqHeadSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.msg_type;
@@ -217,7 +212,6 @@ export class VirtioRtcReqHeadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioRtcReqHeadSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -332,7 +326,6 @@ export function decodeVirtioRtcRespHead(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioRtcRespHeadSchema, o, 8, b.length);
-  void options;
   const f0 = b[o]!;
   const f1 = b.slice(o + 1, o + 1 + 7);
   return { status: f0, reserved: f1 };
@@ -349,9 +342,6 @@ export function decodeVirtioRtcRespHead(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespHead(value: VirtioRtcRespHead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -372,7 +362,6 @@ export function lengthOfVirtioRtcRespHead(value: VirtioRtcRespHead, options?: Co
 export function encodeVirtioRtcRespHead(value: VirtioRtcRespHead, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioRtcRespHeadSchema, o, 8, b.length);
   const v0 = value.status;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioRtcRespHeadSchema, "status", o, v0, "u8");
@@ -462,7 +451,6 @@ export class VirtioRtcRespHeadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioRtcRespHeadSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -583,9 +571,6 @@ export function decodeVirtioRtcReqCfg(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqCfg(value: VirtioRtcReqCfg, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -690,7 +675,6 @@ export class VirtioRtcReqCfgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioRtcReqCfgSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -804,9 +788,6 @@ export function decodeVirtioRtcRespCfg(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespCfg(value: VirtioRtcRespCfg, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -919,7 +900,6 @@ export class VirtioRtcRespCfgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcRespCfgSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1070,9 +1050,6 @@ export function decodeVirtioRtcReqClockCap(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqClockCap(value: VirtioRtcReqClockCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1185,7 +1162,6 @@ export class VirtioRtcReqClockCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcReqClockCapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1351,9 +1327,6 @@ export function decodeVirtioRtcRespClockCap(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespClockCap(value: VirtioRtcRespClockCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1471,7 +1444,6 @@ export class VirtioRtcRespClockCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcRespClockCapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1664,9 +1636,6 @@ export function decodeVirtioRtcReqCrossCap(bytes: Uint8Array, offset = 0, option
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqCrossCap(value: VirtioRtcReqCrossCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1782,7 +1751,6 @@ export class VirtioRtcReqCrossCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcReqCrossCapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1949,9 +1917,6 @@ export function decodeVirtioRtcRespCrossCap(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespCrossCap(value: VirtioRtcRespCrossCap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2063,7 +2028,6 @@ export class VirtioRtcRespCrossCapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcRespCrossCapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2214,9 +2178,6 @@ export function decodeVirtioRtcReqRead(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqRead(value: VirtioRtcReqRead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2329,7 +2290,6 @@ export class VirtioRtcReqReadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcReqReadSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2472,9 +2432,6 @@ export function decodeVirtioRtcRespRead(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespRead(value: VirtioRtcRespRead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2583,7 +2540,6 @@ export class VirtioRtcRespReadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcRespReadSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2724,9 +2680,6 @@ export function decodeVirtioRtcReqReadCross(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqReadCross(value: VirtioRtcReqReadCross, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -2842,7 +2795,6 @@ export class VirtioRtcReqReadCrossView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcReqReadCrossSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3012,9 +2964,6 @@ export function decodeVirtioRtcRespReadCross(bytes: Uint8Array, offset = 0, opti
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespReadCross(value: VirtioRtcRespReadCross, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3126,7 +3075,6 @@ export class VirtioRtcRespReadCrossView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioRtcRespReadCrossSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3193,7 +3141,8 @@ export class VirtioRtcRespReadCrossView {
 /**
  * `struct virtio_rtc_req_read_alarm`: 16 bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  */
 export interface VirtioRtcReqReadAlarm {
   /**
@@ -3221,14 +3170,15 @@ export interface VirtioRtcReqReadAlarm {
 /**
  * Layout of `virtio_rtc_req_read_alarm`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  */
 export const VirtioRtcReqReadAlarmSchema: StructSchema = {
   name: "virtio_rtc_req_read_alarm",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/rtc/description.tex:919",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests",
   source: "device-types/rtc/description.tex:941",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_req_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:942", struct: "virtio_rtc_req_head" },
@@ -3240,7 +3190,8 @@ export const VirtioRtcReqReadAlarmSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_req_read_alarm` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  */
 export const VirtioRtcReqReadAlarmSize = 16;
 
@@ -3250,7 +3201,8 @@ export const VirtioRtcReqReadAlarmSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3271,16 +3223,14 @@ export function decodeVirtioRtcReqReadAlarm(bytes: Uint8Array, offset = 0, optio
  * Bytes {@link encodeVirtioRtcReqReadAlarm} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqReadAlarm(value: VirtioRtcReqReadAlarm, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -3291,7 +3241,8 @@ export function lengthOfVirtioRtcReqReadAlarm(value: VirtioRtcReqReadAlarm, opti
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -3318,7 +3269,8 @@ export function encodeVirtioRtcReqReadAlarm(value: VirtioRtcReqReadAlarm, bytes:
 /**
  * {@link decodeVirtioRtcReqReadAlarm} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -3331,7 +3283,8 @@ export function readVirtioRtcReqReadAlarm(view: DataView, offset = 0, options?: 
 /**
  * {@link encodeVirtioRtcReqReadAlarm} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -3346,7 +3299,8 @@ export function writeVirtioRtcReqReadAlarm(value: VirtioRtcReqReadAlarm, view: D
  * Bytes the `virtio_rtc_req_read_alarm` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3360,7 +3314,8 @@ export function measureVirtioRtcReqReadAlarm(bytes: Uint8Array, offset = 0, opti
 /**
  * The uniform codec of `virtio_rtc_req_read_alarm` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  */
 export const VirtioRtcReqReadAlarmCodec: StructCodec<VirtioRtcReqReadAlarm, VirtioRtcReqReadAlarm> = {
   schema: VirtioRtcReqReadAlarmSchema,
@@ -3378,7 +3333,8 @@ export const VirtioRtcReqReadAlarmCodec: StructCodec<VirtioRtcReqReadAlarm, Virt
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:941.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:941.
  */
 export class VirtioRtcReqReadAlarmView {
   readonly #view: DataView;
@@ -3393,7 +3349,6 @@ export class VirtioRtcReqReadAlarmView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcReqReadAlarmSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3459,7 +3414,8 @@ export class VirtioRtcReqReadAlarmView {
 /**
  * `struct virtio_rtc_resp_read_alarm`: 24 bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  */
 export interface VirtioRtcRespReadAlarm {
   /**
@@ -3495,14 +3451,15 @@ export interface VirtioRtcRespReadAlarm {
 /**
  * Layout of `virtio_rtc_resp_read_alarm`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  */
 export const VirtioRtcRespReadAlarmSchema: StructSchema = {
   name: "virtio_rtc_resp_read_alarm",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/rtc/description.tex:919",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests",
   source: "device-types/rtc/description.tex:947",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_resp_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:948", struct: "virtio_rtc_resp_head" },
@@ -3515,7 +3472,8 @@ export const VirtioRtcRespReadAlarmSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_resp_read_alarm` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  */
 export const VirtioRtcRespReadAlarmSize = 24;
 
@@ -3525,7 +3483,8 @@ export const VirtioRtcRespReadAlarmSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3547,16 +3506,14 @@ export function decodeVirtioRtcRespReadAlarm(bytes: Uint8Array, offset = 0, opti
  * Bytes {@link encodeVirtioRtcRespReadAlarm} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespReadAlarm(value: VirtioRtcRespReadAlarm, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3567,7 +3524,8 @@ export function lengthOfVirtioRtcRespReadAlarm(value: VirtioRtcRespReadAlarm, op
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -3597,7 +3555,8 @@ export function encodeVirtioRtcRespReadAlarm(value: VirtioRtcRespReadAlarm, byte
 /**
  * {@link decodeVirtioRtcRespReadAlarm} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -3610,7 +3569,8 @@ export function readVirtioRtcRespReadAlarm(view: DataView, offset = 0, options?:
 /**
  * {@link encodeVirtioRtcRespReadAlarm} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -3625,7 +3585,8 @@ export function writeVirtioRtcRespReadAlarm(value: VirtioRtcRespReadAlarm, view:
  * Bytes the `virtio_rtc_resp_read_alarm` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3639,7 +3600,8 @@ export function measureVirtioRtcRespReadAlarm(bytes: Uint8Array, offset = 0, opt
 /**
  * The uniform codec of `virtio_rtc_resp_read_alarm` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  */
 export const VirtioRtcRespReadAlarmCodec: StructCodec<VirtioRtcRespReadAlarm, VirtioRtcRespReadAlarm> = {
   schema: VirtioRtcRespReadAlarmSchema,
@@ -3657,7 +3619,8 @@ export const VirtioRtcRespReadAlarmCodec: StructCodec<VirtioRtcRespReadAlarm, Vi
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:947.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:947.
  */
 export class VirtioRtcRespReadAlarmView {
   readonly #view: DataView;
@@ -3672,7 +3635,6 @@ export class VirtioRtcRespReadAlarmView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioRtcRespReadAlarmSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3757,7 +3719,8 @@ export class VirtioRtcRespReadAlarmView {
 /**
  * `struct virtio_rtc_req_set_alarm`: 24 bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  */
 export interface VirtioRtcReqSetAlarm {
   /**
@@ -3799,14 +3762,15 @@ export interface VirtioRtcReqSetAlarm {
 /**
  * Layout of `virtio_rtc_req_set_alarm`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  */
 export const VirtioRtcReqSetAlarmSchema: StructSchema = {
   name: "virtio_rtc_req_set_alarm",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/rtc/description.tex:919",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests",
   source: "device-types/rtc/description.tex:966",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_req_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:967", struct: "virtio_rtc_req_head" },
@@ -3820,7 +3784,8 @@ export const VirtioRtcReqSetAlarmSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_req_set_alarm` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  */
 export const VirtioRtcReqSetAlarmSize = 24;
 
@@ -3830,7 +3795,8 @@ export const VirtioRtcReqSetAlarmSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3853,16 +3819,14 @@ export function decodeVirtioRtcReqSetAlarm(bytes: Uint8Array, offset = 0, option
  * Bytes {@link encodeVirtioRtcReqSetAlarm} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqSetAlarm(value: VirtioRtcReqSetAlarm, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3873,7 +3837,8 @@ export function lengthOfVirtioRtcReqSetAlarm(value: VirtioRtcReqSetAlarm, option
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -3906,7 +3871,8 @@ export function encodeVirtioRtcReqSetAlarm(value: VirtioRtcReqSetAlarm, bytes: U
 /**
  * {@link decodeVirtioRtcReqSetAlarm} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -3919,7 +3885,8 @@ export function readVirtioRtcReqSetAlarm(view: DataView, offset = 0, options?: C
 /**
  * {@link encodeVirtioRtcReqSetAlarm} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -3934,7 +3901,8 @@ export function writeVirtioRtcReqSetAlarm(value: VirtioRtcReqSetAlarm, view: Dat
  * Bytes the `virtio_rtc_req_set_alarm` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3948,7 +3916,8 @@ export function measureVirtioRtcReqSetAlarm(bytes: Uint8Array, offset = 0, optio
 /**
  * The uniform codec of `virtio_rtc_req_set_alarm` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  */
 export const VirtioRtcReqSetAlarmCodec: StructCodec<VirtioRtcReqSetAlarm, VirtioRtcReqSetAlarm> = {
   schema: VirtioRtcReqSetAlarmSchema,
@@ -3966,7 +3935,8 @@ export const VirtioRtcReqSetAlarmCodec: StructCodec<VirtioRtcReqSetAlarm, Virtio
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:966.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:966.
  */
 export class VirtioRtcReqSetAlarmView {
   readonly #view: DataView;
@@ -3981,7 +3951,6 @@ export class VirtioRtcReqSetAlarmView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioRtcReqSetAlarmSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4083,7 +4052,8 @@ export class VirtioRtcReqSetAlarmView {
 /**
  * `struct virtio_rtc_resp_set_alarm`: 8 bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  */
 export interface VirtioRtcRespSetAlarm {
   /**
@@ -4097,14 +4067,15 @@ export interface VirtioRtcRespSetAlarm {
 /**
  * Layout of `virtio_rtc_resp_set_alarm`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  */
 export const VirtioRtcRespSetAlarmSchema: StructSchema = {
   name: "virtio_rtc_resp_set_alarm",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/rtc/description.tex:919",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests",
   source: "device-types/rtc/description.tex:975",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_resp_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:976", struct: "virtio_rtc_resp_head" },
@@ -4114,7 +4085,8 @@ export const VirtioRtcRespSetAlarmSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_resp_set_alarm` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  */
 export const VirtioRtcRespSetAlarmSize = 8;
 
@@ -4124,7 +4096,8 @@ export const VirtioRtcRespSetAlarmSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4142,16 +4115,14 @@ export function decodeVirtioRtcRespSetAlarm(bytes: Uint8Array, offset = 0, optio
  * Bytes {@link encodeVirtioRtcRespSetAlarm} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespSetAlarm(value: VirtioRtcRespSetAlarm, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4162,7 +4133,8 @@ export function lengthOfVirtioRtcRespSetAlarm(value: VirtioRtcRespSetAlarm, opti
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4181,7 +4153,8 @@ export function encodeVirtioRtcRespSetAlarm(value: VirtioRtcRespSetAlarm, bytes:
 /**
  * {@link decodeVirtioRtcRespSetAlarm} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4194,7 +4167,8 @@ export function readVirtioRtcRespSetAlarm(view: DataView, offset = 0, options?: 
 /**
  * {@link encodeVirtioRtcRespSetAlarm} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4209,7 +4183,8 @@ export function writeVirtioRtcRespSetAlarm(value: VirtioRtcRespSetAlarm, view: D
  * Bytes the `virtio_rtc_resp_set_alarm` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4223,7 +4198,8 @@ export function measureVirtioRtcRespSetAlarm(bytes: Uint8Array, offset = 0, opti
 /**
  * The uniform codec of `virtio_rtc_resp_set_alarm` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  */
 export const VirtioRtcRespSetAlarmCodec: StructCodec<VirtioRtcRespSetAlarm, VirtioRtcRespSetAlarm> = {
   schema: VirtioRtcRespSetAlarmSchema,
@@ -4241,7 +4217,8 @@ export const VirtioRtcRespSetAlarmCodec: StructCodec<VirtioRtcRespSetAlarm, Virt
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:975.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:975.
  */
 export class VirtioRtcRespSetAlarmView {
   readonly #view: DataView;
@@ -4256,7 +4233,6 @@ export class VirtioRtcRespSetAlarmView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioRtcRespSetAlarmSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4285,7 +4261,8 @@ export class VirtioRtcRespSetAlarmView {
 /**
  * `struct virtio_rtc_req_set_alarm_enabled`: 16 bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  */
 export interface VirtioRtcReqSetAlarmEnabled {
   /**
@@ -4319,14 +4296,15 @@ export interface VirtioRtcReqSetAlarmEnabled {
 /**
  * Layout of `virtio_rtc_req_set_alarm_enabled`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  */
 export const VirtioRtcReqSetAlarmEnabledSchema: StructSchema = {
   name: "virtio_rtc_req_set_alarm_enabled",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/rtc/description.tex:919",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests",
   source: "device-types/rtc/description.tex:991",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_req_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:992", struct: "virtio_rtc_req_head" },
@@ -4339,7 +4317,8 @@ export const VirtioRtcReqSetAlarmEnabledSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_req_set_alarm_enabled` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  */
 export const VirtioRtcReqSetAlarmEnabledSize = 16;
 
@@ -4349,7 +4328,8 @@ export const VirtioRtcReqSetAlarmEnabledSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4371,16 +4351,14 @@ export function decodeVirtioRtcReqSetAlarmEnabled(bytes: Uint8Array, offset = 0,
  * Bytes {@link encodeVirtioRtcReqSetAlarmEnabled} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcReqSetAlarmEnabled(value: VirtioRtcReqSetAlarmEnabled, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -4392,7 +4370,8 @@ export function lengthOfVirtioRtcReqSetAlarmEnabled(value: VirtioRtcReqSetAlarmE
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4422,7 +4401,8 @@ export function encodeVirtioRtcReqSetAlarmEnabled(value: VirtioRtcReqSetAlarmEna
 /**
  * {@link decodeVirtioRtcReqSetAlarmEnabled} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4435,7 +4415,8 @@ export function readVirtioRtcReqSetAlarmEnabled(view: DataView, offset = 0, opti
 /**
  * {@link encodeVirtioRtcReqSetAlarmEnabled} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4450,7 +4431,8 @@ export function writeVirtioRtcReqSetAlarmEnabled(value: VirtioRtcReqSetAlarmEnab
  * Bytes the `virtio_rtc_req_set_alarm_enabled` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4464,7 +4446,8 @@ export function measureVirtioRtcReqSetAlarmEnabled(bytes: Uint8Array, offset = 0
 /**
  * The uniform codec of `virtio_rtc_req_set_alarm_enabled` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  */
 export const VirtioRtcReqSetAlarmEnabledCodec: StructCodec<VirtioRtcReqSetAlarmEnabled, VirtioRtcReqSetAlarmEnabled> = {
   schema: VirtioRtcReqSetAlarmEnabledSchema,
@@ -4482,7 +4465,8 @@ export const VirtioRtcReqSetAlarmEnabledCodec: StructCodec<VirtioRtcReqSetAlarmE
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:991.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:991.
  */
 export class VirtioRtcReqSetAlarmEnabledView {
   readonly #view: DataView;
@@ -4497,7 +4481,6 @@ export class VirtioRtcReqSetAlarmEnabledView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcReqSetAlarmEnabledSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4580,7 +4563,8 @@ export class VirtioRtcReqSetAlarmEnabledView {
 /**
  * `struct virtio_rtc_resp_set_alarm_enabled`: 8 bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  */
 export interface VirtioRtcRespSetAlarmEnabled {
   /**
@@ -4594,14 +4578,15 @@ export interface VirtioRtcRespSetAlarmEnabled {
 /**
  * Layout of `virtio_rtc_resp_set_alarm_enabled`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  */
 export const VirtioRtcRespSetAlarmEnabledSchema: StructSchema = {
   name: "virtio_rtc_resp_set_alarm_enabled",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/rtc/description.tex:919",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests",
   source: "device-types/rtc/description.tex:999",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_resp_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:1000", struct: "virtio_rtc_resp_head" },
@@ -4611,7 +4596,8 @@ export const VirtioRtcRespSetAlarmEnabledSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_resp_set_alarm_enabled` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  */
 export const VirtioRtcRespSetAlarmEnabledSize = 8;
 
@@ -4621,7 +4607,8 @@ export const VirtioRtcRespSetAlarmEnabledSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4639,16 +4626,14 @@ export function decodeVirtioRtcRespSetAlarmEnabled(bytes: Uint8Array, offset = 0
  * Bytes {@link encodeVirtioRtcRespSetAlarmEnabled} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcRespSetAlarmEnabled(value: VirtioRtcRespSetAlarmEnabled, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4660,7 +4645,8 @@ export function lengthOfVirtioRtcRespSetAlarmEnabled(value: VirtioRtcRespSetAlar
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4679,7 +4665,8 @@ export function encodeVirtioRtcRespSetAlarmEnabled(value: VirtioRtcRespSetAlarmE
 /**
  * {@link decodeVirtioRtcRespSetAlarmEnabled} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4692,7 +4679,8 @@ export function readVirtioRtcRespSetAlarmEnabled(view: DataView, offset = 0, opt
 /**
  * {@link encodeVirtioRtcRespSetAlarmEnabled} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4707,7 +4695,8 @@ export function writeVirtioRtcRespSetAlarmEnabled(value: VirtioRtcRespSetAlarmEn
  * Bytes the `virtio_rtc_resp_set_alarm_enabled` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4721,7 +4710,8 @@ export function measureVirtioRtcRespSetAlarmEnabled(bytes: Uint8Array, offset = 
 /**
  * The uniform codec of `virtio_rtc_resp_set_alarm_enabled` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  */
 export const VirtioRtcRespSetAlarmEnabledCodec: StructCodec<VirtioRtcRespSetAlarmEnabled, VirtioRtcRespSetAlarmEnabled> = {
   schema: VirtioRtcRespSetAlarmEnabledSchema,
@@ -4739,7 +4729,8 @@ export const VirtioRtcRespSetAlarmEnabledCodec: StructCodec<VirtioRtcRespSetAlar
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:919`, device-types/rtc/description.tex:999.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-control-requests`,
+ * device-types/rtc/description.tex:999.
  */
 export class VirtioRtcRespSetAlarmEnabledView {
   readonly #view: DataView;
@@ -4754,7 +4745,6 @@ export class VirtioRtcRespSetAlarmEnabledView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioRtcRespSetAlarmEnabledSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4783,7 +4773,8 @@ export class VirtioRtcRespSetAlarmEnabledView {
 /**
  * `struct virtio_rtc_notif_head`: 8 bytes.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  */
 export interface VirtioRtcNotifHead {
   /**
@@ -4805,14 +4796,15 @@ export interface VirtioRtcNotifHead {
 /**
  * Layout of `virtio_rtc_notif_head`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  */
 export const VirtioRtcNotifHeadSchema: StructSchema = {
   name: "virtio_rtc_notif_head",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/rtc/description.tex:1066",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications",
   source: "device-types/rtc/description.tex:1075",
   fields: [
     { name: "msg_type", key: "msg_type", specType: "le16", wire: "le16", elementSize: 2, array: { kind: "scalar" }, offset: 0, size: 2, source: "device-types/rtc/description.tex:1076" },
@@ -4823,7 +4815,8 @@ export const VirtioRtcNotifHeadSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_notif_head` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  */
 export const VirtioRtcNotifHeadSize = 8;
 
@@ -4833,7 +4826,8 @@ export const VirtioRtcNotifHeadSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4843,7 +4837,6 @@ export function decodeVirtioRtcNotifHead(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioRtcNotifHeadSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = b.slice(o + 2, o + 2 + 6);
@@ -4854,16 +4847,14 @@ export function decodeVirtioRtcNotifHead(bytes: Uint8Array, offset = 0, options?
  * Bytes {@link encodeVirtioRtcNotifHead} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcNotifHead(value: VirtioRtcNotifHead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4874,7 +4865,8 @@ export function lengthOfVirtioRtcNotifHead(value: VirtioRtcNotifHead, options?: 
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4884,7 +4876,6 @@ export function lengthOfVirtioRtcNotifHead(value: VirtioRtcNotifHead, options?: 
 export function encodeVirtioRtcNotifHead(value: VirtioRtcNotifHead, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioRtcNotifHeadSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.msg_type;
@@ -4900,7 +4891,8 @@ export function encodeVirtioRtcNotifHead(value: VirtioRtcNotifHead, bytes: Uint8
 /**
  * {@link decodeVirtioRtcNotifHead} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4913,7 +4905,8 @@ export function readVirtioRtcNotifHead(view: DataView, offset = 0, options?: Cod
 /**
  * {@link encodeVirtioRtcNotifHead} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4928,7 +4921,8 @@ export function writeVirtioRtcNotifHead(value: VirtioRtcNotifHead, view: DataVie
  * Bytes the `virtio_rtc_notif_head` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4942,7 +4936,8 @@ export function measureVirtioRtcNotifHead(bytes: Uint8Array, offset = 0, options
 /**
  * The uniform codec of `virtio_rtc_notif_head` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  */
 export const VirtioRtcNotifHeadCodec: StructCodec<VirtioRtcNotifHead, VirtioRtcNotifHead> = {
   schema: VirtioRtcNotifHeadSchema,
@@ -4960,7 +4955,8 @@ export const VirtioRtcNotifHeadCodec: StructCodec<VirtioRtcNotifHead, VirtioRtcN
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1075.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1075.
  */
 export class VirtioRtcNotifHeadView {
   readonly #view: DataView;
@@ -4975,7 +4971,6 @@ export class VirtioRtcNotifHeadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioRtcNotifHeadSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5030,7 +5025,8 @@ export class VirtioRtcNotifHeadView {
 /**
  * `struct virtio_rtc_notif_alarm`: 16 bytes.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  */
 export interface VirtioRtcNotifAlarm {
   /**
@@ -5058,14 +5054,15 @@ export interface VirtioRtcNotifAlarm {
 /**
  * Layout of `virtio_rtc_notif_alarm`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  */
 export const VirtioRtcNotifAlarmSchema: StructSchema = {
   name: "virtio_rtc_notif_alarm",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/rtc/description.tex:1066",
+  section: "anon:sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications",
   source: "device-types/rtc/description.tex:1090",
   fields: [
     { name: "head", key: "head", specType: "struct virtio_rtc_notif_head", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/rtc/description.tex:1091", struct: "virtio_rtc_notif_head" },
@@ -5077,7 +5074,8 @@ export const VirtioRtcNotifAlarmSchema: StructSchema = {
 /**
  * Size of `virtio_rtc_notif_alarm` in bytes.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  */
 export const VirtioRtcNotifAlarmSize = 16;
 
@@ -5087,7 +5085,8 @@ export const VirtioRtcNotifAlarmSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5108,16 +5107,14 @@ export function decodeVirtioRtcNotifAlarm(bytes: Uint8Array, offset = 0, options
  * Bytes {@link encodeVirtioRtcNotifAlarm} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioRtcNotifAlarm(value: VirtioRtcNotifAlarm, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -5128,7 +5125,8 @@ export function lengthOfVirtioRtcNotifAlarm(value: VirtioRtcNotifAlarm, options?
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -5155,7 +5153,8 @@ export function encodeVirtioRtcNotifAlarm(value: VirtioRtcNotifAlarm, bytes: Uin
 /**
  * {@link decodeVirtioRtcNotifAlarm} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -5168,7 +5167,8 @@ export function readVirtioRtcNotifAlarm(view: DataView, offset = 0, options?: Co
 /**
  * {@link encodeVirtioRtcNotifAlarm} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -5183,7 +5183,8 @@ export function writeVirtioRtcNotifAlarm(value: VirtioRtcNotifAlarm, view: DataV
  * Bytes the `virtio_rtc_notif_alarm` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5197,7 +5198,8 @@ export function measureVirtioRtcNotifAlarm(bytes: Uint8Array, offset = 0, option
 /**
  * The uniform codec of `virtio_rtc_notif_alarm` (schema plus functions), for generic code.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  */
 export const VirtioRtcNotifAlarmCodec: StructCodec<VirtioRtcNotifAlarm, VirtioRtcNotifAlarm> = {
   schema: VirtioRtcNotifAlarmSchema,
@@ -5215,7 +5217,8 @@ export const VirtioRtcNotifAlarmCodec: StructCodec<VirtioRtcNotifAlarm, VirtioRt
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/rtc/description.tex:1066`, device-types/rtc/description.tex:1090.
+ * Spec: `sec:Device Types / RTC Device / Device Operation / Alarm Operation/alarm-notifications`,
+ * device-types/rtc/description.tex:1090.
  */
 export class VirtioRtcNotifAlarmView {
   readonly #view: DataView;
@@ -5230,7 +5233,6 @@ export class VirtioRtcNotifAlarmView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioRtcNotifAlarmSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

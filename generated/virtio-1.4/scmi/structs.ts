@@ -72,7 +72,6 @@ export function decodeVirtioScmiRequest(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioScmiRequestSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   let p = o + 4;
@@ -92,7 +91,6 @@ export function decodeVirtioScmiRequest(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScmiRequest(value: VirtioScmiRequest, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 4;
   const paramsValue = value.params;
   if (!(paramsValue instanceof Uint8Array)) throw bytesError(VirtioScmiRequestSchema, "params", offset + 4, paramsValue);
@@ -117,7 +115,6 @@ export function lengthOfVirtioScmiRequest(value: VirtioScmiRequest, options?: Co
 export function encodeVirtioScmiRequest(value: VirtioScmiRequest, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioScmiRequest(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioScmiRequestSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -207,7 +204,6 @@ export class VirtioScmiRequestView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioScmiRequestSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -322,7 +318,6 @@ export function decodeVirtioScmiResponse(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioScmiResponseSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   let p = o + 4;
@@ -342,7 +337,6 @@ export function decodeVirtioScmiResponse(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScmiResponse(value: VirtioScmiResponse, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 4;
   const retValuesValue = value.ret_values;
   if (!(retValuesValue instanceof Uint8Array)) throw bytesError(VirtioScmiResponseSchema, "ret_values", offset + 4, retValuesValue);
@@ -367,7 +361,6 @@ export function lengthOfVirtioScmiResponse(value: VirtioScmiResponse, options?: 
 export function encodeVirtioScmiResponse(value: VirtioScmiResponse, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioScmiResponse(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioScmiResponseSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -457,7 +450,6 @@ export class VirtioScmiResponseView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioScmiResponseSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -512,7 +504,8 @@ export class VirtioScmiResponseView {
 /**
  * `struct virtio_scmi_event_msg`: 4 bytes at least.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  */
 export interface VirtioScmiEventMsg {
   /**
@@ -534,14 +527,15 @@ export interface VirtioScmiEventMsg {
 /**
  * Layout of `virtio_scmi_event_msg`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  */
 export const VirtioScmiEventMsgSchema: StructSchema = {
   name: "virtio_scmi_event_msg",
   size: null,
   minSize: 4,
   maxSize: null,
-  section: "anon:device-types/scmi/description.tex:191",
+  section: "anon:sec:Device Types / SCMI Device / Device Operation/eventq-operation",
   source: "device-types/scmi/description.tex:201",
   fields: [
     { name: "hdr", key: "hdr", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/scmi/description.tex:203" },
@@ -552,7 +546,8 @@ export const VirtioScmiEventMsgSchema: StructSchema = {
 /**
  * Fewest bytes an encoding of `virtio_scmi_event_msg` takes.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  */
 export const VirtioScmiEventMsgMinSize = 4;
 
@@ -562,7 +557,8 @@ export const VirtioScmiEventMsgMinSize = 4;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -572,7 +568,6 @@ export function decodeVirtioScmiEventMsg(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioScmiEventMsgSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   let p = o + 4;
@@ -585,14 +580,14 @@ export function decodeVirtioScmiEventMsg(bytes: Uint8Array, offset = 0, options?
  * Bytes {@link encodeVirtioScmiEventMsg} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScmiEventMsg(value: VirtioScmiEventMsg, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 4;
   const payloadValue = value.payload;
   if (!(payloadValue instanceof Uint8Array)) throw bytesError(VirtioScmiEventMsgSchema, "payload", offset + 4, payloadValue);
@@ -607,7 +602,8 @@ export function lengthOfVirtioScmiEventMsg(value: VirtioScmiEventMsg, options?: 
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -617,7 +613,6 @@ export function lengthOfVirtioScmiEventMsg(value: VirtioScmiEventMsg, options?: 
 export function encodeVirtioScmiEventMsg(value: VirtioScmiEventMsg, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioScmiEventMsg(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioScmiEventMsgSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -633,7 +628,8 @@ export function encodeVirtioScmiEventMsg(value: VirtioScmiEventMsg, bytes: Uint8
 /**
  * {@link decodeVirtioScmiEventMsg} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -646,7 +642,8 @@ export function readVirtioScmiEventMsg(view: DataView, offset = 0, options?: Cod
 /**
  * {@link encodeVirtioScmiEventMsg} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -661,7 +658,8 @@ export function writeVirtioScmiEventMsg(value: VirtioScmiEventMsg, view: DataVie
  * Bytes the `virtio_scmi_event_msg` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -674,7 +672,8 @@ export function measureVirtioScmiEventMsg(bytes: Uint8Array, offset = 0, options
 /**
  * The uniform codec of `virtio_scmi_event_msg` (schema plus functions), for generic code.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  */
 export const VirtioScmiEventMsgCodec: StructCodec<VirtioScmiEventMsg, VirtioScmiEventMsg> = {
   schema: VirtioScmiEventMsgSchema,
@@ -692,7 +691,8 @@ export const VirtioScmiEventMsgCodec: StructCodec<VirtioScmiEventMsg, VirtioScmi
  * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/scmi/description.tex:191`, device-types/scmi/description.tex:201.
+ * Spec: `sec:Device Types / SCMI Device / Device Operation/eventq-operation`,
+ * device-types/scmi/description.tex:201.
  */
 export class VirtioScmiEventMsgView {
   readonly #view: DataView;
@@ -707,7 +707,6 @@ export class VirtioScmiEventMsgView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioScmiEventMsgSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

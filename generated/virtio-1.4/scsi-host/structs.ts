@@ -139,7 +139,6 @@ export function decodeVirtioScsiConfig(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioScsiConfigSchema, o, 36, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -165,9 +164,6 @@ export function decodeVirtioScsiConfig(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScsiConfig(value: VirtioScsiConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 36;
 }
 
@@ -188,7 +184,6 @@ export function lengthOfVirtioScsiConfig(value: VirtioScsiConfig, options?: Code
 export function encodeVirtioScsiConfig(value: VirtioScsiConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 36)) throw spanError(VirtioScsiConfigSchema, o, 36, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.num_queues;
@@ -302,7 +297,6 @@ export class VirtioScsiConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 36)) throw spanError(VirtioScsiConfigSchema, offset, 36, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -552,7 +546,6 @@ export function decodeVirtioScsiCtrl(bytes: Uint8Array, offset = 0, options?: Co
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 5)) throw spanError(VirtioScsiCtrlSchema, o, 5, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = b[o + 4]!;
@@ -571,9 +564,6 @@ export function decodeVirtioScsiCtrl(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScsiCtrl(value: VirtioScsiCtrl, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 5;
 }
 
@@ -595,7 +585,6 @@ export function lengthOfVirtioScsiCtrl(value: VirtioScsiCtrl, options?: CodecOpt
 export function encodeVirtioScsiCtrl(value: VirtioScsiCtrl, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 5)) throw spanError(VirtioScsiCtrlSchema, o, 5, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -690,7 +679,6 @@ export class VirtioScsiCtrlView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 5)) throw spanError(VirtioScsiCtrlSchema, offset, 5, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -829,7 +817,6 @@ export function decodeVirtioScsiCtrlTmf(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 25)) throw spanError(VirtioScsiCtrlTmfSchema, o, 25, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -851,9 +838,6 @@ export function decodeVirtioScsiCtrlTmf(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScsiCtrlTmf(value: VirtioScsiCtrlTmf, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 25;
 }
 
@@ -875,7 +859,6 @@ export function lengthOfVirtioScsiCtrlTmf(value: VirtioScsiCtrlTmf, options?: Co
 export function encodeVirtioScsiCtrlTmf(value: VirtioScsiCtrlTmf, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 25)) throw spanError(VirtioScsiCtrlTmfSchema, o, 25, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -980,7 +963,6 @@ export class VirtioScsiCtrlTmfView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 25)) throw spanError(VirtioScsiCtrlTmfSchema, offset, 25, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1173,7 +1155,6 @@ export function decodeVirtioScsiCtrlAn(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 21)) throw spanError(VirtioScsiCtrlAnSchema, o, 21, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = b.slice(o + 4, o + 4 + 8);
@@ -1195,9 +1176,6 @@ export function decodeVirtioScsiCtrlAn(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScsiCtrlAn(value: VirtioScsiCtrlAn, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 21;
 }
 
@@ -1219,7 +1197,6 @@ export function lengthOfVirtioScsiCtrlAn(value: VirtioScsiCtrlAn, options?: Code
 export function encodeVirtioScsiCtrlAn(value: VirtioScsiCtrlAn, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 21)) throw spanError(VirtioScsiCtrlAnSchema, o, 21, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.type;
@@ -1324,7 +1301,6 @@ export class VirtioScsiCtrlAnView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 21)) throw spanError(VirtioScsiCtrlAnSchema, offset, 21, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1501,7 +1477,6 @@ export function decodeVirtioScsiEvent(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioScsiEventSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = b.slice(o + 4, o + 4 + 8);
@@ -1521,9 +1496,6 @@ export function decodeVirtioScsiEvent(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioScsiEvent(value: VirtioScsiEvent, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1545,7 +1517,6 @@ export function lengthOfVirtioScsiEvent(value: VirtioScsiEvent, options?: CodecO
 export function encodeVirtioScsiEvent(value: VirtioScsiEvent, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioScsiEventSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.event;
@@ -1644,7 +1615,6 @@ export class VirtioScsiEventView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioScsiEventSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -78,7 +78,6 @@ export function decodeVirtioVsockConfig(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioVsockConfigSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   return { guest_cid: f0 };
@@ -95,9 +94,6 @@ export function decodeVirtioVsockConfig(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioVsockConfig(value: VirtioVsockConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -118,7 +114,6 @@ export function lengthOfVirtioVsockConfig(value: VirtioVsockConfig, options?: Co
 export function encodeVirtioVsockConfig(value: VirtioVsockConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioVsockConfigSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.guest_cid;
@@ -205,7 +200,6 @@ export class VirtioVsockConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioVsockConfigSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -360,7 +354,6 @@ export function decodeVirtioVsockHdr(bytes: Uint8Array, offset = 0, options?: Co
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioVsockHdrSchema, o, 44, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -386,9 +379,6 @@ export function decodeVirtioVsockHdr(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioVsockHdr(value: VirtioVsockHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 44;
 }
 
@@ -409,7 +399,6 @@ export function lengthOfVirtioVsockHdr(value: VirtioVsockHdr, options?: CodecOpt
 export function encodeVirtioVsockHdr(value: VirtioVsockHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 44)) throw spanError(VirtioVsockHdrSchema, o, 44, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.src_cid;
@@ -523,7 +512,6 @@ export class VirtioVsockHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 44)) throw spanError(VirtioVsockHdrSchema, offset, 44, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -798,7 +786,6 @@ export function decodeVirtioVsockPacket(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioVsockPacket(value: VirtioVsockPacket, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 44;
   const dataValue = value.data;
   if (!(dataValue instanceof Uint8Array)) throw bytesError(VirtioVsockPacketSchema, "data", offset + 44, dataValue);
@@ -916,7 +903,6 @@ export class VirtioVsockPacketView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 44)) throw spanError(VirtioVsockPacketSchema, offset, 44, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1020,7 +1006,6 @@ export function decodeVirtioVsockEvent(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioVsockEventSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { id: f0 };
@@ -1038,9 +1023,6 @@ export function decodeVirtioVsockEvent(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioVsockEvent(value: VirtioVsockEvent, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -1062,7 +1044,6 @@ export function lengthOfVirtioVsockEvent(value: VirtioVsockEvent, options?: Code
 export function encodeVirtioVsockEvent(value: VirtioVsockEvent, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioVsockEventSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.id;
@@ -1154,7 +1135,6 @@ export class VirtioVsockEventView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioVsockEventSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -11,7 +11,9 @@
  * maximum possible number of channels (generic constants of device `sound`): spec names keyed by their short
  * form.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:809.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:809.
  */
 export const SoundMaximumPossibleNumberOfChannels = {
   /**
@@ -313,7 +315,8 @@ export function virtioSndDName(value: number): "VIRTIO_SND_D_OUTPUT" | "VIRTIO_S
 /**
  * enum virtio_snd_jack_f (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:307.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:307.
  */
 export const VirtioSndJackF = {
   /**
@@ -347,7 +350,8 @@ export function virtioSndJackFName(value: number): "VIRTIO_SND_JACK_F_REMAP" | u
 /**
  * enum virtio_snd_pcm_f (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:453.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:453.
  */
 export const VirtioSndPcmF = {
   /**
@@ -413,7 +417,8 @@ export function virtioSndPcmFName(value: number): "VIRTIO_SND_PCM_F_SHMEM_HOST" 
 /**
  * enum virtio_snd_pcm_fmt (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:462.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:462.
  */
 export const VirtioSndPcmFmt = {
   /**
@@ -639,7 +644,8 @@ export function virtioSndPcmFmtName(value: number): "VIRTIO_SND_PCM_FMT_IMA_ADPC
 /**
  * enum virtio_snd_pcm_rate (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:493.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:493.
  */
 export const VirtioSndPcmRate = {
   /**
@@ -793,7 +799,9 @@ export function virtioSndPcmRateName(value: number): "VIRTIO_SND_PCM_RATE_5512" 
 /**
  * enum virtio_snd_chmap (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:768.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:768.
  */
 export const VirtioSndChmap = {
   /**
@@ -1115,7 +1123,8 @@ export function virtioSndChmapName(value: number): "VIRTIO_SND_CHMAP_NONE" | "VI
 /**
  * enum virtio_snd_ctl_role (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:873.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:873.
  */
 export const VirtioSndCtlRole = {
   /**
@@ -1173,7 +1182,8 @@ export function virtioSndCtlRoleName(value: number): "VIRTIO_SND_CTL_ROLE_UNDEFI
 /**
  * enum virtio_snd_ctl_type (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:880.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:880.
  */
 export const VirtioSndCtlType = {
   /**
@@ -1247,7 +1257,8 @@ export function virtioSndCtlTypeName(value: number): "VIRTIO_SND_CTL_TYPE_BOOLEA
 /**
  * enum virtio_snd_ctl_access (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:889.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:889.
  */
 export const VirtioSndCtlAccess = {
   /**
@@ -1329,7 +1340,8 @@ export function virtioSndCtlAccessName(value: number): "VIRTIO_SND_CTL_ACCESS_RE
 /**
  * enum virtio_snd_ctl_evt_mask (enum of device `sound`): spec names keyed by their short form.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1150.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1150.
  */
 export const VirtioSndCtlEvtMask = {
   /**

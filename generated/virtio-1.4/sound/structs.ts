@@ -97,7 +97,6 @@ export function decodeVirtioSndConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioSndConfigSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -117,9 +116,6 @@ export function decodeVirtioSndConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndConfig(value: VirtioSndConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -140,7 +136,6 @@ export function lengthOfVirtioSndConfig(value: VirtioSndConfig, options?: CodecO
 export function encodeVirtioSndConfig(value: VirtioSndConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioSndConfigSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.jacks;
@@ -236,7 +231,6 @@ export class VirtioSndConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioSndConfigSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -373,7 +367,6 @@ export function decodeVirtioSndHdr(bytes: Uint8Array, offset = 0, options?: Code
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndHdrSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { code: f0 };
@@ -390,9 +383,6 @@ export function decodeVirtioSndHdr(bytes: Uint8Array, offset = 0, options?: Code
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndHdr(value: VirtioSndHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -413,7 +403,6 @@ export function lengthOfVirtioSndHdr(value: VirtioSndHdr, options?: CodecOptions
 export function encodeVirtioSndHdr(value: VirtioSndHdr, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndHdrSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.code;
@@ -500,7 +489,6 @@ export class VirtioSndHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioSndHdrSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -610,9 +598,6 @@ export function decodeVirtioSndEvent(bytes: Uint8Array, offset = 0, options?: Co
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndEvent(value: VirtioSndEvent, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -721,7 +706,6 @@ export class VirtioSndEventView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndEventSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -863,9 +847,6 @@ export function decodeVirtioSndQueryInfo(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndQueryInfo(value: VirtioSndQueryInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -986,7 +967,6 @@ export class VirtioSndQueryInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioSndQueryInfoSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1121,7 +1101,6 @@ export function decodeVirtioSndInfo(bytes: Uint8Array, offset = 0, options?: Cod
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndInfoSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { hda_fn_nid: f0 };
@@ -1139,9 +1118,6 @@ export function decodeVirtioSndInfo(bytes: Uint8Array, offset = 0, options?: Cod
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndInfo(value: VirtioSndInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -1163,7 +1139,6 @@ export function lengthOfVirtioSndInfo(value: VirtioSndInfo, options?: CodecOptio
 export function encodeVirtioSndInfo(value: VirtioSndInfo, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndInfoSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.hda_fn_nid;
@@ -1255,7 +1230,6 @@ export class VirtioSndInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioSndInfoSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1370,9 +1344,6 @@ export function decodeVirtioSndJackHdr(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndJackHdr(value: VirtioSndJackHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -1487,7 +1458,6 @@ export class VirtioSndJackHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndJackHdrSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1533,7 +1503,8 @@ export class VirtioSndJackHdrView {
 /**
  * `struct virtio_snd_jack_info`: 24 bytes.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  */
 export interface VirtioSndJackInfo {
   /**
@@ -1581,14 +1552,15 @@ export interface VirtioSndJackInfo {
 /**
  * Layout of `virtio_snd_jack_info`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  */
 export const VirtioSndJackInfoSchema: StructSchema = {
   name: "virtio_snd_jack_info",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/sound/description.tex:296",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info",
   source: "device-types/sound/description.tex:311",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_snd_info", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:312", struct: "virtio_snd_info" },
@@ -1603,7 +1575,8 @@ export const VirtioSndJackInfoSchema: StructSchema = {
 /**
  * Size of `virtio_snd_jack_info` in bytes.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  */
 export const VirtioSndJackInfoSize = 24;
 
@@ -1613,7 +1586,8 @@ export const VirtioSndJackInfoSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1637,16 +1611,14 @@ export function decodeVirtioSndJackInfo(bytes: Uint8Array, offset = 0, options?:
  * Bytes {@link encodeVirtioSndJackInfo} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndJackInfo(value: VirtioSndJackInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -1657,7 +1629,8 @@ export function lengthOfVirtioSndJackInfo(value: VirtioSndJackInfo, options?: Co
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -1693,7 +1666,8 @@ export function encodeVirtioSndJackInfo(value: VirtioSndJackInfo, bytes: Uint8Ar
 /**
  * {@link decodeVirtioSndJackInfo} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -1706,7 +1680,8 @@ export function readVirtioSndJackInfo(view: DataView, offset = 0, options?: Code
 /**
  * {@link encodeVirtioSndJackInfo} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -1721,7 +1696,8 @@ export function writeVirtioSndJackInfo(value: VirtioSndJackInfo, view: DataView,
  * Bytes the `virtio_snd_jack_info` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1735,7 +1711,8 @@ export function measureVirtioSndJackInfo(bytes: Uint8Array, offset = 0, options?
 /**
  * The uniform codec of `virtio_snd_jack_info` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  */
 export const VirtioSndJackInfoCodec: StructCodec<VirtioSndJackInfo, VirtioSndJackInfo> = {
   schema: VirtioSndJackInfoSchema,
@@ -1753,7 +1730,8 @@ export const VirtioSndJackInfoCodec: StructCodec<VirtioSndJackInfo, VirtioSndJac
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:296`, device-types/sound/description.tex:311.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-info`,
+ * device-types/sound/description.tex:311.
  */
 export class VirtioSndJackInfoView {
   readonly #view: DataView;
@@ -1768,7 +1746,6 @@ export class VirtioSndJackInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndJackInfoSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1887,7 +1864,8 @@ export class VirtioSndJackInfoView {
 /**
  * `struct virtio_snd_jack_remap`: 16 bytes.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  */
 export interface VirtioSndJackRemap {
   /**
@@ -1915,14 +1893,15 @@ export interface VirtioSndJackRemap {
 /**
  * Layout of `virtio_snd_jack_remap`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  */
 export const VirtioSndJackRemapSchema: StructSchema = {
   name: "virtio_snd_jack_remap",
   size: 16,
   minSize: 16,
   maxSize: 16,
-  section: "anon:device-types/sound/description.tex:344",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap",
   source: "device-types/sound/description.tex:353",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_snd_jack_hdr", wire: "struct", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/sound/description.tex:354", struct: "virtio_snd_jack_hdr" },
@@ -1934,7 +1913,8 @@ export const VirtioSndJackRemapSchema: StructSchema = {
 /**
  * Size of `virtio_snd_jack_remap` in bytes.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  */
 export const VirtioSndJackRemapSize = 16;
 
@@ -1944,7 +1924,8 @@ export const VirtioSndJackRemapSize = 16;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -1965,16 +1946,14 @@ export function decodeVirtioSndJackRemap(bytes: Uint8Array, offset = 0, options?
  * Bytes {@link encodeVirtioSndJackRemap} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndJackRemap(value: VirtioSndJackRemap, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -1985,7 +1964,8 @@ export function lengthOfVirtioSndJackRemap(value: VirtioSndJackRemap, options?: 
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -2011,7 +1991,8 @@ export function encodeVirtioSndJackRemap(value: VirtioSndJackRemap, bytes: Uint8
 /**
  * {@link decodeVirtioSndJackRemap} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -2024,7 +2005,8 @@ export function readVirtioSndJackRemap(view: DataView, offset = 0, options?: Cod
 /**
  * {@link encodeVirtioSndJackRemap} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -2039,7 +2021,8 @@ export function writeVirtioSndJackRemap(value: VirtioSndJackRemap, view: DataVie
  * Bytes the `virtio_snd_jack_remap` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2053,7 +2036,8 @@ export function measureVirtioSndJackRemap(bytes: Uint8Array, offset = 0, options
 /**
  * The uniform codec of `virtio_snd_jack_remap` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  */
 export const VirtioSndJackRemapCodec: StructCodec<VirtioSndJackRemap, VirtioSndJackRemap> = {
   schema: VirtioSndJackRemapSchema,
@@ -2071,7 +2055,8 @@ export const VirtioSndJackRemapCodec: StructCodec<VirtioSndJackRemap, VirtioSndJ
  * The constructor checks that the 16 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:344`, device-types/sound/description.tex:353.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Jack Control Messages/virtio-snd-r-jack-remap`,
+ * device-types/sound/description.tex:353.
  */
 export class VirtioSndJackRemapView {
   readonly #view: DataView;
@@ -2086,7 +2071,6 @@ export class VirtioSndJackRemapView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioSndJackRemapSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2231,9 +2215,6 @@ export function decodeVirtioSndPcmHdr(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndPcmHdr(value: VirtioSndPcmHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -2348,7 +2329,6 @@ export class VirtioSndPcmHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndPcmHdrSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2394,7 +2374,8 @@ export class VirtioSndPcmHdrView {
 /**
  * `struct virtio_snd_pcm_info`: 32 bytes.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  */
 export interface VirtioSndPcmInfo {
   /**
@@ -2462,14 +2443,15 @@ export interface VirtioSndPcmInfo {
 /**
  * Layout of `virtio_snd_pcm_info`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  */
 export const VirtioSndPcmInfoSchema: StructSchema = {
   name: "virtio_snd_pcm_info",
   size: 32,
   minSize: 32,
   maxSize: 32,
-  section: "anon:device-types/sound/description.tex:442",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info",
   source: "device-types/sound/description.tex:512",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_snd_info", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:513", struct: "virtio_snd_info" },
@@ -2486,7 +2468,8 @@ export const VirtioSndPcmInfoSchema: StructSchema = {
 /**
  * Size of `virtio_snd_pcm_info` in bytes.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  */
 export const VirtioSndPcmInfoSize = 32;
 
@@ -2496,7 +2479,8 @@ export const VirtioSndPcmInfoSize = 32;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2522,16 +2506,14 @@ export function decodeVirtioSndPcmInfo(bytes: Uint8Array, offset = 0, options?: 
  * Bytes {@link encodeVirtioSndPcmInfo} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndPcmInfo(value: VirtioSndPcmInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -2542,7 +2524,8 @@ export function lengthOfVirtioSndPcmInfo(value: VirtioSndPcmInfo, options?: Code
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -2584,7 +2567,8 @@ export function encodeVirtioSndPcmInfo(value: VirtioSndPcmInfo, bytes: Uint8Arra
 /**
  * {@link decodeVirtioSndPcmInfo} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -2597,7 +2581,8 @@ export function readVirtioSndPcmInfo(view: DataView, offset = 0, options?: Codec
 /**
  * {@link encodeVirtioSndPcmInfo} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -2612,7 +2597,8 @@ export function writeVirtioSndPcmInfo(value: VirtioSndPcmInfo, view: DataView, o
  * Bytes the `virtio_snd_pcm_info` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -2626,7 +2612,8 @@ export function measureVirtioSndPcmInfo(bytes: Uint8Array, offset = 0, options?:
 /**
  * The uniform codec of `virtio_snd_pcm_info` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  */
 export const VirtioSndPcmInfoCodec: StructCodec<VirtioSndPcmInfo, VirtioSndPcmInfo> = {
   schema: VirtioSndPcmInfoSchema,
@@ -2644,7 +2631,8 @@ export const VirtioSndPcmInfoCodec: StructCodec<VirtioSndPcmInfo, VirtioSndPcmIn
  * The constructor checks that the 32 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:442`, device-types/sound/description.tex:512.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / PCM Control Messages/virtio-snd-r-pcm-info`,
+ * device-types/sound/description.tex:512.
  */
 export class VirtioSndPcmInfoView {
   readonly #view: DataView;
@@ -2659,7 +2647,6 @@ export class VirtioSndPcmInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioSndPcmInfoSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -2952,9 +2939,6 @@ export function decodeVirtioSndPcmSetParams(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndPcmSetParams(value: VirtioSndPcmSetParams, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3087,7 +3071,6 @@ export class VirtioSndPcmSetParamsView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndPcmSetParamsSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3294,7 +3277,6 @@ export function decodeVirtioSndPcmXfer(bytes: Uint8Array, offset = 0, options?: 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndPcmXferSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { stream_id: f0 };
@@ -3312,9 +3294,6 @@ export function decodeVirtioSndPcmXfer(bytes: Uint8Array, offset = 0, options?: 
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndPcmXfer(value: VirtioSndPcmXfer, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -3336,7 +3315,6 @@ export function lengthOfVirtioSndPcmXfer(value: VirtioSndPcmXfer, options?: Code
 export function encodeVirtioSndPcmXfer(value: VirtioSndPcmXfer, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndPcmXferSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.stream_id;
@@ -3428,7 +3406,6 @@ export class VirtioSndPcmXferView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioSndPcmXferSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3525,7 +3502,6 @@ export function decodeVirtioSndPcmStatus(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioSndPcmStatusSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -3544,9 +3520,6 @@ export function decodeVirtioSndPcmStatus(bytes: Uint8Array, offset = 0, options?
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndPcmStatus(value: VirtioSndPcmStatus, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -3568,7 +3541,6 @@ export function lengthOfVirtioSndPcmStatus(value: VirtioSndPcmStatus, options?: 
 export function encodeVirtioSndPcmStatus(value: VirtioSndPcmStatus, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioSndPcmStatusSchema, o, 8, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.status;
@@ -3663,7 +3635,6 @@ export class VirtioSndPcmStatusView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndPcmStatusSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -3715,7 +3686,9 @@ export class VirtioSndPcmStatusView {
 /**
  * `struct virtio_snd_chmap_info`: 24 bytes.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  */
 export interface VirtioSndChmapInfo {
   /**
@@ -3749,14 +3722,16 @@ export interface VirtioSndChmapInfo {
 /**
  * Layout of `virtio_snd_chmap_info`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  */
 export const VirtioSndChmapInfoSchema: StructSchema = {
   name: "virtio_snd_chmap_info",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/sound/description.tex:757",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info",
   source: "device-types/sound/description.tex:811",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_snd_info", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:812", struct: "virtio_snd_info" },
@@ -3769,7 +3744,9 @@ export const VirtioSndChmapInfoSchema: StructSchema = {
 /**
  * Size of `virtio_snd_chmap_info` in bytes.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  */
 export const VirtioSndChmapInfoSize = 24;
 
@@ -3779,7 +3756,9 @@ export const VirtioSndChmapInfoSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3800,16 +3779,15 @@ export function decodeVirtioSndChmapInfo(bytes: Uint8Array, offset = 0, options?
  * Bytes {@link encodeVirtioSndChmapInfo} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndChmapInfo(value: VirtioSndChmapInfo, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -3820,7 +3798,9 @@ export function lengthOfVirtioSndChmapInfo(value: VirtioSndChmapInfo, options?: 
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -3849,7 +3829,9 @@ export function encodeVirtioSndChmapInfo(value: VirtioSndChmapInfo, bytes: Uint8
 /**
  * {@link decodeVirtioSndChmapInfo} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -3862,7 +3844,9 @@ export function readVirtioSndChmapInfo(view: DataView, offset = 0, options?: Cod
 /**
  * {@link encodeVirtioSndChmapInfo} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -3877,7 +3861,9 @@ export function writeVirtioSndChmapInfo(value: VirtioSndChmapInfo, view: DataVie
  * Bytes the `virtio_snd_chmap_info` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -3891,7 +3877,9 @@ export function measureVirtioSndChmapInfo(bytes: Uint8Array, offset = 0, options
 /**
  * The uniform codec of `virtio_snd_chmap_info` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  */
 export const VirtioSndChmapInfoCodec: StructCodec<VirtioSndChmapInfo, VirtioSndChmapInfo> = {
   schema: VirtioSndChmapInfoSchema,
@@ -3909,7 +3897,9 @@ export const VirtioSndChmapInfoCodec: StructCodec<VirtioSndChmapInfo, VirtioSndC
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:757`, device-types/sound/description.tex:811.
+ * Spec:
+ * `sec:Device Types / Sound Device / Device Operation / Channel Map Control Messages/virtio-snd-r-chmap-info`,
+ * device-types/sound/description.tex:811.
  */
 export class VirtioSndChmapInfoView {
   readonly #view: DataView;
@@ -3924,7 +3914,6 @@ export class VirtioSndChmapInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndChmapInfoSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4087,9 +4076,6 @@ export function decodeVirtioSndCtlHdr(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlHdr(value: VirtioSndCtlHdr, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -4204,7 +4190,6 @@ export class VirtioSndCtlHdrView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndCtlHdrSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4250,7 +4235,8 @@ export class VirtioSndCtlHdrView {
 /**
  * `struct virtio_snd_ctl_info.value.integer`: 12 bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  */
 export interface VirtioSndCtlInfoValueInteger {
   /**
@@ -4276,14 +4262,15 @@ export interface VirtioSndCtlInfoValueInteger {
 /**
  * Layout of `virtio_snd_ctl_info.value.integer`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  */
 export const VirtioSndCtlInfoValueIntegerSchema: StructSchema = {
   name: "virtio_snd_ctl_info.value.integer",
   size: 12,
   minSize: 12,
   maxSize: 12,
-  section: "anon:device-types/sound/description.tex:862",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/query-information",
   source: "device-types/sound/description.tex:908",
   fields: [
     { name: "min", key: "min", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:909" },
@@ -4295,7 +4282,8 @@ export const VirtioSndCtlInfoValueIntegerSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_info.value.integer` in bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  */
 export const VirtioSndCtlInfoValueIntegerSize = 12;
 
@@ -4305,7 +4293,8 @@ export const VirtioSndCtlInfoValueIntegerSize = 12;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4315,7 +4304,6 @@ export function decodeVirtioSndCtlInfoValueInteger(bytes: Uint8Array, offset = 0
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioSndCtlInfoValueIntegerSchema, o, 12, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -4327,16 +4315,14 @@ export function decodeVirtioSndCtlInfoValueInteger(bytes: Uint8Array, offset = 0
  * Bytes {@link encodeVirtioSndCtlInfoValueInteger} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueInteger, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 12;
 }
 
@@ -4348,7 +4334,8 @@ export function lengthOfVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValu
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4358,7 +4345,6 @@ export function lengthOfVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValu
 export function encodeVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueInteger, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 12)) throw spanError(VirtioSndCtlInfoValueIntegerSchema, o, 12, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.min;
@@ -4376,7 +4362,8 @@ export function encodeVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueI
 /**
  * {@link decodeVirtioSndCtlInfoValueInteger} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4389,7 +4376,8 @@ export function readVirtioSndCtlInfoValueInteger(view: DataView, offset = 0, opt
 /**
  * {@link encodeVirtioSndCtlInfoValueInteger} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4404,7 +4392,8 @@ export function writeVirtioSndCtlInfoValueInteger(value: VirtioSndCtlInfoValueIn
  * Bytes the `virtio_snd_ctl_info.value.integer` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4418,7 +4407,8 @@ export function measureVirtioSndCtlInfoValueInteger(bytes: Uint8Array, offset = 
 /**
  * The uniform codec of `virtio_snd_ctl_info.value.integer` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  */
 export const VirtioSndCtlInfoValueIntegerCodec: StructCodec<VirtioSndCtlInfoValueInteger, VirtioSndCtlInfoValueInteger> = {
   schema: VirtioSndCtlInfoValueIntegerSchema,
@@ -4436,7 +4426,8 @@ export const VirtioSndCtlInfoValueIntegerCodec: StructCodec<VirtioSndCtlInfoValu
  * The constructor checks that the 12 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:908.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:908.
  */
 export class VirtioSndCtlInfoValueIntegerView {
   readonly #view: DataView;
@@ -4451,7 +4442,6 @@ export class VirtioSndCtlInfoValueIntegerView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 12)) throw spanError(VirtioSndCtlInfoValueIntegerSchema, offset, 12, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4520,7 +4510,8 @@ export class VirtioSndCtlInfoValueIntegerView {
 /**
  * `struct virtio_snd_ctl_info.value.integer64`: 24 bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  */
 export interface VirtioSndCtlInfoValueInteger64 {
   /**
@@ -4552,14 +4543,15 @@ export interface VirtioSndCtlInfoValueInteger64 {
 /**
  * Layout of `virtio_snd_ctl_info.value.integer64`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  */
 export const VirtioSndCtlInfoValueInteger64Schema: StructSchema = {
   name: "virtio_snd_ctl_info.value.integer64",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/sound/description.tex:862",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/query-information",
   source: "device-types/sound/description.tex:913",
   fields: [
     { name: "min", key: "min", specType: "le64", wire: "le64", elementSize: 8, array: { kind: "scalar" }, offset: 0, size: 8, source: "device-types/sound/description.tex:914" },
@@ -4571,7 +4563,8 @@ export const VirtioSndCtlInfoValueInteger64Schema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_info.value.integer64` in bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  */
 export const VirtioSndCtlInfoValueInteger64Size = 24;
 
@@ -4581,7 +4574,8 @@ export const VirtioSndCtlInfoValueInteger64Size = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4591,7 +4585,6 @@ export function decodeVirtioSndCtlInfoValueInteger64(bytes: Uint8Array, offset =
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioSndCtlInfoValueInteger64Schema, o, 24, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getBigUint64(o, true);
   const f1 = d.getBigUint64(o + 8, true);
@@ -4603,16 +4596,14 @@ export function decodeVirtioSndCtlInfoValueInteger64(bytes: Uint8Array, offset =
  * Bytes {@link encodeVirtioSndCtlInfoValueInteger64} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValueInteger64, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -4624,7 +4615,8 @@ export function lengthOfVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoVa
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4634,7 +4626,6 @@ export function lengthOfVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoVa
 export function encodeVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValueInteger64, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 24)) throw spanError(VirtioSndCtlInfoValueInteger64Schema, o, 24, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.min;
@@ -4652,7 +4643,8 @@ export function encodeVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValu
 /**
  * {@link decodeVirtioSndCtlInfoValueInteger64} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4665,7 +4657,8 @@ export function readVirtioSndCtlInfoValueInteger64(view: DataView, offset = 0, o
 /**
  * {@link encodeVirtioSndCtlInfoValueInteger64} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4680,7 +4673,8 @@ export function writeVirtioSndCtlInfoValueInteger64(value: VirtioSndCtlInfoValue
  * Bytes the `virtio_snd_ctl_info.value.integer64` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4694,7 +4688,8 @@ export function measureVirtioSndCtlInfoValueInteger64(bytes: Uint8Array, offset 
 /**
  * The uniform codec of `virtio_snd_ctl_info.value.integer64` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  */
 export const VirtioSndCtlInfoValueInteger64Codec: StructCodec<VirtioSndCtlInfoValueInteger64, VirtioSndCtlInfoValueInteger64> = {
   schema: VirtioSndCtlInfoValueInteger64Schema,
@@ -4712,7 +4707,8 @@ export const VirtioSndCtlInfoValueInteger64Codec: StructCodec<VirtioSndCtlInfoVa
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:913.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:913.
  */
 export class VirtioSndCtlInfoValueInteger64View {
   readonly #view: DataView;
@@ -4727,7 +4723,6 @@ export class VirtioSndCtlInfoValueInteger64View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndCtlInfoValueInteger64Schema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -4802,7 +4797,8 @@ export class VirtioSndCtlInfoValueInteger64View {
 /**
  * `struct virtio_snd_ctl_info.value.enumerated`: 4 bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  */
 export interface VirtioSndCtlInfoValueEnumerated {
   /**
@@ -4816,14 +4812,15 @@ export interface VirtioSndCtlInfoValueEnumerated {
 /**
  * Layout of `virtio_snd_ctl_info.value.enumerated`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  */
 export const VirtioSndCtlInfoValueEnumeratedSchema: StructSchema = {
   name: "virtio_snd_ctl_info.value.enumerated",
   size: 4,
   minSize: 4,
   maxSize: 4,
-  section: "anon:device-types/sound/description.tex:862",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/query-information",
   source: "device-types/sound/description.tex:918",
   fields: [
     { name: "items", key: "items", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:919" },
@@ -4833,7 +4830,8 @@ export const VirtioSndCtlInfoValueEnumeratedSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_info.value.enumerated` in bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  */
 export const VirtioSndCtlInfoValueEnumeratedSize = 4;
 
@@ -4843,7 +4841,8 @@ export const VirtioSndCtlInfoValueEnumeratedSize = 4;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4853,7 +4852,6 @@ export function decodeVirtioSndCtlInfoValueEnumerated(bytes: Uint8Array, offset 
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndCtlInfoValueEnumeratedSchema, o, 4, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   return { items: f0 };
@@ -4863,16 +4861,14 @@ export function decodeVirtioSndCtlInfoValueEnumerated(bytes: Uint8Array, offset 
  * Bytes {@link encodeVirtioSndCtlInfoValueEnumerated} writes for `value`. Checks the kinds and lengths of
  * variable-length arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoValueEnumerated, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 4;
 }
 
@@ -4884,7 +4880,8 @@ export function lengthOfVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoV
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -4894,7 +4891,6 @@ export function lengthOfVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoV
 export function encodeVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoValueEnumerated, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 4)) throw spanError(VirtioSndCtlInfoValueEnumeratedSchema, o, 4, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.items;
@@ -4906,7 +4902,8 @@ export function encodeVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoVal
 /**
  * {@link decodeVirtioSndCtlInfoValueEnumerated} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -4919,7 +4916,8 @@ export function readVirtioSndCtlInfoValueEnumerated(view: DataView, offset = 0, 
 /**
  * {@link encodeVirtioSndCtlInfoValueEnumerated} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -4934,7 +4932,8 @@ export function writeVirtioSndCtlInfoValueEnumerated(value: VirtioSndCtlInfoValu
  * Bytes the `virtio_snd_ctl_info.value.enumerated` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -4948,7 +4947,8 @@ export function measureVirtioSndCtlInfoValueEnumerated(bytes: Uint8Array, offset
 /**
  * The uniform codec of `virtio_snd_ctl_info.value.enumerated` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  */
 export const VirtioSndCtlInfoValueEnumeratedCodec: StructCodec<VirtioSndCtlInfoValueEnumerated, VirtioSndCtlInfoValueEnumerated> = {
   schema: VirtioSndCtlInfoValueEnumeratedSchema,
@@ -4966,7 +4966,8 @@ export const VirtioSndCtlInfoValueEnumeratedCodec: StructCodec<VirtioSndCtlInfoV
  * The constructor checks that the 4 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:918.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:918.
  */
 export class VirtioSndCtlInfoValueEnumeratedView {
   readonly #view: DataView;
@@ -4981,7 +4982,6 @@ export class VirtioSndCtlInfoValueEnumeratedView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 4)) throw spanError(VirtioSndCtlInfoValueEnumeratedSchema, offset, 4, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5016,7 +5016,8 @@ export class VirtioSndCtlInfoValueEnumeratedView {
 /**
  * `struct virtio_snd_ctl_info.value`: 24 bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  */
 export interface VirtioSndCtlInfoValue {
   /**
@@ -5043,21 +5044,23 @@ export interface VirtioSndCtlInfoValue {
  * What {@link encodeVirtioSndCtlInfoValue} accepts: exactly one member of the union (the rest of its bytes are
  * written as zeros).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  */
 export type VirtioSndCtlInfoValueInput = { [K in keyof VirtioSndCtlInfoValue]: { [M in K]: VirtioSndCtlInfoValue[K] } & { [M in Exclude<keyof VirtioSndCtlInfoValue, K>]?: undefined } }[keyof VirtioSndCtlInfoValue];
 
 /**
  * Layout of `virtio_snd_ctl_info.value`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  */
 export const VirtioSndCtlInfoValueSchema: StructSchema = {
   name: "virtio_snd_ctl_info.value",
   size: 24,
   minSize: 24,
   maxSize: 24,
-  section: "anon:device-types/sound/description.tex:862",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/query-information",
   source: "device-types/sound/description.tex:907",
   fields: [
     { name: "integer", key: "integer", specType: "anonymous struct", wire: "struct", elementSize: 12, array: { kind: "scalar" }, offset: 0, size: 12, source: "device-types/sound/description.tex:908", struct: "virtio_snd_ctl_info.value.integer" },
@@ -5070,7 +5073,8 @@ export const VirtioSndCtlInfoValueSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_info.value` in bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  */
 export const VirtioSndCtlInfoValueSize = 24;
 
@@ -5080,7 +5084,8 @@ export const VirtioSndCtlInfoValueSize = 24;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5100,16 +5105,14 @@ export function decodeVirtioSndCtlInfoValue(bytes: Uint8Array, offset = 0, optio
  * Bytes {@link encodeVirtioSndCtlInfoValue} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 24;
 }
 
@@ -5120,7 +5123,8 @@ export function lengthOfVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput,
  * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
  * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  *
  * @param value - one member
  * @param bytes - the target buffer
@@ -5152,7 +5156,8 @@ export function encodeVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput, b
 /**
  * {@link decodeVirtioSndCtlInfoValue} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -5165,7 +5170,8 @@ export function readVirtioSndCtlInfoValue(view: DataView, offset = 0, options?: 
 /**
  * {@link encodeVirtioSndCtlInfoValue} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -5180,7 +5186,8 @@ export function writeVirtioSndCtlInfoValue(value: VirtioSndCtlInfoValueInput, vi
  * Bytes the `virtio_snd_ctl_info.value` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5194,7 +5201,8 @@ export function measureVirtioSndCtlInfoValue(bytes: Uint8Array, offset = 0, opti
 /**
  * The uniform codec of `virtio_snd_ctl_info.value` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  */
 export const VirtioSndCtlInfoValueCodec: StructCodec<VirtioSndCtlInfoValue, VirtioSndCtlInfoValueInput> = {
   schema: VirtioSndCtlInfoValueSchema,
@@ -5212,7 +5220,8 @@ export const VirtioSndCtlInfoValueCodec: StructCodec<VirtioSndCtlInfoValue, Virt
  * The constructor checks that the 24 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:907.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:907.
  */
 export class VirtioSndCtlInfoValueView {
   readonly #view: DataView;
@@ -5227,7 +5236,6 @@ export class VirtioSndCtlInfoValueView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 24)) throw spanError(VirtioSndCtlInfoValueSchema, offset, 24, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5278,7 +5286,8 @@ export class VirtioSndCtlInfoValueView {
 /**
  * `struct virtio_snd_ctl_info`: 92 bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  */
 export interface VirtioSndCtlInfo {
   /**
@@ -5339,21 +5348,23 @@ export interface VirtioSndCtlInfo {
  * What {@link encodeVirtioSndCtlInfo} accepts: a {@link VirtioSndCtlInfo} whose count fields are optional
  * (encode fills them in from the arrays).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  */
 export type VirtioSndCtlInfoInput = Omit<VirtioSndCtlInfo, "value"> & { value: VirtioSndCtlInfoValueInput };
 
 /**
  * Layout of `virtio_snd_ctl_info`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  */
 export const VirtioSndCtlInfoSchema: StructSchema = {
   name: "virtio_snd_ctl_info",
   size: 92,
   minSize: 92,
   maxSize: 92,
-  section: "anon:device-types/sound/description.tex:862",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/query-information",
   source: "device-types/sound/description.tex:899",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_snd_info", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:900", struct: "virtio_snd_info" },
@@ -5370,7 +5381,8 @@ export const VirtioSndCtlInfoSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_info` in bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  */
 export const VirtioSndCtlInfoSize = 92;
 
@@ -5380,7 +5392,8 @@ export const VirtioSndCtlInfoSize = 92;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5406,16 +5419,14 @@ export function decodeVirtioSndCtlInfo(bytes: Uint8Array, offset = 0, options?: 
  * Bytes {@link encodeVirtioSndCtlInfo} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 92;
 }
 
@@ -5426,7 +5437,8 @@ export function lengthOfVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, options?:
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -5467,7 +5479,8 @@ export function encodeVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, bytes: Uint
 /**
  * {@link decodeVirtioSndCtlInfo} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -5480,7 +5493,8 @@ export function readVirtioSndCtlInfo(view: DataView, offset = 0, options?: Codec
 /**
  * {@link encodeVirtioSndCtlInfo} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -5495,7 +5509,8 @@ export function writeVirtioSndCtlInfo(value: VirtioSndCtlInfoInput, view: DataVi
  * Bytes the `virtio_snd_ctl_info` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5509,7 +5524,8 @@ export function measureVirtioSndCtlInfo(bytes: Uint8Array, offset = 0, options?:
 /**
  * The uniform codec of `virtio_snd_ctl_info` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  */
 export const VirtioSndCtlInfoCodec: StructCodec<VirtioSndCtlInfo, VirtioSndCtlInfoInput> = {
   schema: VirtioSndCtlInfoSchema,
@@ -5527,7 +5543,8 @@ export const VirtioSndCtlInfoCodec: StructCodec<VirtioSndCtlInfo, VirtioSndCtlIn
  * The constructor checks that the 92 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:899.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:899.
  */
 export class VirtioSndCtlInfoView {
   readonly #view: DataView;
@@ -5542,7 +5559,6 @@ export class VirtioSndCtlInfoView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 92)) throw spanError(VirtioSndCtlInfoSchema, offset, 92, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5689,7 +5705,8 @@ export class VirtioSndCtlInfoView {
 /**
  * `struct virtio_snd_ctl_enum_item`: 64 bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  */
 export interface VirtioSndCtlEnumItem {
   /**
@@ -5705,14 +5722,15 @@ export interface VirtioSndCtlEnumItem {
 /**
  * Layout of `virtio_snd_ctl_enum_item`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  */
 export const VirtioSndCtlEnumItemSchema: StructSchema = {
   name: "virtio_snd_ctl_enum_item",
   size: 64,
   minSize: 64,
   maxSize: 64,
-  section: "anon:device-types/sound/description.tex:862",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/query-information",
   source: "device-types/sound/description.tex:983",
   fields: [
     { name: "item", key: "item", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 64 }, offset: 0, size: 64, source: "device-types/sound/description.tex:984" },
@@ -5722,7 +5740,8 @@ export const VirtioSndCtlEnumItemSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_enum_item` in bytes.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  */
 export const VirtioSndCtlEnumItemSize = 64;
 
@@ -5732,7 +5751,8 @@ export const VirtioSndCtlEnumItemSize = 64;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5742,7 +5762,6 @@ export function decodeVirtioSndCtlEnumItem(bytes: Uint8Array, offset = 0, option
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 64)) throw spanError(VirtioSndCtlEnumItemSchema, o, 64, b.length);
-  void options;
   const f0 = b.slice(o, o + 64);
   return { item: f0 };
 }
@@ -5751,16 +5770,14 @@ export function decodeVirtioSndCtlEnumItem(bytes: Uint8Array, offset = 0, option
  * Bytes {@link encodeVirtioSndCtlEnumItem} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlEnumItem(value: VirtioSndCtlEnumItem, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 64;
 }
 
@@ -5771,7 +5788,8 @@ export function lengthOfVirtioSndCtlEnumItem(value: VirtioSndCtlEnumItem, option
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -5781,7 +5799,6 @@ export function lengthOfVirtioSndCtlEnumItem(value: VirtioSndCtlEnumItem, option
 export function encodeVirtioSndCtlEnumItem(value: VirtioSndCtlEnumItem, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 64)) throw spanError(VirtioSndCtlEnumItemSchema, o, 64, b.length);
   const v0 = value.item;
   if (!(v0 instanceof Uint8Array)) throw bytesError(VirtioSndCtlEnumItemSchema, "item", o, v0);
@@ -5793,7 +5810,8 @@ export function encodeVirtioSndCtlEnumItem(value: VirtioSndCtlEnumItem, bytes: U
 /**
  * {@link decodeVirtioSndCtlEnumItem} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -5806,7 +5824,8 @@ export function readVirtioSndCtlEnumItem(view: DataView, offset = 0, options?: C
 /**
  * {@link encodeVirtioSndCtlEnumItem} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -5821,7 +5840,8 @@ export function writeVirtioSndCtlEnumItem(value: VirtioSndCtlEnumItem, view: Dat
  * Bytes the `virtio_snd_ctl_enum_item` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5835,7 +5855,8 @@ export function measureVirtioSndCtlEnumItem(bytes: Uint8Array, offset = 0, optio
 /**
  * The uniform codec of `virtio_snd_ctl_enum_item` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  */
 export const VirtioSndCtlEnumItemCodec: StructCodec<VirtioSndCtlEnumItem, VirtioSndCtlEnumItem> = {
   schema: VirtioSndCtlEnumItemSchema,
@@ -5853,7 +5874,8 @@ export const VirtioSndCtlEnumItemCodec: StructCodec<VirtioSndCtlEnumItem, Virtio
  * The constructor checks that the 64 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:862`, device-types/sound/description.tex:983.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/query-information`,
+ * device-types/sound/description.tex:983.
  */
 export class VirtioSndCtlEnumItemView {
   readonly #view: DataView;
@@ -5868,7 +5890,6 @@ export class VirtioSndCtlEnumItemView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 64)) throw spanError(VirtioSndCtlEnumItemSchema, offset, 64, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -5906,7 +5927,8 @@ export class VirtioSndCtlEnumItemView {
 /**
  * `struct virtio_snd_ctl_iec958`: 176 bytes.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  */
 export interface VirtioSndCtlIec958 {
   /**
@@ -5952,14 +5974,15 @@ export interface VirtioSndCtlIec958 {
 /**
  * Layout of `virtio_snd_ctl_iec958`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  */
 export const VirtioSndCtlIec958Schema: StructSchema = {
   name: "virtio_snd_ctl_iec958",
   size: 176,
   minSize: 176,
   maxSize: 176,
-  section: "anon:device-types/sound/description.tex:1015",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/value",
   source: "device-types/sound/description.tex:1028",
   fields: [
     { name: "status", key: "status", specType: "u8", wire: "u8", elementSize: 1, array: { kind: "fixed", length: 24 }, offset: 0, size: 24, source: "device-types/sound/description.tex:1029" },
@@ -5972,7 +5995,8 @@ export const VirtioSndCtlIec958Schema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_iec958` in bytes.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  */
 export const VirtioSndCtlIec958Size = 176;
 
@@ -5982,7 +6006,8 @@ export const VirtioSndCtlIec958Size = 176;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -5992,7 +6017,6 @@ export function decodeVirtioSndCtlIec958(bytes: Uint8Array, offset = 0, options?
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 176)) throw spanError(VirtioSndCtlIec958Schema, o, 176, b.length);
-  void options;
   const f0 = b.slice(o, o + 24);
   const f1 = b.slice(o + 24, o + 24 + 147);
   const f2 = b[o + 171]!;
@@ -6004,16 +6028,14 @@ export function decodeVirtioSndCtlIec958(bytes: Uint8Array, offset = 0, options?
  * Bytes {@link encodeVirtioSndCtlIec958} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlIec958(value: VirtioSndCtlIec958, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 176;
 }
 
@@ -6024,7 +6046,8 @@ export function lengthOfVirtioSndCtlIec958(value: VirtioSndCtlIec958, options?: 
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -6034,7 +6057,6 @@ export function lengthOfVirtioSndCtlIec958(value: VirtioSndCtlIec958, options?: 
 export function encodeVirtioSndCtlIec958(value: VirtioSndCtlIec958, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 176)) throw spanError(VirtioSndCtlIec958Schema, o, 176, b.length);
   const v0 = value.status;
   if (!(v0 instanceof Uint8Array)) throw bytesError(VirtioSndCtlIec958Schema, "status", o, v0);
@@ -6057,7 +6079,8 @@ export function encodeVirtioSndCtlIec958(value: VirtioSndCtlIec958, bytes: Uint8
 /**
  * {@link decodeVirtioSndCtlIec958} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -6070,7 +6093,8 @@ export function readVirtioSndCtlIec958(view: DataView, offset = 0, options?: Cod
 /**
  * {@link encodeVirtioSndCtlIec958} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -6085,7 +6109,8 @@ export function writeVirtioSndCtlIec958(value: VirtioSndCtlIec958, view: DataVie
  * Bytes the `virtio_snd_ctl_iec958` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -6099,7 +6124,8 @@ export function measureVirtioSndCtlIec958(bytes: Uint8Array, offset = 0, options
 /**
  * The uniform codec of `virtio_snd_ctl_iec958` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  */
 export const VirtioSndCtlIec958Codec: StructCodec<VirtioSndCtlIec958, VirtioSndCtlIec958> = {
   schema: VirtioSndCtlIec958Schema,
@@ -6117,7 +6143,8 @@ export const VirtioSndCtlIec958Codec: StructCodec<VirtioSndCtlIec958, VirtioSndC
  * The constructor checks that the 176 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1028.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1028.
  */
 export class VirtioSndCtlIec958View {
   readonly #view: DataView;
@@ -6132,7 +6159,6 @@ export class VirtioSndCtlIec958View {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 176)) throw spanError(VirtioSndCtlIec958Schema, offset, 176, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6235,7 +6261,8 @@ export class VirtioSndCtlIec958View {
 /**
  * `struct virtio_snd_ctl_value.value`: 512 bytes.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  */
 export interface VirtioSndCtlValueValue {
   /**
@@ -6278,21 +6305,23 @@ export interface VirtioSndCtlValueValue {
  * What {@link encodeVirtioSndCtlValueValue} accepts: exactly one member of the union (the rest of its bytes are
  * written as zeros).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  */
 export type VirtioSndCtlValueValueInput = { [K in keyof VirtioSndCtlValueValue]: { [M in K]: VirtioSndCtlValueValue[K] } & { [M in Exclude<keyof VirtioSndCtlValueValue, K>]?: undefined } }[keyof VirtioSndCtlValueValue];
 
 /**
  * Layout of `virtio_snd_ctl_value.value`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  */
 export const VirtioSndCtlValueValueSchema: StructSchema = {
   name: "virtio_snd_ctl_value.value",
   size: 512,
   minSize: 512,
   maxSize: 512,
-  section: "anon:device-types/sound/description.tex:1015",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/value",
   source: "device-types/sound/description.tex:1036",
   fields: [
     { name: "integer", key: "integer", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "fixed", length: 128 }, offset: 0, size: 512, source: "device-types/sound/description.tex:1037" },
@@ -6307,7 +6336,8 @@ export const VirtioSndCtlValueValueSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_value.value` in bytes.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  */
 export const VirtioSndCtlValueValueSize = 512;
 
@@ -6317,7 +6347,8 @@ export const VirtioSndCtlValueValueSize = 512;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -6343,16 +6374,14 @@ export function decodeVirtioSndCtlValueValue(bytes: Uint8Array, offset = 0, opti
  * Bytes {@link encodeVirtioSndCtlValueValue} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 512;
 }
 
@@ -6363,7 +6392,8 @@ export function lengthOfVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInpu
  * Throws {@link CodecError} when the target is too small (`short-buffer`), when not exactly one member is given
  * (`invalid-value`), or the member's value does not fit (`out-of-range`, `bad-length`).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  *
  * @param value - one member
  * @param bytes - the target buffer
@@ -6424,7 +6454,8 @@ export function encodeVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInput,
 /**
  * {@link decodeVirtioSndCtlValueValue} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -6437,7 +6468,8 @@ export function readVirtioSndCtlValueValue(view: DataView, offset = 0, options?:
 /**
  * {@link encodeVirtioSndCtlValueValue} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -6452,7 +6484,8 @@ export function writeVirtioSndCtlValueValue(value: VirtioSndCtlValueValueInput, 
  * Bytes the `virtio_snd_ctl_value.value` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -6466,7 +6499,8 @@ export function measureVirtioSndCtlValueValue(bytes: Uint8Array, offset = 0, opt
 /**
  * The uniform codec of `virtio_snd_ctl_value.value` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  */
 export const VirtioSndCtlValueValueCodec: StructCodec<VirtioSndCtlValueValue, VirtioSndCtlValueValueInput> = {
   schema: VirtioSndCtlValueValueSchema,
@@ -6484,7 +6518,8 @@ export const VirtioSndCtlValueValueCodec: StructCodec<VirtioSndCtlValueValue, Vi
  * The constructor checks that the 512 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1036.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1036.
  */
 export class VirtioSndCtlValueValueView {
   readonly #view: DataView;
@@ -6499,7 +6534,6 @@ export class VirtioSndCtlValueValueView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 512)) throw spanError(VirtioSndCtlValueValueSchema, offset, 512, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6649,7 +6683,8 @@ export class VirtioSndCtlValueValueView {
 /**
  * `struct virtio_snd_ctl_value`: 512 bytes.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  */
 export interface VirtioSndCtlValue {
   /**
@@ -6664,21 +6699,23 @@ export interface VirtioSndCtlValue {
  * What {@link encodeVirtioSndCtlValue} accepts: a {@link VirtioSndCtlValue} whose count fields are optional
  * (encode fills them in from the arrays).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  */
 export type VirtioSndCtlValueInput = Omit<VirtioSndCtlValue, "value"> & { value: VirtioSndCtlValueValueInput };
 
 /**
  * Layout of `virtio_snd_ctl_value`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  */
 export const VirtioSndCtlValueSchema: StructSchema = {
   name: "virtio_snd_ctl_value",
   size: 512,
   minSize: 512,
   maxSize: 512,
-  section: "anon:device-types/sound/description.tex:1015",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/value",
   source: "device-types/sound/description.tex:1035",
   fields: [
     { name: "value", key: "value", specType: "anonymous union", wire: "struct", elementSize: 512, array: { kind: "scalar" }, offset: 0, size: 512, source: "device-types/sound/description.tex:1036", struct: "virtio_snd_ctl_value.value" },
@@ -6688,7 +6725,8 @@ export const VirtioSndCtlValueSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_value` in bytes.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  */
 export const VirtioSndCtlValueSize = 512;
 
@@ -6698,7 +6736,8 @@ export const VirtioSndCtlValueSize = 512;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -6716,16 +6755,14 @@ export function decodeVirtioSndCtlValue(bytes: Uint8Array, offset = 0, options?:
  * Bytes {@link encodeVirtioSndCtlValue} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlValue(value: VirtioSndCtlValueInput, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 512;
 }
 
@@ -6736,7 +6773,8 @@ export function lengthOfVirtioSndCtlValue(value: VirtioSndCtlValueInput, options
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -6755,7 +6793,8 @@ export function encodeVirtioSndCtlValue(value: VirtioSndCtlValueInput, bytes: Ui
 /**
  * {@link decodeVirtioSndCtlValue} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -6768,7 +6807,8 @@ export function readVirtioSndCtlValue(view: DataView, offset = 0, options?: Code
 /**
  * {@link encodeVirtioSndCtlValue} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -6783,7 +6823,8 @@ export function writeVirtioSndCtlValue(value: VirtioSndCtlValueInput, view: Data
  * Bytes the `virtio_snd_ctl_value` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -6797,7 +6838,8 @@ export function measureVirtioSndCtlValue(bytes: Uint8Array, offset = 0, options?
 /**
  * The uniform codec of `virtio_snd_ctl_value` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  */
 export const VirtioSndCtlValueCodec: StructCodec<VirtioSndCtlValue, VirtioSndCtlValueInput> = {
   schema: VirtioSndCtlValueSchema,
@@ -6815,7 +6857,8 @@ export const VirtioSndCtlValueCodec: StructCodec<VirtioSndCtlValue, VirtioSndCtl
  * The constructor checks that the 512 bytes of the fixed part fit; setters check values like encode does
  * (throwing {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:1015`, device-types/sound/description.tex:1035.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/value`,
+ * device-types/sound/description.tex:1035.
  */
 export class VirtioSndCtlValueView {
   readonly #view: DataView;
@@ -6830,7 +6873,6 @@ export class VirtioSndCtlValueView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 512)) throw spanError(VirtioSndCtlValueSchema, offset, 512, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -6859,7 +6901,8 @@ export class VirtioSndCtlValueView {
 /**
  * `struct virtio_snd_ctl_tlv`: 8 bytes at least.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  */
 export interface VirtioSndCtlTlv {
   /**
@@ -6885,14 +6928,15 @@ export interface VirtioSndCtlTlv {
 /**
  * Layout of `virtio_snd_ctl_tlv`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  */
 export const VirtioSndCtlTlvSchema: StructSchema = {
   name: "virtio_snd_ctl_tlv",
   size: null,
   minSize: 8,
   maxSize: null,
-  section: "anon:device-types/sound/description.tex:1079",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/metadata",
   source: "device-types/sound/description.tex:1099",
   fields: [
     { name: "type", key: "type", specType: "le32", wire: "le32", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:1100" },
@@ -6904,7 +6948,8 @@ export const VirtioSndCtlTlvSchema: StructSchema = {
 /**
  * Fewest bytes an encoding of `virtio_snd_ctl_tlv` takes.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  */
 export const VirtioSndCtlTlvMinSize = 8;
 
@@ -6914,7 +6959,8 @@ export const VirtioSndCtlTlvMinSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`, `bad-length`) when the bytes do not hold one; never
  * reads past `bytes`.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -6924,7 +6970,6 @@ export function decodeVirtioSndCtlTlv(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 8)) throw spanError(VirtioSndCtlTlvSchema, o, 8, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -6940,14 +6985,14 @@ export function decodeVirtioSndCtlTlv(bytes: Uint8Array, offset = 0, options?: C
  * Bytes {@link encodeVirtioSndCtlTlv} writes for `value`. Checks the kinds and lengths of variable-length arrays
  * (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlTlv(value: VirtioSndCtlTlv, options?: CodecOptions, offset = 0): number {
-  void options;
   let n = 8;
   const valueValue = value.value;
   if (!Array.isArray(valueValue)) throw arrayError(VirtioSndCtlTlvSchema, "value", offset + 8, valueValue);
@@ -6962,7 +7007,8 @@ export function lengthOfVirtioSndCtlTlv(value: VirtioSndCtlTlv, options?: CodecO
  * (`out-of-range`, `invalid-value`, `missing-field`, `bad-length`); fields are checked in wire order, so bytes
  * before the bad field may have been written.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -6972,7 +7018,6 @@ export function lengthOfVirtioSndCtlTlv(value: VirtioSndCtlTlv, options?: CodecO
 export function encodeVirtioSndCtlTlv(value: VirtioSndCtlTlv, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   const n = lengthOfVirtioSndCtlTlv(value, options, o);
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= n)) throw spanError(VirtioSndCtlTlvSchema, o, n, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -6995,7 +7040,8 @@ export function encodeVirtioSndCtlTlv(value: VirtioSndCtlTlv, bytes: Uint8Array,
 /**
  * {@link decodeVirtioSndCtlTlv} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -7008,7 +7054,8 @@ export function readVirtioSndCtlTlv(view: DataView, offset = 0, options?: CodecO
 /**
  * {@link encodeVirtioSndCtlTlv} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -7023,7 +7070,8 @@ export function writeVirtioSndCtlTlv(value: VirtioSndCtlTlv, view: DataView, off
  * Bytes the `virtio_snd_ctl_tlv` encoded at `offset` occupies (decodes it to find out; throws {@link CodecError}
  * like decode).
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -7036,7 +7084,8 @@ export function measureVirtioSndCtlTlv(bytes: Uint8Array, offset = 0, options?: 
 /**
  * The uniform codec of `virtio_snd_ctl_tlv` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  */
 export const VirtioSndCtlTlvCodec: StructCodec<VirtioSndCtlTlv, VirtioSndCtlTlv> = {
   schema: VirtioSndCtlTlvSchema,
@@ -7054,7 +7103,8 @@ export const VirtioSndCtlTlvCodec: StructCodec<VirtioSndCtlTlv, VirtioSndCtlTlv>
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:1079`, device-types/sound/description.tex:1099.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/metadata`,
+ * device-types/sound/description.tex:1099.
  */
 export class VirtioSndCtlTlvView {
   readonly #view: DataView;
@@ -7069,7 +7119,6 @@ export class VirtioSndCtlTlvView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndCtlTlvSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -7154,7 +7203,8 @@ export class VirtioSndCtlTlvView {
 /**
  * `struct virtio_snd_ctl_event`: 8 bytes.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  */
 export interface VirtioSndCtlEvent {
   /**
@@ -7184,14 +7234,15 @@ export interface VirtioSndCtlEvent {
 /**
  * Layout of `virtio_snd_ctl_event`: offsets, sizes and spec sources of its fields.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  */
 export const VirtioSndCtlEventSchema: StructSchema = {
   name: "virtio_snd_ctl_event",
   size: 8,
   minSize: 8,
   maxSize: 8,
-  section: "anon:device-types/sound/description.tex:1145",
+  section: "anon:sec:Device Types / Sound Device / Device Operation / Control Elements/notifications",
   source: "device-types/sound/description.tex:1156",
   fields: [
     { name: "hdr", key: "hdr", specType: "struct virtio_snd_hdr", wire: "struct", elementSize: 4, array: { kind: "scalar" }, offset: 0, size: 4, source: "device-types/sound/description.tex:1157", struct: "virtio_snd_hdr" },
@@ -7203,7 +7254,8 @@ export const VirtioSndCtlEventSchema: StructSchema = {
 /**
  * Size of `virtio_snd_ctl_event` in bytes.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  */
 export const VirtioSndCtlEventSize = 8;
 
@@ -7213,7 +7265,8 @@ export const VirtioSndCtlEventSize = 8;
  * Throws {@link CodecError} (`short-buffer`, `bad-offset`) when the bytes do not hold one; never reads past
  * `bytes`.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -7234,16 +7287,14 @@ export function decodeVirtioSndCtlEvent(bytes: Uint8Array, offset = 0, options?:
  * Bytes {@link encodeVirtioSndCtlEvent} writes for `value`. Checks the kinds and lengths of variable-length
  * arrays (throws {@link CodecError}).
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  *
  * @param value - the value to measure
  * @param options - `features`, when the struct has feature-conditional fields
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSndCtlEvent(value: VirtioSndCtlEvent, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 8;
 }
 
@@ -7254,7 +7305,8 @@ export function lengthOfVirtioSndCtlEvent(value: VirtioSndCtlEvent, options?: Co
  * (`out-of-range`, `invalid-value`, `missing-field`); fields are checked in wire order, so bytes before the bad
  * field may have been written.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  *
  * @param value - the value to encode
  * @param bytes - the target buffer
@@ -7280,7 +7332,8 @@ export function encodeVirtioSndCtlEvent(value: VirtioSndCtlEvent, bytes: Uint8Ar
 /**
  * {@link decodeVirtioSndCtlEvent} on a `DataView` (same memory, no copy of the buffer).
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  *
  * @param view - the buffer
  * @param offset - where the struct starts
@@ -7293,7 +7346,8 @@ export function readVirtioSndCtlEvent(view: DataView, offset = 0, options?: Code
 /**
  * {@link encodeVirtioSndCtlEvent} on a `DataView`; returns the number of bytes written.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  *
  * @param value - the value to encode
  * @param view - the target buffer
@@ -7308,7 +7362,8 @@ export function writeVirtioSndCtlEvent(value: VirtioSndCtlEvent, view: DataView,
  * Bytes the `virtio_snd_ctl_event` encoded at `offset` occupies (decodes it to find out; throws
  * {@link CodecError} like decode).
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  *
  * @param bytes - the buffer
  * @param offset - where the struct starts
@@ -7322,7 +7377,8 @@ export function measureVirtioSndCtlEvent(bytes: Uint8Array, offset = 0, options?
 /**
  * The uniform codec of `virtio_snd_ctl_event` (schema plus functions), for generic code.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  */
 export const VirtioSndCtlEventCodec: StructCodec<VirtioSndCtlEvent, VirtioSndCtlEvent> = {
   schema: VirtioSndCtlEventSchema,
@@ -7340,7 +7396,8 @@ export const VirtioSndCtlEventCodec: StructCodec<VirtioSndCtlEvent, VirtioSndCtl
  * The constructor checks that the 8 bytes of the fixed part fit; setters check values like encode does (throwing
  * {@link CodecError}). Count fields are plain fields here: keep them consistent yourself.
  *
- * Spec: `device-types/sound/description.tex:1145`, device-types/sound/description.tex:1156.
+ * Spec: `sec:Device Types / Sound Device / Device Operation / Control Elements/notifications`,
+ * device-types/sound/description.tex:1156.
  */
 export class VirtioSndCtlEventView {
   readonly #view: DataView;
@@ -7355,7 +7412,6 @@ export class VirtioSndCtlEventView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 8)) throw spanError(VirtioSndCtlEventSchema, offset, 8, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -137,7 +137,6 @@ export function decodeVirtioSpiConfig(bytes: Uint8Array, offset = 0, options?: C
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioSpiConfigSchema, o, 32, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -165,9 +164,6 @@ export function decodeVirtioSpiConfig(bytes: Uint8Array, offset = 0, options?: C
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSpiConfig(value: VirtioSpiConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -189,7 +185,6 @@ export function lengthOfVirtioSpiConfig(value: VirtioSpiConfig, options?: CodecO
 export function encodeVirtioSpiConfig(value: VirtioSpiConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioSpiConfigSchema, o, 32, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.cs_max_number;
@@ -311,7 +306,6 @@ export class VirtioSpiConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioSpiConfigSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -650,7 +644,6 @@ export function decodeVirtioSpiTransferHead(bytes: Uint8Array, offset = 0, optio
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioSpiTransferHeadSchema, o, 32, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = b[o]!;
   const f1 = b[o + 1]!;
@@ -679,9 +672,6 @@ export function decodeVirtioSpiTransferHead(bytes: Uint8Array, offset = 0, optio
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSpiTransferHead(value: VirtioSpiTransferHead, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 32;
 }
 
@@ -703,7 +693,6 @@ export function lengthOfVirtioSpiTransferHead(value: VirtioSpiTransferHead, opti
 export function encodeVirtioSpiTransferHead(value: VirtioSpiTransferHead, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 32)) throw spanError(VirtioSpiTransferHeadSchema, o, 32, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.chip_select_id;
@@ -829,7 +818,6 @@ export class VirtioSpiTransferHeadView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 32)) throw spanError(VirtioSpiTransferHeadSchema, offset, 32, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -1109,7 +1097,6 @@ export function decodeVirtioSpiTransferResult(bytes: Uint8Array, offset = 0, opt
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioSpiTransferResultSchema, o, 1, b.length);
-  void options;
   const f0 = b[o]!;
   return { result: f0 };
 }
@@ -1126,9 +1113,6 @@ export function decodeVirtioSpiTransferResult(bytes: Uint8Array, offset = 0, opt
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioSpiTransferResult(value: VirtioSpiTransferResult, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 1;
 }
 
@@ -1150,7 +1134,6 @@ export function lengthOfVirtioSpiTransferResult(value: VirtioSpiTransferResult, 
 export function encodeVirtioSpiTransferResult(value: VirtioSpiTransferResult, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 1)) throw spanError(VirtioSpiTransferResultSchema, o, 1, b.length);
   const v0 = value.result;
   if ((v0 & 0xff) !== v0) throw valueError(VirtioSpiTransferResultSchema, "result", o, v0, "u8");
@@ -1241,7 +1224,6 @@ export class VirtioSpiTransferResultView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 1)) throw spanError(VirtioSpiTransferResultSchema, offset, 1, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

@@ -101,7 +101,6 @@ export function decodeVirtioBalloonConfig(bytes: Uint8Array, offset = 0, options
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioBalloonConfigSchema, o, 16, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint32(o, true);
   const f1 = d.getUint32(o + 4, true);
@@ -122,9 +121,6 @@ export function decodeVirtioBalloonConfig(bytes: Uint8Array, offset = 0, options
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBalloonConfig(value: VirtioBalloonConfig, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 16;
 }
 
@@ -146,7 +142,6 @@ export function lengthOfVirtioBalloonConfig(value: VirtioBalloonConfig, options?
 export function encodeVirtioBalloonConfig(value: VirtioBalloonConfig, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 16)) throw spanError(VirtioBalloonConfigSchema, o, 16, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.num_pages;
@@ -247,7 +242,6 @@ export class VirtioBalloonConfigView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 16)) throw spanError(VirtioBalloonConfigSchema, offset, 16, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**
@@ -397,7 +391,6 @@ export function decodeVirtioBalloonStat(bytes: Uint8Array, offset = 0, options?:
   const b = bytes;
   const o = offset;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 10)) throw spanError(VirtioBalloonStatSchema, o, 10, b.length);
-  void options;
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const f0 = d.getUint16(o, true);
   const f1 = d.getBigUint64(o + 2, true);
@@ -416,9 +409,6 @@ export function decodeVirtioBalloonStat(bytes: Uint8Array, offset = 0, options?:
  * @param offset - where the struct would start, for error reports
  */
 export function lengthOfVirtioBalloonStat(value: VirtioBalloonStat, options?: CodecOptions, offset = 0): number {
-  void value;
-  void options;
-  void offset;
   return 10;
 }
 
@@ -440,7 +430,6 @@ export function lengthOfVirtioBalloonStat(value: VirtioBalloonStat, options?: Co
 export function encodeVirtioBalloonStat(value: VirtioBalloonStat, bytes: Uint8Array, offset = 0, options?: CodecOptions): number {
   const b = bytes;
   const o = offset;
-  void options;
   if (!(Number.isSafeInteger(o) && o >= 0 && b.length - o >= 10)) throw spanError(VirtioBalloonStatSchema, o, 10, b.length);
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const v0 = value.tag;
@@ -535,7 +524,6 @@ export class VirtioBalloonStatView {
     if (!(Number.isSafeInteger(offset) && offset >= 0 && view.byteLength - offset >= 10)) throw spanError(VirtioBalloonStatSchema, offset, 10, view.byteLength);
     this.#view = view;
     this.#offset = offset;
-    void options;
   }
 
   /**

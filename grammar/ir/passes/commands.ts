@@ -8,12 +8,13 @@
  *
  * @module
  */
-import type { Document } from "../../document.js";
+import type { Document } from "../../document/document.js";
 import { slugify } from "../text.js";
 import type { Command, Constant, ConstantGroup, Struct } from "../types.js";
 import type { DiagnosticSink, PlacedItem, Sentence } from "./context.js";
 import type { DefineItem, PendingGroup } from "./constants.js";
 import type { DevicesOutput } from "./devices.js";
+import { commandLinksPass, type CodeSeed } from "./command-links.js";
 
 export interface FramingsOutput {
   framings: Struct[];
@@ -45,6 +46,11 @@ export function framingsPass(structs: Struct[], pending: PendingGroup[], devs: P
 
 export interface CommandsInput {
   doc: Document;
+  lookup: (name: string) => number | null;
+  enums: import("../types.js").Enum[];
+  structs: Struct[];
+  devs: Pick<DevicesOutput, "deviceOf">;
+  sectionLabel: (i: number) => string;
   placed: PlacedItem[];
   sentences: Sentence[];
   defineItems: DefineItem[];
@@ -56,7 +62,13 @@ export interface CommandsInput {
   groups: ConstantGroup[];
 }
 
-export function commandsPass(input: CommandsInput, diagnostics: DiagnosticSink): Command[] {
+export interface CommandsOutput {
+  commands: Command[];
+  /** Event codes the command rules found (an item "Sent by the device", a code field of an event struct). */
+  eventSeeds: CodeSeed[];
+}
+
+export function commandsPass(input: CommandsInput, diagnostics: DiagnosticSink): CommandsOutput {
   const { doc, placed, structByName, constantByName, groups } = input;
   const { framings, framingOfConstant, commandish } = input.framing;
   const commands: Command[] = [];
@@ -102,7 +114,25 @@ export function commandsPass(input: CommandsInput, diagnostics: DiagnosticSink):
       commands.push(cmd);
     }
   }
-  return commands;
+  // Every other device's request and message codes, and the admin virtqueue's opcodes.
+  const framed = new Set(commandConstants.map((c) => c.name));
+  const linked = commandLinksPass(
+    { doc, placed, sentences: input.sentences, defineItems: input.defineItems, lookup: input.lookup, enums: input.enums, structs: input.structs, structByName, devs: input.devs, framed, constantParent: input.framing.constantParent },
+    diagnostics,
+  );
+  for (const l of linked.commands) {
+    const d = l.seed.def;
+    const cmd: Command = { name: d.name, value: d.value, section: input.sectionLabel(d.section), source: d.source };
+    if (l.request) cmd.request = l.request;
+    if (l.reply) cmd.reply = l.reply;
+    if (l.header) cmd.header = l.header;
+    if (l.seed.codeField) cmd.codeField = l.seed.codeField;
+    if (l.seed.header && !cmd.header && l.seed.header !== cmd.request) cmd.header = l.seed.header;
+    if (l.links.length) cmd.links = l.links;
+    if (d.device) cmd.device = d.device;
+    commands.push(cmd);
+  }
+  return { commands, eventSeeds: linked.events };
 }
 
 interface LinkContext {

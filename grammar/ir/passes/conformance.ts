@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DocSection, Document } from "../../document.js";
+import type { DocSection, Document } from "../../document/document.js";
 import type { ConformanceList, SourceSpan } from "../types.js";
 import type { SectionsOutput } from "./sections.js";
 

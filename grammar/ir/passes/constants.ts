@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { evalConstExpr, expandFunctionMacros, type FunctionMacro, type Member } from "../../clisting.js";
-import type { Document } from "../../document.js";
+import { evalConstExpr, expandFunctionMacros, type FunctionMacro, type Member } from "../../clisting/clisting.js";
+import type { Document } from "../../document/document.js";
 import { slugify, splitSentences, squash } from "../text.js";
 import type { Constant, ConstantGroup, ConstantGroupKind, Enum, SourceSpan, Struct } from "../types.js";
 import { fmt, toSpan, type DiagnosticSink, type MailFor, type PlacedItem, type Sentence } from "./context.js";

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { ListingItem } from "../../clisting.js";
-import type { Block, Document, Prose } from "../../document.js";
+import type { ListingItem } from "../../clisting/clisting.js";
+import type { Block, Document, Prose } from "../../document/document.js";
 import type { Diagnostic, SourceSpan } from "../types.js";
 
 /** Maps a file line to the mail line that carried it (when the input was a mail). */

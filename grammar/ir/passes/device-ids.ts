@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Document } from "../../document.js";
+import type { Document } from "../../document/document.js";
 import { squash } from "../text.js";
 import type { Device, DeviceIdEntry } from "../types.js";
 

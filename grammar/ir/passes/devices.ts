@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Document } from "../../document.js";
+import type { Document } from "../../document/document.js";
 import { slugify, squash } from "../text.js";
 import type { ConstantGroup, Device, Enum, Struct, Virtqueue } from "../types.js";
 import { listItems, type DiagnosticSink, type PlacedItem } from "./context.js";

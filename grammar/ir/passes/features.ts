@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { DocSection, Document, ListItem } from "../../document.js";
+import type { DocSection, Document, ListItem } from "../../document/document.js";
 import { squash } from "../text.js";
 import type { FeatureBit } from "../types.js";
 import { listItems } from "./context.js";

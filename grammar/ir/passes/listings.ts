@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { parseListing } from "../../clisting.js";
-import type { Block, Document } from "../../document.js";
+import { parseListing } from "../../clisting/clisting.js";
+import type { Block, Document } from "../../document/document.js";
 import { squash } from "../text.js";
 import type { SourceSpan } from "../types.js";
 import { toSpan, type DiagnosticSink, type MailFor, type PlacedItem } from "./context.js";

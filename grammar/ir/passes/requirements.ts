@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { spanAt, type Document } from "../../document.js";
+import { spanAt, type Document } from "../../document/document.js";
 import { keywordsOf, levelOf, squash } from "../text.js";
 import type { NormativeSection, Requirement } from "../types.js";
 import type { DiagnosticSink } from "./context.js";

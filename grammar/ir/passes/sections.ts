@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { DocSection, Document } from "../../document.js";
+import type { DocSection, Document } from "../../document/document.js";
 import { splitSentences } from "../text.js";
 import type { Section } from "../types.js";
 import { prosesOf, type Sentence } from "./context.js";
@@ -20,10 +20,8 @@ export interface SectionsOutput {
 }
 
 export function sectionsPass(doc: Document): SectionsOutput {
-  const sectionLabel = (i: number): string => {
-    const s = doc.sections[i]!;
-    return s.label ?? `anon:${s.span.file}:${s.span.line}`;
-  };
+  const anonLabels = anonymousSectionLabels(doc.sections);
+  const sectionLabel = (i: number): string => doc.sections[i]!.label ?? anonLabels.get(i)!;
   const sections: Section[] = doc.sections
     .filter((s) => s.level >= -1)
     .map((s) => {
@@ -55,6 +53,41 @@ export function sectionsPass(doc: Document): SectionsOutput {
     sentences.push(...list);
   }
   return { sectionLabel, sections, children, descendants, sentences, sentencesBySection };
+}
+
+/**
+ * Stand-in labels for sections without a \label: the nearest labelled ancestor's label and the titles below it,
+ * e.g. `anon:sec:Device Types / RTC Device/device-operation/clock-ids`, with `~2`, `~3` for a repeated title.
+ * Titles, not line numbers, so a line added above does not rename every later section (the diff and the
+ * generated conformance files then change only where a title changes).
+ */
+function anonymousSectionLabels(all: readonly DocSection[]): Map<number, string> {
+  const slug = (title: string) =>
+    title
+      .toLowerCase()
+      .replace(/\\[a-z]+\*?/g, " ")
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "untitled";
+  const out = new Map<number, string>();
+  const seen = new Map<string, number>();
+  for (const s of all) {
+    if (s.label !== undefined) continue;
+    const path: string[] = [slug(s.title)];
+    let anchor = "root";
+    for (let p = s.parent; p !== undefined; p = all[p]!.parent) {
+      const a = all[p]!;
+      if (a.label !== undefined) {
+        anchor = a.label;
+        break;
+      }
+      path.unshift(slug(a.title));
+    }
+    const base = `anon:${anchor}/${path.join("/")}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    out.set(s.index, n === 1 ? base : `${base}~${n}`);
+  }
+  return out;
 }
 
 export const titleIs = (s: DocSection, re: RegExp) => re.test(s.title);

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { Member, NestedMember } from "../../clisting.js";
-import type { Document } from "../../document.js";
+import type { Member, NestedMember } from "../../clisting/clisting.js";
+import type { Document } from "../../document/document.js";
 import { layoutFields, resolveType, SPEC_VOCABULARY, type LayoutProblem } from "../layout.js";
 import { squash } from "../text.js";
 import type { ArrayKind, Field, Presence, SourceSpan, Struct } from "../types.js";
-import { evalConstExpr } from "../../clisting.js";
+import { evalConstExpr } from "../../clisting/clisting.js";
 import { toSpan, type DiagnosticSink, type MailFor, type PlacedItem } from "./context.js";
 import type { DevicesOutput } from "./devices.js";
 import type { SectionsOutput } from "./sections.js";

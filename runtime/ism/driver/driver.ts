@@ -128,6 +128,11 @@ export interface IsmDriverEvents {
   DETACH: [IsmPeerNotice];
   /** A lent buffer came back. */
   BUFFER_FREE: [IsmBufferFreeNotice];
+  /**
+   * The device set DEVICE_NEEDS_RESET: every pending request was failed with this error; call
+   * {@link IsmDriver.reset} to use the device again.
+   */
+  "needs-reset": [IsmDriverError];
 }
 
 /** Resolved options. */
@@ -156,10 +161,13 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
   readonly devMem: boolean;
   readonly #transport: IsmDriverTransport;
   readonly #settings: Settings;
-  readonly #pool: DmaPool;
+  #pool: DmaPool;
   readonly #layout: IsmDriverLayout;
-  readonly #control: ControlChannel;
-  readonly #events: EventChannel;
+  #control: ControlChannel;
+  #events: EventChannel;
+  /** Configuration change counter last seen (the device status register's). */
+  #configSeen: number;
+  #resets = 0;
   readonly #regions = new Map<bigint, IsmRegionHandle>();
   readonly #byOffset = new Map<number, IsmRegionHandle>();
   readonly #streams = new Set<EventStream<IsmDriverEvent>>();
@@ -187,18 +195,27 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
     this.cdid = config.cdid;
     this.chunkSize = config.chunkSize;
     this.notifySize = config.notifySize;
-    const layout = layoutDriverMemory(transport.ram, settings.controlQueueSize, settings.eventQueueSize);
-    this.#pool = new DmaPool(layout.poolBase, layout.poolLength);
-    this.#layout = layout;
+    this.#layout = layoutDriverMemory(transport.ram, settings.controlQueueSize, settings.eventQueueSize);
+    [this.#pool, this.#control, this.#events] = this.#buildChannels();
+    this.#configSeen = transport.deviceStatus.configChange.load();
+  }
+
+  /** A fresh DMA pool over the whole pool range, and both queues initialised on it. */
+  #buildChannels(): [DmaPool, ControlChannel, EventChannel] {
+    const transport = this.#transport;
+    const layout = this.#layout;
+    const settings = this.#settings;
+    const pool = new DmaPool(layout.poolBase, layout.poolLength);
     const memory = transport.memory;
-    this.#control = new ControlChannel(memory, layout.controlq, this.#pool, features, () => transport.notifyQueue(CONTROLQ_INDEX));
-    this.#events = new EventChannel(
+    const control = new ControlChannel(memory, layout.controlq, pool, this.features, () => transport.notifyQueue(CONTROLQ_INDEX));
+    const events = new EventChannel(
       memory,
       layout.eventq,
-      this.#pool,
-      { count: settings.eventBuffers, bufferBytes: settings.eventBufferBytes, features },
+      pool,
+      { count: settings.eventBuffers, bufferBytes: settings.eventBufferBytes, features: this.features },
       () => transport.notifyQueue(EVENTQ_INDEX),
     );
+    return [pool, control, events];
   }
 
   /**
@@ -252,7 +269,17 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
     return this.#control.pending;
   }
 
-  /** Why the driver stopped working (a broken queue, or closed), if it did. */
+  /** Device resets this driver performed ({@link reset}). */
+  get resets(): number {
+    return this.#resets;
+  }
+
+  /** Whether the device has DEVICE_NEEDS_RESET set. */
+  get deviceNeedsReset(): boolean {
+    return this.#transport.deviceStatus.needsReset;
+  }
+
+  /** Why the driver stopped working (a broken queue, the device needing a reset, or closed), if it did. */
   get failure(): IsmDriverError | undefined {
     return this.#control.failure ?? this.#events.failure;
   }
@@ -446,6 +473,14 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
   service(): number {
     if (this.#closed) return 0;
     let done = this.#control.collect();
+    const status = this.#transport.deviceStatus;
+    const changed = status.configChange.load();
+    if (changed !== this.#configSeen) {
+      // A configuration change interrupt: the only device-initiated change ISM has is DEVICE_NEEDS_RESET.
+      // Requests answered before it were completed just above; nothing else will be.
+      this.#configSeen = changed;
+      if (status.needsReset) this.#onNeedsReset();
+    }
     const events = this.#events.collect();
     for (const e of events) this.#dispatch(e);
     done += events.length;
@@ -460,6 +495,46 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
     const failure = this.#events.failure;
     if (failure !== undefined) this.#control.fail(failure);
     return done;
+  }
+
+  /**
+   * Resets the device and brings it up again on fresh rings (virtio 1.x §2.1: on DEVICE_NEEDS_RESET "the driver
+   * SHOULD reset the device"): requests still pending are failed with `device-needs-reset`, every region handle
+   * is detached (the device forgot its regions; peers got DETACH), lent buffers and the DMA pool start over, the
+   * features negotiated at open are accepted again and both queues are set up anew.
+   *
+   * @throws IsmDriverError `closed`, `activation-failed` (rejected promise)
+   */
+  async reset(): Promise<void> {
+    if (this.#closed) throw new IsmDriverError("closed", "the driver was closed");
+    this.#control.fail(new IsmDriverError("device-needs-reset", "the driver reset the device"));
+    try {
+      await this.#transport.reset();
+    } catch (cause) {
+      if (cause instanceof IsmDriverError) throw cause;
+      throw new IsmDriverError("activation-failed", `the device could not be reset: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+    this.#resets++;
+    for (const token of [...this.#regions.keys()]) this.#forget(token);
+    this.#lentAtAlloc.clear();
+    this.#lentAtAttach.clear();
+    this.#vectorSeen.clear();
+    // The device no longer touches the old rings or buffers: all of the pool is the driver's again.
+    [this.#pool, this.#control, this.#events] = this.#buildChannels();
+    this.#configSeen = this.#transport.deviceStatus.configChange.load();
+    try {
+      await this.#transport.activate({ features: this.features, controlq: this.#layout.controlq, eventq: this.#layout.eventq });
+    } catch (cause) {
+      if (cause instanceof IsmDriverError) throw cause;
+      throw new IsmDriverError("activation-failed", `the device could not be activated: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+    this.#events.start();
+  }
+
+  #onNeedsReset(): void {
+    const error = new IsmDriverError("device-needs-reset", "the device set DEVICE_NEEDS_RESET (it stopped serving a queue); reset it to use it again");
+    this.#control.fail(error);
+    this.emit("needs-reset", error);
   }
 
   /**

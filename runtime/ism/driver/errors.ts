@@ -18,6 +18,8 @@
  * - `activation-failed`: the transport could not bring the device up (rings refused, host gone).
  * - `invalid-argument`: a caller passed a size, token, vector or offset that cannot be valid.
  * - `queue-broken`: the device violated the split-ring protocol; the driver stops using the device.
+ * - `device-needs-reset`: the device set DEVICE_NEEDS_RESET (it stopped serving a queue the driver broke); every
+ *   pending request fails with this, and so does every new one until {@link IsmDriver.reset}.
  * - `bad-reply`: a control reply that is truncated, undecodable or inconsistent with the request.
  * - `out-of-memory`: the guest memory the driver manages (rings, control and lent buffers) is exhausted.
  * - `not-attached`: the token names no region this driver refers to.
@@ -34,6 +36,7 @@ export type IsmDriverErrorReason =
   | "activation-failed"
   | "invalid-argument"
   | "queue-broken"
+  | "device-needs-reset"
   | "bad-reply"
   | "out-of-memory"
   | "not-attached"

@@ -13,6 +13,7 @@
 import type { GuestMemory } from "../../memory/index.js";
 import type { Doorbell, InterruptTable } from "../../notify/index.js";
 import type { RegionHandle } from "../../shm/index.js";
+import type { IsmDeviceStatus } from "../device-status.js";
 import type { SplitRingAddresses } from "../../virtqueue/index.js";
 
 /** Index of the control virtqueue. */
@@ -56,6 +57,11 @@ export interface IsmDriverTransport {
    * runs in another thread; the driver then waits on the interrupt line.
    */
   readonly inline: boolean;
+  /**
+   * The status bits the device sets (DEVICE_NEEDS_RESET) and its configuration change counter; a configuration
+   * change interrupt also rings {@link interruptLine}.
+   */
+  readonly deviceStatus: IsmDeviceStatus;
   /** @returns the device config space (`struct virtio_ism_config`, 40 bytes) */
   readConfig(): Uint8Array;
   /**
@@ -64,6 +70,13 @@ export interface IsmDriverTransport {
    * @throws IsmDriverError `activation-failed` (rejected promise)
    */
   activate(setup: IsmQueueSetup): Promise<void>;
+  /**
+   * Writes 0 to device_status and waits until the device has reset: its rings are forgotten, every region it
+   * referred to is detached, DEVICE_NEEDS_RESET is cleared. {@link activate} brings it up again.
+   *
+   * @throws IsmDriverError `activation-failed` (rejected promise) when the device cannot be reset (guest gone)
+   */
+  reset(): Promise<void>;
   /** Available-buffer notification for queue `queue` ({@link CONTROLQ_INDEX} or {@link EVENTQ_INDEX}). */
   notifyQueue(queue: number): void;
   /** A driver write at `offset` in the notify area (`VIRTIO_ISM_SHM_ID_NOTIFY`): a kick of the region there. */

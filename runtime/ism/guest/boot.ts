@@ -12,6 +12,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { DoorbellBankDescriptor, DoorbellDescriptor, InterruptTableDescriptor } from "../../notify/index.js";
 import type { RegionHandleDescriptor } from "../../shm/index.js";
 import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import type { IsmDeviceStatusDescriptor } from "../device-status.js";
 
 /** Tag of an {@link IsmGuestBoot}. */
 export const GUEST_BOOT_KIND = "virtiokit/ism-guest-boot";
@@ -34,6 +35,8 @@ export interface IsmGuestBoot {
   readonly interrupts: InterruptTableDescriptor;
   /** The guest's interrupt line (rung on every delivered interrupt). */
   readonly interruptLine: DoorbellDescriptor;
+  /** The device-set status bits (DEVICE_NEEDS_RESET) and configuration change counter. */
+  readonly status: IsmDeviceStatusDescriptor;
   /** The host's wake-up doorbell: rung after every queue notification and notify-area write. */
   readonly hostWake: DoorbellDescriptor;
   /** Port to the host (activation, region windows). */
@@ -43,10 +46,12 @@ export interface IsmGuestBoot {
 /** Guest → host requests on the boot port. */
 export type GuestToHost =
   | { readonly op: "activate"; readonly id: number; readonly features: bigint; readonly controlq: SplitRingAddresses; readonly eventq: SplitRingAddresses }
-  | { readonly op: "map"; readonly id: number; readonly token: bigint; readonly offset: number };
+  | { readonly op: "map"; readonly id: number; readonly token: bigint; readonly offset: number }
+  | { readonly op: "reset"; readonly id: number };
 
 /** Host → guest answers on the boot port. */
 export type HostToGuest =
   | { readonly op: "activated"; readonly id: number; readonly notifyBank: DoorbellBankDescriptor; readonly notifySize: number }
   | { readonly op: "mapped"; readonly id: number; readonly window: RegionHandleDescriptor | null }
+  | { readonly op: "reset-done"; readonly id: number }
   | { readonly op: "error"; readonly id: number; readonly reason: string; readonly message: string };

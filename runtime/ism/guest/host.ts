@@ -184,6 +184,7 @@ export class IsmHost extends EventEmitter<IsmHostEvents> {
       config: hosted.core.configBytes(),
       interrupts: hosted.interrupts.toDescriptor(),
       interruptLine: hosted.interrupts.line.toDescriptor(),
+      status: hosted.status.toDescriptor(),
       hostWake: this.#wake.toDescriptor(),
       port: channel.port2,
     };
@@ -311,6 +312,16 @@ export class IsmHost extends EventEmitter<IsmHostEvents> {
       answer({ op: "activated", id, notifyBank: device.notifyArea.bank.toDescriptor(), notifySize: device.notifyArea.notifySize });
       // The driver may have posted buffers before activation answered; look at them now.
       this.#wake.ring();
+      return;
+    }
+    if (m.op === "reset") {
+      try {
+        this.domain.deliver(hosted.reset());
+      } catch (error) {
+        return refuse("activation-failed", error instanceof Error ? error.message : String(error));
+      }
+      this.runDevices();
+      answer({ op: "reset-done", id });
       return;
     }
     if (m.op === "map") {

@@ -10,6 +10,8 @@
  */
 import type { IsmDeviceCore } from "../core.js";
 import { IsmDevice } from "../device.js";
+import type { IsmNeedsResetCause } from "../device.js";
+import { IsmDeviceStatus } from "../device-status.js";
 import type { IsmDomain } from "../domain.js";
 import type { IsmEventDelivery } from "../events.js";
 import type { GuestMemory } from "../../memory/index.js";
@@ -43,11 +45,14 @@ export class HostedDevice {
   readonly interrupts: LineInterruptTable;
   /** Feature bits offered. */
   readonly deviceFeatures: bigint;
+  /** The device-set status bits (DEVICE_NEEDS_RESET) and the configuration change counter, shared with the guest. */
+  readonly status = new IsmDeviceStatus();
   readonly #domain: IsmDomain;
   #device: IsmDevice | undefined;
   #retired = false;
   #failure: unknown = undefined;
   #strayNotifies = 0;
+  #resets = 0;
 
   /**
    * Adds a device to `domain` for a guest whose memory is `memory`.
@@ -73,6 +78,16 @@ export class HostedDevice {
   /** Whether the device runs (activated and not retired). */
   get active(): boolean {
     return this.#device !== undefined && !this.#retired;
+  }
+
+  /** Why the device needs a reset (a queue broke), or undefined. */
+  get needsReset(): IsmNeedsResetCause | undefined {
+    return this.#device?.needsReset;
+  }
+
+  /** Device resets the driver asked for (a write of 0 to device_status). */
+  get resets(): number {
+    return this.#resets;
   }
 
   /** Whether the guest is gone. */
@@ -118,6 +133,10 @@ export class HostedDevice {
         controlq: setup.controlq,
         eventq: setup.eventq,
         interrupts: this.interrupts,
+        status: this.status,
+        // The configuration change interrupt reaches the guest CPU on its interrupt line; the driver tells it
+        // from queue interrupts by the status register's counter (its ISR bit 1).
+        raiseConfigChange: () => this.interrupts.line.ring(),
       });
     } catch (cause) {
       throw new IsmDriverError("activation-failed", `rings refused: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
@@ -182,6 +201,23 @@ export class HostedDevice {
       return;
     }
     device.notifyArea.kick(offset);
+  }
+
+  /**
+   * The driver wrote 0 to device_status: the device forgets its rings (the driver sets them up again with
+   * {@link activate}), every region it referred to is detached (DETACH to the peers, host memory released where
+   * nobody is left), and DEVICE_NEEDS_RESET is cleared. Works on a device that is not active too.
+   *
+   * @returns the events to deliver
+   * @throws IsmDriverError `activation-failed` when the guest is gone
+   */
+  reset(): IsmEventDelivery[] {
+    if (this.#retired) throw new IsmDriverError("activation-failed", `guest ${this.name} is gone`);
+    this.#resets++;
+    this.#device = undefined;
+    this.#failure = undefined;
+    this.status.clear();
+    return this.core.reset();
   }
 
   /**

@@ -17,6 +17,7 @@
 import type { IsmDeliveryReport, IsmDomainOptions } from "../domain.js";
 import { IsmDomain } from "../domain.js";
 import type { IsmDeviceCore } from "../core.js";
+import type { IsmDeviceStatus } from "../device-status.js";
 import type { IsmEventDelivery } from "../events.js";
 import { GuestMemory } from "../../memory/index.js";
 import type { Doorbell, InterruptTable } from "../../notify/index.js";
@@ -99,9 +100,20 @@ export class IsmLocalGuest implements IsmDriverTransport {
     return this.hosted.interrupts.line;
   }
 
+  /** The device-set status bits. */
+  get deviceStatus(): IsmDeviceStatus {
+    return this.hosted.status;
+  }
+
   /** @returns the config space bytes */
   readConfig(): Uint8Array {
     return this.hosted.core.configBytes();
+  }
+
+  /** Resets the device; the peers' DETACH events are delivered at once. */
+  async reset(): Promise<void> {
+    this.#host.deliver(this.hosted.reset());
+    this.#host.flushEvents();
   }
 
   /** Activates the device on the driver's rings. */

@@ -17,6 +17,7 @@ import type { MessagePort } from "node:worker_threads";
 import { GuestMemory } from "../../memory/index.js";
 import { Doorbell, DoorbellBank, InterruptTable, NotifyArea } from "../../notify/index.js";
 import { RegionHandle } from "../../shm/index.js";
+import { IsmDeviceStatus } from "../device-status.js";
 import { IsmDriverError } from "../driver/index.js";
 import type { IsmDriverRam, IsmDriverTransport, IsmQueueSetup } from "../driver/index.js";
 import { GUEST_BOOT_KIND } from "./boot.js";
@@ -45,6 +46,8 @@ export class IsmWorkerTransport implements IsmDriverTransport {
   readonly interrupts: InterruptTable;
   /** The guest's interrupt line. */
   readonly interruptLine: Doorbell;
+  /** The device-set status bits, shared with the host. */
+  readonly deviceStatus: IsmDeviceStatus;
   /** The device runs in the host thread. */
   readonly inline = false;
   readonly #config: Uint8Array;
@@ -64,6 +67,7 @@ export class IsmWorkerTransport implements IsmDriverTransport {
     this.interrupts = InterruptTable.fromDescriptor(boot.interrupts);
     this.interruptLine = Doorbell.fromDescriptor(boot.interruptLine);
     this.#hostWake = Doorbell.fromDescriptor(boot.hostWake);
+    this.deviceStatus = IsmDeviceStatus.fromDescriptor(boot.status);
     this.#config = boot.config.slice();
     this.#port = boot.port;
     this.#port.on("message", (message: unknown) => this.#answer(message));
@@ -115,6 +119,13 @@ export class IsmWorkerTransport implements IsmDriverTransport {
     } catch (cause) {
       throw new IsmDriverError("activation-failed", `the host sent an unusable notify area: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
+  }
+
+  /** Asks the host to reset the device and waits for it. */
+  async reset(): Promise<void> {
+    const answer = await this.#request({ op: "reset" });
+    if (answer.op !== "reset-done") throw new IsmDriverError("activation-failed", `unexpected answer ${answer.op} to reset`);
+    this.#notifyArea = undefined;
   }
 
   /** Wakes the host. */

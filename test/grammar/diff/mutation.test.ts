@@ -79,8 +79,9 @@ describe.skipIf(!existsSync(V14))("diff mutations of virtio 1.4", () => {
   it("a constant's value: one wire change", () => {
     const changes = diffIR(base, mutated(BLK, ["#define VIRTIO_BLK_T_OUT          1", "#define VIRTIO_BLK_T_OUT          3"]));
     const line = lineOf(BLK, "#define VIRTIO_BLK_T_OUT ");
-    expect(changes.map(brief)).toEqual([{ class: "wire", kind: "changed", entity: "constant", path: "VIRTIO_BLK_T_OUT", old: `${BLK}:${line}`, new: `${BLK}:${line}` }]);
-    expect(changes[0]!.message).toBe("constant VIRTIO_BLK_T_OUT: value 1 → 3");
+    // VIRTIO_BLK_T_OUT is a block request type: it is reported once, as the command it is.
+    expect(changes.map(brief)).toEqual([{ class: "wire", kind: "changed", entity: "command", path: "block.VIRTIO_BLK_T_OUT", old: `${BLK}:${line}`, new: `${BLK}:${line}` }]);
+    expect(changes[0]!.message).toMatch(/^command VIRTIO_BLK_T_OUT: value 1 → 3/);
   });
 
   it("a MUST turned into a SHOULD: one normative level change", () => {
@@ -121,5 +122,16 @@ describe.skipIf(!existsSync(V14))("diff mutations of virtio 1.4", () => {
     const changes = diffIR(base, mutated(CONSOLE, ["struct virtio_console_config {", "struct virtio_console_cfg {"]));
     const line = lineOf(CONSOLE, "struct virtio_console_config {");
     expect(changes.map(brief)).toEqual([{ class: "api", kind: "renamed", entity: "struct", path: "virtio_console_cfg", old: `${CONSOLE}:${line}`, new: `${CONSOLE}:${line}` }]);
+  });
+  it("reserved bytes put to use: one additive change; reserved bytes that grow past their end: a wire change", () => {
+    const PCI = "transport-pci.tex";
+    const carved = diffIR(base, mutated(PCI, ["        u8 padding[2];  /* Pad to full dword. */", "        u8 bar_flags;\n        u8 padding[1];  /* Pad to full dword. */"]));
+    expect(carved.map((c) => [c.class, c.kind, c.path])).toEqual([["additive", "added", "virtio_pci_cap.bar_flags"]]);
+    expect(carved[0]!.message).toContain("reserved 'padding' (u8[2], offset 6) put to use as 'bar_flags' (u8), 'padding' (u8[1]); no other byte moves");
+    expect(carved[0]!.warning).toMatch(/no feature bit guards 'bar_flags'/);
+    // Two bytes taken where there were two, plus one more: what follows moves, so it is no carve-out.
+    const grown = diffIR(base, mutated(PCI, ["        u8 padding[2];  /* Pad to full dword. */", "        le16 bar_flags;\n        u8 padding[1];  /* Pad to full dword. */"]));
+    expect(grown.some((c) => c.class === "wire" && c.path.startsWith("virtio_pci_cap."))).toBe(true);
+    expect(grown.some((c) => c.message.includes("put to use"))).toBe(false);
   });
 });

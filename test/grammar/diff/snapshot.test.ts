@@ -27,4 +27,12 @@ describe("IR snapshot of a generated folder", () => {
     cmd.value = (cmd.value ?? 0) + 100; // wire
     expect(changeSummary(snap, changed, ["ism"])).toBe("ism: 1 wire, 1 api");
   });
+
+  it("for a tree of many devices, names only the devices that changed", () => {
+    const devices = ["ism", "a", "b", "c", "d"];
+    expect(changeSummary(snap, snap, devices)).toBe("none in 5 devices");
+    const changed = JSON.parse(JSON.stringify(snap)) as SpecIR;
+    changed.structs.find((s) => s.name === "virtio_ism_config")!.fields[0]!.name = "renamed_field";
+    expect(changeSummary(snap, changed, devices)).toBe("ism: 0 wire, 1 api; 4 other devices: none");
+  });
 });

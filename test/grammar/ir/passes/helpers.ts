@@ -1,4 +1,4 @@
-import { buildDocument, type Document } from "../../../../grammar/document.js";
+import { buildDocument, type Document } from "../../../../grammar/document/document.js";
 import { buildIR } from "../../../../grammar/ir/build.js";
 import type { SpecIR } from "../../../../grammar/ir/types.js";
 
