@@ -123,6 +123,20 @@ describe.skipIf(missing !== undefined)("playground in chromium", () => {
       await page.waitForFunction(analysedAfter(b), undefined, { timeout: 60_000 });
       warm.push(`${seed}: ${await page.textContent("#status")}`);
     }
+    // A v1.4 device chapter (its tree is fetched on first use, then analysed): the same count as `virtiokit lint`.
+    const chapter = "device-types/net/description.tex";
+    for (const round of ["first", "warm"]) {
+      const b = await page.getAttribute("body", "data-analysed");
+      if (round === "warm") await page.selectOption("#source", "seed:vhost-pci-net");
+      if (round === "warm") await page.waitForFunction(analysedAfter(b), undefined, { timeout: 60_000 });
+      const c = await page.getAttribute("body", "data-analysed");
+      await page.selectOption("#source", `chapter:virtio-1.4:${chapter}`);
+      await page.waitForFunction(analysedAfter(c), undefined, { timeout: 60_000 });
+      warm.push(`v1.4 ${chapter} (${round}): ${await page.textContent("#status")}`);
+    }
+    const net = runFrontEnd(`spec/virtio-1.4/${chapter}`);
+    const netLint = lint(net.doc, net.ir);
+    expect(await page.textContent("#diag-count")).toBe(`${netLint.filter((d) => d.severity === "error").length} error(s), ${netLint.filter((d) => d.severity === "warning").length} warning(s)`);
     console.log(`playground figures: page load to first analysis ${firstMs} ms; ${paint.join(", ")}\n  first: ism ${ismStatus}\n  pasted vhost-pci-net: ${vpnStatus}\n  ${warm.join("\n  ")}`);
     expect(errors).toEqual([]);
   }, 180_000);

@@ -336,7 +336,7 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
     const t = sec.title.split(":").pop()!.trim().toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_|_$/g, "");
     let best: { name: string; len: number } | undefined;
     for (const c of scopeCmds) {
-      const short = shortName(c.def.name, scopeCmds.map((x) => x.def.name));
+      const short = shortNamesOf(scopeCmds).get(c.def.name);
       if (!short || !(t === short || new RegExp(`^${short}_(?:REQUEST|COMMAND|MESSAGE|DEVICE)$`).test(t))) continue;
       if (!best || short.length > best.len) best = { name: c.def.name, len: short.length };
     }
@@ -372,8 +372,8 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
       if (!mentioned.length) {
         const lower = ` ${s.text.toLowerCase()} `;
         mentioned = scopeCmds.filter((c) => {
-          const short = shortName(c.def.name, scopeCmds.map((x) => x.def.name));
-          return !!short && short.includes("_") && lower.includes(` ${short.toLowerCase().replace(/_/g, " ")} `);
+          const spoken = spokenShortNamesOf(scopeCmds).get(c.def.name);
+          return spoken !== undefined && lower.includes(spoken);
         }).map((c) => c.def.name);
       }
       if (mentioned.length) {
@@ -585,6 +585,34 @@ function shortName(name: string, family: string[]): string | undefined {
   if (sameStart.length < 2) return undefined;
   const p = commonPrefix(sameStart);
   return name.startsWith(p) ? name.slice(p.length) : undefined;
+}
+
+/**
+ * Each code's short name within its scope, computed once per scope: the sentence loop asks for every code of the
+ * scope in every sentence, and computing the family each time made a chapter with many codes quadratic (the ISM
+ * seed spent 1.5 s here).
+ */
+const shortNameCache = new WeakMap<readonly CodeSeed[], Map<string, string | undefined>>();
+function shortNamesOf(scopeCmds: readonly CodeSeed[]): Map<string, string | undefined> {
+  let m = shortNameCache.get(scopeCmds);
+  if (!m) {
+    const family = scopeCmds.map((x) => x.def.name);
+    m = new Map(family.map((n) => [n, shortName(n, family)]));
+    shortNameCache.set(scopeCmds, m);
+  }
+  return m;
+}
+
+/** The short names of two words or more as prose writes them (" zone report "), for the codes that have one. */
+const spokenCache = new WeakMap<readonly CodeSeed[], Map<string, string>>();
+function spokenShortNamesOf(scopeCmds: readonly CodeSeed[]): Map<string, string> {
+  let m = spokenCache.get(scopeCmds);
+  if (!m) {
+    m = new Map();
+    for (const [name, short] of shortNamesOf(scopeCmds)) if (short && short.includes("_")) m.set(name, ` ${short.toLowerCase().replace(/_/g, " ")} `);
+    spokenCache.set(scopeCmds, m);
+  }
+  return m;
 }
 
 function memberStructs(s: Struct): string[] {
