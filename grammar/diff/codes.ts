@@ -273,6 +273,34 @@ export function diffEnums(ctx: DiffContext): void {
 
 type Code = { name: string; value: number | null; device?: string; source: SourceSpan; section?: string; classValue?: number | null };
 
+/**
+ * Per scope and role (request, reply, header), the structs that at least half of the scope's codes (and three or
+ * more) link to: the device's common framing, which a text names for every code until it names each one's own.
+ */
+function sharedStructs<T extends Code>(codes: readonly T[], scopeOf: (c: T) => string): (scope: string, role: string) => ReadonlySet<string> {
+  const counts = new Map<string, Map<string, number>>();
+  const totals = new Map<string, number>();
+  for (const c of codes) {
+    const sc = scopeOf(c);
+    totals.set(sc, (totals.get(sc) ?? 0) + 1);
+    const linked = c as T & Linked & { header?: string };
+    for (const role of ["request", "reply", "header"] as const) {
+      const struct = linked[role];
+      if (typeof struct !== "string") continue;
+      const k = `${sc}\0${role}`;
+      const m = counts.get(k) ?? counts.set(k, new Map()).get(k)!;
+      m.set(struct, (m.get(struct) ?? 0) + 1);
+    }
+  }
+  const empty: ReadonlySet<string> = new Set();
+  return (sc, role) => {
+    const m = counts.get(`${sc}\0${role}`);
+    const total = totals.get(sc) ?? 0;
+    if (!m) return empty;
+    return new Set([...m].filter(([, k]) => k >= 3 && k * 2 >= total).map(([s]) => s));
+  };
+}
+
 /** Commands and events: codes per device, with the structs that carry them. */
 function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: string, olds: readonly T[], news: readonly T[]): void {
   const scope = (c: T, side: "old" | "new"): string => (c.device === undefined ? "*" : side === "old" ? (ctx.deviceSlugs.get(c.device) ?? c.device) : c.device);
@@ -280,6 +308,8 @@ function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: s
     (o, n) => scope(o, "old") === scope(n, "new") && o.value !== null && o.value === n.value && (o.classValue ?? null) === (n.classValue ?? null),
   ];
   const m = matchLists(olds, news, (c) => `${scope(c, "old")}\0${c.name}`, (c) => `${scope(c, "new")}\0${c.name}`, rules);
+  const oldShared = sharedStructs(olds, (c) => scope(c, "old"));
+  const newShared = sharedStructs(news, (c) => scope(c, "new"));
   const code = (c: T): string => (c.classValue !== undefined && c.classValue !== null ? `class ${c.classValue} ${what} ${show(c.value)}` : `${what} ${show(c.value)}`);
   for (const { old: o, new: n } of m.pairs) {
     const path = `${scope(n, "new")}.${n.name}`;
@@ -295,9 +325,18 @@ function diffCodes<T extends Code>(ctx: DiffContext, entity: EntityKind, what: s
       const b = ctx.newIR.structs.find((x) => x.name === c.new);
       return !!a && !!b && a.fields.length > 0 && structShape(a) === structShape(b);
     };
+    // A payload that goes from the struct most codes of the device share for that role (virtio_blk_req,
+    // virtio_gpu_ctrl_hdr) to one of its own, or back, is the text saying more (or less) about the same
+    // messages: the generated command table changes, the bytes a device sends do not.
+    const refined = (c: PropertyChange): boolean =>
+      (c.property === "request" || c.property === "reply" || c.property === "header") &&
+      (oldShared(scope(o, "old"), c.property).has(c.old as string) || newShared(scope(n, "new"), c.property).has(c.new as string) ||
+        oldShared(scope(o, "old"), c.property).has(c.new as string) || newShared(scope(n, "new"), c.property).has(c.old as string));
     const api = props.filter(sameBytes);
-    const wire = props.filter((c) => !sameBytes(c));
+    const refinedProps = props.filter((c) => !sameBytes(c) && refined(c));
+    const wire = props.filter((c) => !sameBytes(c) && !refined(c));
     if (api.length) ctx.emit({ class: "api", kind: "changed", entity, path, device: n.device, properties: api, message: `${what} ${n.name}: ${describe(api)} (same layout)`, old: o.source, new: n.source });
+    if (refinedProps.length) ctx.emit({ class: "api", kind: "changed", entity, path, device: n.device, properties: refinedProps, message: `${what} ${n.name}: ${describe(refinedProps)} (between the struct most ${what}s of the device share and one of its own: the text names the payload more or less precisely, the bytes stay)`, old: o.source, new: n.source });
     if (wire.length) ctx.emit({ class: "wire", kind: "changed", entity, path, device: n.device, properties: wire, message: `${what} ${n.name}: ${describe(wire)}`, old: o.source, new: n.source });
   }
   for (const r of m.removed) {

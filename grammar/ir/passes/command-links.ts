@@ -149,7 +149,7 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
   const rootStruct = (l: Listing): string | undefined => {
     const names = structsOf(l);
     const roots = names.filter((n) => !names.some((o) => o !== n && embeddedBy.get(n)?.has(o)));
-    return roots[roots.length - 1];
+    return roots[0];
   };
 
   // --- Direction of fields: comments "Device-readable part" / "Device write only portion" in framing structs.

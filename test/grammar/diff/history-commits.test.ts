@@ -11,6 +11,10 @@
  * - f21f831: `u8 device_type_raw[8]` added to the 8-byte union `selector` of virtio_dev_part_hdr.
  * - 617aa2d defines `struct virtio_dev_part`, which aa4f6f0 used in three structs without defining it.
  * - 8f2c4e0 (block multiqueue): `u8 unused0[3]` → `u8 unused0; u16 num_queues`.
+ * - 88c8553 (blk discard/write zeroes) puts a second struct into the listing after "Each request is of form:": the
+ *   request is the first struct of that listing, not the last, so no command's request changes.
+ * - 31a52d2 and a4bb001 name command-specific payloads (blk discard/write zeroes data, gpu capset replies) where
+ *   the text named only the struct all the device's commands share: api (the command table), not wire.
  * - 1d38844 repairs a listing (`{` → `struct {`) whose member the old text's parse skipped: the change stays
  *   wire (the old layout is unknown) but says so.
  */
@@ -92,6 +96,21 @@ describe.skipIf(missing !== undefined)("history commits whose bytes stay", () =>
       "virtio_admin_cmd_dev_parts_get_result.parts",
       "virtio_admin_cmd_dev_parts_set_data.parts",
     ]);
+  });
+
+  it("88c8553: a second struct after 'Each request is of form:' leaves every block command's request as it was (the two new commands are additive)", () => {
+    const changes = changesOf("88c8553").filter((c) => c.entity === "command");
+    expect(changes.map(brief)).toEqual(["additive added block.VIRTIO_BLK_T_DISCARD", "additive added block.VIRTIO_BLK_T_WRITE_ZEROES"]);
+  });
+
+  it.each([
+    ["31a52d2", ["block.VIRTIO_BLK_T_DISCARD", "block.VIRTIO_BLK_T_WRITE_ZEROES"]],
+    ["a4bb001", ["gpu.VIRTIO_GPU_CMD_GET_CAPSET", "gpu.VIRTIO_GPU_CMD_GET_CAPSET_INFO"]],
+  ])("%s: a command's own payload named where the shared struct was is an api change", (commit, paths) => {
+    const changes = changesOf(commit).filter((c) => c.entity === "command");
+    expect(changes.filter((c) => c.class === "wire").map(brief)).toEqual([]);
+    expect(changes.filter((c) => c.class === "api").map((c) => c.path).sort()).toEqual(paths);
+    for (const c of changes) expect(c.message).toMatch(/the struct most commands of the device share and one of its own/);
   });
 
   it("1d38844: a change to a struct whose old listing had a syntax error carries a warning saying so", () => {

@@ -134,4 +134,17 @@ describe.skipIf(!existsSync(V14))("diff mutations of virtio 1.4", () => {
     expect(grown.some((c) => c.class === "wire" && c.path.startsWith("virtio_pci_cap."))).toBe(true);
     expect(grown.some((c) => c.message.includes("put to use"))).toBe(false);
   });
+  it("a command's request replaced by another of its own: wire; the device's shared reply struct replaced by a command's own: api", () => {
+    // In memory, on the IR: which struct a command carries is read from prose, so the two cases are set directly.
+    const other: SpecIR = structuredClone(base);
+    const cmd = (ir: SpecIR, name: string) => ir.commands.find((c) => c.name === name)!;
+    cmd(other, "VIRTIO_GPU_CMD_RESOURCE_FLUSH").request = "virtio_gpu_transfer_to_host_2d";
+    cmd(other, "VIRTIO_GPU_CMD_RESOURCE_UNREF").reply = "virtio_gpu_resp_display_info";
+    expect(cmd(base, "VIRTIO_GPU_CMD_RESOURCE_UNREF").reply).toBe("virtio_gpu_ctrl_hdr");
+    const changes = diffIR(base, other);
+    expect(changes.map((c) => [c.class, c.path, c.properties?.map((p) => `${p.property} ${String(p.old)} → ${String(p.new)}`).join()])).toEqual([
+      ["api", "gpu.VIRTIO_GPU_CMD_RESOURCE_UNREF", "reply virtio_gpu_ctrl_hdr → virtio_gpu_resp_display_info"],
+      ["wire", "gpu.VIRTIO_GPU_CMD_RESOURCE_FLUSH", "request virtio_gpu_resource_flush → virtio_gpu_transfer_to_host_2d"],
+    ].sort((a, b) => (changes.findIndex((c) => c.path === a[1]) - changes.findIndex((c) => c.path === b[1]))));
+  });
 });
