@@ -9,14 +9,16 @@
  * - makes every spec reference (`file.tex:line`, `(mail file:line)`) a link: for the released spec to the line
  *   on GitHub at the virtio-spec commit the tree is; for a proposal to the line of its post-patch tree and of
  *   its mail, both rendered into the site (`_spec/<spec>/…`), since those lines exist at no upstream commit;
- * - renders the TypeScript sources the "Defined in" links point at into the site (`_source/…`), with line anchors.
+ * - renders the TypeScript sources the "Defined in" links point at into the site (`_source/…`), with line anchors;
+ * - links every page to the playground, which `npm run playground` builds beside the reference (docs/playground/,
+ *   docs/api/ being typedoc's output): one docs/ site, each half linking to the other.
  *
  * @module
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Comment, Converter, PageEvent, ReflectionKind, RendererEvent } from "typedoc";
+import { Comment, Converter, JSX, PageEvent, ReflectionKind, RendererEvent } from "typedoc";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const dist = (p) => pathToFileURL(join(ROOT, "dist", p)).href;
@@ -31,6 +33,8 @@ try {
 /** The virtio-spec commit each shipped tree is (tree-commits.json). */
 const TREE_COMMITS = JSON.parse(readFileSync(join(ROOT, "generator/docs/tree-commits.json"), "utf8"));
 const UPSTREAM = "https://github.com/oasis-tcs/virtio-spec/blob";
+/** The playground's page, relative to the reference's root (docs/api/ → docs/playground/). */
+export const PLAYGROUND = "../playground/index.html";
 
 /** The generated modules' exports by folder (their schemas name the IR struct of each interface), from dist/. */
 const generatedExports = new Map();
@@ -119,6 +123,10 @@ export function load(app) {
   const structOf = new Map();
   /** Source files linked from "Defined in". */
   const sources = new Set();
+
+  app.renderer.hooks.on("sidebar.begin", (context) =>
+    JSX.createElement("p", { class: "vk-playground-link" }, JSX.createElement("a", { href: context.relativeURL(PLAYGROUND) }, "Playground: try a proposal in the browser")),
+  );
 
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     specs ??= loadSpecs();
