@@ -42,6 +42,8 @@ export interface Prose {
   /** \field{x} uses, in order. */
   fields: { name: string; span: SourceSpan }[];
   span: SourceSpan;
+  /** Set for the text of a `note` environment: an aside, whose subject the text around it does not take up. */
+  aside?: true;
 }
 
 export interface ListItem {
@@ -216,6 +218,7 @@ class ProseBuilder {
   constructor(
     private readonly file: TreeFile,
     private readonly mailFile?: string,
+    private readonly aside = false,
   ) {}
 
   add(text: string, loc: TexLoc): void {
@@ -246,7 +249,7 @@ class ProseBuilder {
   build(): Prose | undefined {
     if (!this.first || this.text.trim() === "") return undefined;
     const span = { ...this.first, endLine: this.last!.endLine, endColumn: this.last!.endColumn };
-    return { text: this.text, segments: this.segments, fields: this.fields, span };
+    return { text: this.text, segments: this.segments, fields: this.fields, span, ...(this.aside ? { aside: true as const } : {}) };
   }
 }
 
@@ -279,6 +282,8 @@ interface WalkState {
   inputStack: string[];
   /** Section awaiting its \label (set by a sectioning command). */
   pendingLabel?: number;
+  /** Inside a `note` environment: its paragraphs are asides. */
+  inNote?: boolean;
 }
 
 function flushPara(st: WalkState): void {
@@ -368,7 +373,7 @@ function handleText(st: WalkState, file: TreeFile, n: TexNode & { type: "text" }
 function ensurePara(st: WalkState, file: TreeFile): ProseBuilder {
   if (!st.para || st.paraFile !== file) {
     flushPara(st);
-    st.para = new ProseBuilder(file, st.tree.mailFile);
+    st.para = new ProseBuilder(file, st.tree.mailFile, st.inNote === true);
     st.paraFile = file;
   }
   return st.para;
@@ -551,6 +556,15 @@ function walkNodes(st: WalkState, file: TreeFile, nodes: TexNode[]): void {
           walkList(st, file, n);
         } else if (TABLE_ENVS.has(n.name)) {
           walkTable(st, file, n);
+        } else if (n.name === "note") {
+          // A note is its own paragraph(s), marked as an aside.
+          flushPara(st);
+          const was = st.inNote;
+          st.inNote = true;
+          for (const a of n.args) scanUses(st, file, a.nodes);
+          walkNodes(st, file, n.body);
+          flushPara(st);
+          st.inNote = was;
         } else {
           for (const a of n.args) scanUses(st, file, a.nodes);
           walkNodes(st, file, n.body);

@@ -345,21 +345,54 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
   // 1. sentences.
   const bySection = new Map<number, Sentence[]>();
   for (const s of input.sentences) (bySection.get(s.section) ?? bySection.set(s.section, []).get(s.section)!).push(s);
+  /**
+   * The words a scope's text gives its codes: "a scsi packet command (VIRTIO_BLK_T_SCSI_CMD or
+   * VIRTIO_BLK_T_SCSI_CMD_OUT)" names both " scsi packet command ". Two words or more (one word — "read",
+   * "write" — is too common to name a command).
+   */
+  const phraseCache = new Map<string, Map<string, string[]>>();
+  const phrasesOf = (scope: string, scopeCmds: readonly CodeSeed[]): Map<string, string[]> => {
+    let m = phraseCache.get(scope);
+    if (m) return m;
+    m = new Map();
+    const names = new Set(scopeCmds.map((c) => c.def.name));
+    for (const [section, sents] of bySection) {
+      if (scopeOf(section) !== scope) continue;
+      for (const sent of sents) {
+        const text = sent.text.replace(/\s+/g, " ");
+        for (const hit of text.matchAll(/((?:[A-Za-z][a-z-]* ){1,3}?[A-Za-z][a-z-]*) \(([A-Z][A-Z0-9_]+)((?: or [A-Z][A-Z0-9_]+)*)\)/g)) {
+          const codes = [hit[2]!, ...(hit[3] ?? "").split(" or ").map((x) => x.trim()).filter(Boolean)].filter((c) => names.has(c));
+          if (!codes.length) continue;
+          const words = hit[1]!.toLowerCase().split(" ").filter((w) => !["a", "an", "the", "either", "or", "and", "be", "is", "of"].includes(w));
+          if (words.length < 2) continue;
+          const phrase = ` ${words.join(" ")} `;
+          m.set(phrase, [...new Set([...(m.get(phrase) ?? []), ...codes])]);
+        }
+      }
+    }
+    phraseCache.set(scope, m);
+    return m;
+  };
   for (const [section, sents] of bySection) {
     const scope = scopeOf(section);
     const scopeCmds = byScope.get(scope);
     if (!scopeCmds?.length) continue;
     const names = new Set(scopeCmds.map((c) => c.def.name));
     const titled = titleCommands(section);
+    const phrases = phrasesOf(scope, scopeCmds);
     let current: string[] = titled;
     let lastMentionLine: number | undefined;
     let currentProse: Prose | undefined;
+    let beforeAside: { current: string[]; lastMentionLine: number | undefined } | undefined;
     const ordered = sents.map((s) => ({ s, span: spanAt(s.prose, s.offset) })).sort((a, b) => cmpSpan(a.span, b.span));
     for (const { s: raw, span } of ordered) {
       // One space for every run of whitespace: the prose keeps the source's line breaks ("populated\nby the device").
       const s = { ...raw, text: raw.text.replace(/\s+/g, " ") };
       const it = itemOfProse.get(s.prose);
       if (s.prose !== currentProse) {
+        // A note's subject ("Only a VIRTIO_BLK_T_FLUSH request does that") is not what the text after it is about.
+        if (s.prose.aside && !currentProse?.aside) beforeAside = { current, lastMentionLine };
+        else if (!s.prose.aside && currentProse?.aside && beforeAside) ({ current, lastMentionLine } = beforeAside);
         currentProse = s.prose;
         const labelCmd = it && /^([A-Z][A-Z0-9_]+)/.exec(it.item.label)?.[1];
         if (labelCmd && names.has(labelCmd)) current = [labelCmd];
@@ -368,13 +401,17 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
       // The subject carried over from an earlier sentence ends at a listing: what follows the listing is about it.
       if (!it && lastMentionLine !== undefined && (listingsBySection.get(section) ?? []).some((l) => l.line > lastMentionLine! && l.line < span.line)) current = titled;
       let mentioned = [...new Set([...s.text.matchAll(CONSTANT_NAME_RE)].map((m) => m[0]).filter((n) => names.has(n)))];
-      // "A zone report reply has …": a command named by its short name (two words or more) in lower case.
+      // "A zone report reply has …": a command named by its short name (two words or more) in lower case, or by
+      // the words the text itself gives it ("scsi packet command requests", after "a scsi packet command
+      // (VIRTIO_BLK_T_SCSI_CMD or …)").
       if (!mentioned.length) {
         const lower = ` ${s.text.toLowerCase()} `;
         mentioned = scopeCmds.filter((c) => {
           const spoken = spokenShortNamesOf(scopeCmds).get(c.def.name);
           return spoken !== undefined && lower.includes(spoken);
         }).map((c) => c.def.name);
+        if (!mentioned.length) for (const [phrase, cmds] of phrases) if (lower.includes(phrase)) mentioned.push(...cmds.filter((c) => names.has(c)));
+        mentioned = [...new Set(mentioned)];
       }
       if (mentioned.length) {
         current = mentioned;
