@@ -16,7 +16,7 @@ export { DIAGNOSTIC_CODES, type DiagnosticCode, type DiagnosticCodeInfo, type Sp
 export type { IngestErrorCode, IngestNoteCode } from "../ingest/errors.js";
 
 /** Bumped on any change a consumer of the JSON could notice (major: breaking, minor: additive). */
-export const IR_VERSION = "1.2.0";
+export const IR_VERSION = "1.3.0";
 
 /** Where a node came from: a 1-based position in a file of the post-patch tree. */
 export interface SourceSpan {
@@ -315,9 +315,10 @@ export interface Command {
 /**
  * How a struct was tied to a command, strongest first (see `grammar/ir/passes/command-links.ts`): a sentence
  * naming the command; a sentence whose subject is carried over from the item, section title or previous
- * sentence; a struct defined where the command is described; "each/all requests"; the code-carrying header.
+ * sentence; a struct defined where the command is described; a struct named as the code is, with a role word
+ * (virtio_media_cmd_munmap for VIRTIO_MEDIA_CMD_MUNMAP); "each/all requests"; the code-carrying header.
  */
-export type CommandLinkRule = "sentence" | "context" | "scope" | "quantifier" | "header";
+export type CommandLinkRule = "sentence" | "context" | "scope" | "name" | "quantifier" | "header";
 
 /** One piece of evidence tying a struct to a command. */
 export interface CommandLink {

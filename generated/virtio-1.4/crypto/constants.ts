@@ -805,13 +805,13 @@ export function cryptoDeviceConfigurationLayoutName(value: number): "VIRTIO_CRYP
 }
 
 /**
- * virtio_crypto_ctrl_header opcode values (request constants of device `crypto`): spec names keyed by their
+ * virtio_crypto_ctrl_header opcode values (generic constants of device `crypto`): spec names keyed by their
  * short form.
  *
  * Spec: `Device Types / Crypto Device / Device Operation / Control Virtqueue`,
  * device-types/crypto/description.tex:412.
  */
-export const CryptoRequest = {
+export const CryptoVirtioCryptoCtrlHeaderOpcodeValues = {
   /**
    * `VIRTIO_CRYPTO_CIPHER_CREATE_SESSION` = 2.
    *
@@ -869,17 +869,17 @@ export const CryptoRequest = {
 } as const;
 
 /**
- * A value of {@link CryptoRequest}.
+ * A value of {@link CryptoVirtioCryptoCtrlHeaderOpcodeValues}.
  */
-export type CryptoRequest = (typeof CryptoRequest)[keyof typeof CryptoRequest];
+export type CryptoVirtioCryptoCtrlHeaderOpcodeValues = (typeof CryptoVirtioCryptoCtrlHeaderOpcodeValues)[keyof typeof CryptoVirtioCryptoCtrlHeaderOpcodeValues];
 
 /**
- * The spec name of a {@link CryptoRequest} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link CryptoVirtioCryptoCtrlHeaderOpcodeValues} value, or undefined when the spec defines
+ * none. Where the spec gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function cryptoRequestName(value: number): "VIRTIO_CRYPTO_CIPHER_CREATE_SESSION" | "VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION" | "VIRTIO_CRYPTO_HASH_CREATE_SESSION" | "VIRTIO_CRYPTO_HASH_DESTROY_SESSION" | "VIRTIO_CRYPTO_MAC_CREATE_SESSION" | "VIRTIO_CRYPTO_MAC_DESTROY_SESSION" | "VIRTIO_CRYPTO_AEAD_CREATE_SESSION" | "VIRTIO_CRYPTO_AEAD_DESTROY_SESSION" | "VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION" | undefined {
+export function cryptoVirtioCryptoCtrlHeaderOpcodeValuesName(value: number): "VIRTIO_CRYPTO_CIPHER_CREATE_SESSION" | "VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION" | "VIRTIO_CRYPTO_HASH_CREATE_SESSION" | "VIRTIO_CRYPTO_HASH_DESTROY_SESSION" | "VIRTIO_CRYPTO_MAC_CREATE_SESSION" | "VIRTIO_CRYPTO_MAC_DESTROY_SESSION" | "VIRTIO_CRYPTO_AEAD_CREATE_SESSION" | "VIRTIO_CRYPTO_AEAD_DESTROY_SESSION" | "VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION" | undefined {
   switch (value) {
     case 2:
       return "VIRTIO_CRYPTO_CIPHER_CREATE_SESSION";
@@ -1371,13 +1371,13 @@ export function cryptoVirtioCryptoAkcipherCreateSessionFlfKeyTypeValuesName(valu
 }
 
 /**
- * virtio_crypto_op_header opcode values (event constants of device `crypto`): spec names keyed by their short
+ * virtio_crypto_op_header opcode values (generic constants of device `crypto`): spec names keyed by their short
  * form.
  *
  * Spec: `Device Types / Crypto Device / Device Operation / Data Virtqueue`,
  * device-types/crypto/description.tex:979.
  */
-export const CryptoEventType = {
+export const CryptoVirtioCryptoOpHeaderOpcodeValues = {
   /**
    * `VIRTIO_CRYPTO_CIPHER_ENCRYPT` = 0.
    *
@@ -1459,17 +1459,17 @@ export const CryptoEventType = {
 } as const;
 
 /**
- * A value of {@link CryptoEventType}.
+ * A value of {@link CryptoVirtioCryptoOpHeaderOpcodeValues}.
  */
-export type CryptoEventType = (typeof CryptoEventType)[keyof typeof CryptoEventType];
+export type CryptoVirtioCryptoOpHeaderOpcodeValues = (typeof CryptoVirtioCryptoOpHeaderOpcodeValues)[keyof typeof CryptoVirtioCryptoOpHeaderOpcodeValues];
 
 /**
- * The spec name of a {@link CryptoEventType} value, or undefined when the spec defines none. Where the spec
- * gives one value several names, the first is returned.
+ * The spec name of a {@link CryptoVirtioCryptoOpHeaderOpcodeValues} value, or undefined when the spec defines
+ * none. Where the spec gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function cryptoEventTypeName(value: number): "VIRTIO_CRYPTO_CIPHER_ENCRYPT" | "VIRTIO_CRYPTO_CIPHER_DECRYPT" | "VIRTIO_CRYPTO_HASH" | "VIRTIO_CRYPTO_MAC" | "VIRTIO_CRYPTO_AEAD_ENCRYPT" | "VIRTIO_CRYPTO_AEAD_DECRYPT" | "VIRTIO_CRYPTO_AKCIPHER_ENCRYPT" | "VIRTIO_CRYPTO_AKCIPHER_DECRYPT" | "VIRTIO_CRYPTO_AKCIPHER_SIGN" | "VIRTIO_CRYPTO_AKCIPHER_VERIFY" | "VIRTIO_CRYPTO_IPSEC_OUTBOUND" | "VIRTIO_CRYPTO_IPSEC_INBOUND" | undefined {
+export function cryptoVirtioCryptoOpHeaderOpcodeValuesName(value: number): "VIRTIO_CRYPTO_CIPHER_ENCRYPT" | "VIRTIO_CRYPTO_CIPHER_DECRYPT" | "VIRTIO_CRYPTO_HASH" | "VIRTIO_CRYPTO_MAC" | "VIRTIO_CRYPTO_AEAD_ENCRYPT" | "VIRTIO_CRYPTO_AEAD_DECRYPT" | "VIRTIO_CRYPTO_AKCIPHER_ENCRYPT" | "VIRTIO_CRYPTO_AKCIPHER_DECRYPT" | "VIRTIO_CRYPTO_AKCIPHER_SIGN" | "VIRTIO_CRYPTO_AKCIPHER_VERIFY" | "VIRTIO_CRYPTO_IPSEC_OUTBOUND" | "VIRTIO_CRYPTO_IPSEC_INBOUND" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_CRYPTO_CIPHER_ENCRYPT";
@@ -2117,43 +2117,50 @@ export const VIRTIO_CRYPTO_AKCIPHER_ECDSA = CryptoAkcipherServices.AKCIPHER_ECDS
  */
 export const VIRTIO_CRYPTO_S_HW_READY = CryptoDeviceConfigurationLayout.VIRTIO_CRYPTO_S_HW_READY;
 /**
- * `VIRTIO_CRYPTO_CIPHER_CREATE_SESSION` = 2 under its spec name (same as `CryptoRequest.CIPHER_CREATE_SESSION`).
+ * `VIRTIO_CRYPTO_CIPHER_CREATE_SESSION` = 2 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_CREATE_SESSION`).
  */
-export const VIRTIO_CRYPTO_CIPHER_CREATE_SESSION = CryptoRequest.CIPHER_CREATE_SESSION;
+export const VIRTIO_CRYPTO_CIPHER_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_CREATE_SESSION;
 /**
  * `VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION` = 3 under its spec name (same as
- * `CryptoRequest.CIPHER_DESTROY_SESSION`).
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_DESTROY_SESSION`).
  */
-export const VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION = CryptoRequest.CIPHER_DESTROY_SESSION;
+export const VIRTIO_CRYPTO_CIPHER_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.CIPHER_DESTROY_SESSION;
 /**
- * `VIRTIO_CRYPTO_HASH_CREATE_SESSION` = 258 under its spec name (same as `CryptoRequest.HASH_CREATE_SESSION`).
+ * `VIRTIO_CRYPTO_HASH_CREATE_SESSION` = 258 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_CREATE_SESSION`).
  */
-export const VIRTIO_CRYPTO_HASH_CREATE_SESSION = CryptoRequest.HASH_CREATE_SESSION;
+export const VIRTIO_CRYPTO_HASH_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_CREATE_SESSION;
 /**
- * `VIRTIO_CRYPTO_HASH_DESTROY_SESSION` = 259 under its spec name (same as `CryptoRequest.HASH_DESTROY_SESSION`).
+ * `VIRTIO_CRYPTO_HASH_DESTROY_SESSION` = 259 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_DESTROY_SESSION`).
  */
-export const VIRTIO_CRYPTO_HASH_DESTROY_SESSION = CryptoRequest.HASH_DESTROY_SESSION;
+export const VIRTIO_CRYPTO_HASH_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.HASH_DESTROY_SESSION;
 /**
- * `VIRTIO_CRYPTO_MAC_CREATE_SESSION` = 514 under its spec name (same as `CryptoRequest.MAC_CREATE_SESSION`).
+ * `VIRTIO_CRYPTO_MAC_CREATE_SESSION` = 514 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_CREATE_SESSION`).
  */
-export const VIRTIO_CRYPTO_MAC_CREATE_SESSION = CryptoRequest.MAC_CREATE_SESSION;
+export const VIRTIO_CRYPTO_MAC_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_CREATE_SESSION;
 /**
- * `VIRTIO_CRYPTO_MAC_DESTROY_SESSION` = 515 under its spec name (same as `CryptoRequest.MAC_DESTROY_SESSION`).
+ * `VIRTIO_CRYPTO_MAC_DESTROY_SESSION` = 515 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_DESTROY_SESSION`).
  */
-export const VIRTIO_CRYPTO_MAC_DESTROY_SESSION = CryptoRequest.MAC_DESTROY_SESSION;
+export const VIRTIO_CRYPTO_MAC_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.MAC_DESTROY_SESSION;
 /**
- * `VIRTIO_CRYPTO_AEAD_CREATE_SESSION` = 770 under its spec name (same as `CryptoRequest.AEAD_CREATE_SESSION`).
+ * `VIRTIO_CRYPTO_AEAD_CREATE_SESSION` = 770 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_CREATE_SESSION`).
  */
-export const VIRTIO_CRYPTO_AEAD_CREATE_SESSION = CryptoRequest.AEAD_CREATE_SESSION;
+export const VIRTIO_CRYPTO_AEAD_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_CREATE_SESSION;
 /**
- * `VIRTIO_CRYPTO_AEAD_DESTROY_SESSION` = 771 under its spec name (same as `CryptoRequest.AEAD_DESTROY_SESSION`).
+ * `VIRTIO_CRYPTO_AEAD_DESTROY_SESSION` = 771 under its spec name (same as
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_DESTROY_SESSION`).
  */
-export const VIRTIO_CRYPTO_AEAD_DESTROY_SESSION = CryptoRequest.AEAD_DESTROY_SESSION;
+export const VIRTIO_CRYPTO_AEAD_DESTROY_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.AEAD_DESTROY_SESSION;
 /**
  * `VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION` = 1028 under its spec name (same as
- * `CryptoRequest.AKCIPHER_CREATE_SESSION`).
+ * `CryptoVirtioCryptoCtrlHeaderOpcodeValues.AKCIPHER_CREATE_SESSION`).
  */
-export const VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION = CryptoRequest.AKCIPHER_CREATE_SESSION;
+export const VIRTIO_CRYPTO_AKCIPHER_CREATE_SESSION = CryptoVirtioCryptoCtrlHeaderOpcodeValues.AKCIPHER_CREATE_SESSION;
 /**
  * `VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY` = 56 under its spec name (same as
  * `CryptoVirtioCryptoOpCtrlReqOpFlfValues.VIRTIO_CRYPTO_CTRLQ_OP_SPEC_HDR_LEGACY`).
@@ -2325,57 +2332,68 @@ export const VIRTIO_CRYPTO_AKCIPHER_KEY_TYPE_PRIVATE = CryptoVirtioCryptoAkciphe
  */
 export const VIRTIO_CRYPTO_AKCIPHER_SESS_ALGO_SPEC_HDR_SIZE = CryptoVirtioCryptoAkcipherCreateSessionFlfKeyTypeValues.SESS_ALGO_SPEC_HDR_SIZE;
 /**
- * `VIRTIO_CRYPTO_CIPHER_ENCRYPT` = 0 under its spec name (same as `CryptoEventType.CIPHER_ENCRYPT`).
+ * `VIRTIO_CRYPTO_CIPHER_ENCRYPT` = 0 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_ENCRYPT`).
  */
-export const VIRTIO_CRYPTO_CIPHER_ENCRYPT = CryptoEventType.CIPHER_ENCRYPT;
+export const VIRTIO_CRYPTO_CIPHER_ENCRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_ENCRYPT;
 /**
- * `VIRTIO_CRYPTO_CIPHER_DECRYPT` = 1 under its spec name (same as `CryptoEventType.CIPHER_DECRYPT`).
+ * `VIRTIO_CRYPTO_CIPHER_DECRYPT` = 1 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_DECRYPT`).
  */
-export const VIRTIO_CRYPTO_CIPHER_DECRYPT = CryptoEventType.CIPHER_DECRYPT;
+export const VIRTIO_CRYPTO_CIPHER_DECRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.CIPHER_DECRYPT;
 /**
- * `VIRTIO_CRYPTO_HASH` = 256 under its spec name (same as `CryptoEventType.HASH`).
+ * `VIRTIO_CRYPTO_HASH` = 256 under its spec name (same as `CryptoVirtioCryptoOpHeaderOpcodeValues.HASH`).
  */
-export const VIRTIO_CRYPTO_HASH = CryptoEventType.HASH;
+export const VIRTIO_CRYPTO_HASH = CryptoVirtioCryptoOpHeaderOpcodeValues.HASH;
 /**
- * `VIRTIO_CRYPTO_MAC` = 512 under its spec name (same as `CryptoEventType.MAC`).
+ * `VIRTIO_CRYPTO_MAC` = 512 under its spec name (same as `CryptoVirtioCryptoOpHeaderOpcodeValues.MAC`).
  */
-export const VIRTIO_CRYPTO_MAC = CryptoEventType.MAC;
+export const VIRTIO_CRYPTO_MAC = CryptoVirtioCryptoOpHeaderOpcodeValues.MAC;
 /**
- * `VIRTIO_CRYPTO_AEAD_ENCRYPT` = 768 under its spec name (same as `CryptoEventType.AEAD_ENCRYPT`).
+ * `VIRTIO_CRYPTO_AEAD_ENCRYPT` = 768 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_ENCRYPT`).
  */
-export const VIRTIO_CRYPTO_AEAD_ENCRYPT = CryptoEventType.AEAD_ENCRYPT;
+export const VIRTIO_CRYPTO_AEAD_ENCRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_ENCRYPT;
 /**
- * `VIRTIO_CRYPTO_AEAD_DECRYPT` = 769 under its spec name (same as `CryptoEventType.AEAD_DECRYPT`).
+ * `VIRTIO_CRYPTO_AEAD_DECRYPT` = 769 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_DECRYPT`).
  */
-export const VIRTIO_CRYPTO_AEAD_DECRYPT = CryptoEventType.AEAD_DECRYPT;
+export const VIRTIO_CRYPTO_AEAD_DECRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AEAD_DECRYPT;
 /**
- * `VIRTIO_CRYPTO_AKCIPHER_ENCRYPT` = 1024 under its spec name (same as `CryptoEventType.AKCIPHER_ENCRYPT`).
+ * `VIRTIO_CRYPTO_AKCIPHER_ENCRYPT` = 1024 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_ENCRYPT`).
  */
-export const VIRTIO_CRYPTO_AKCIPHER_ENCRYPT = CryptoEventType.AKCIPHER_ENCRYPT;
+export const VIRTIO_CRYPTO_AKCIPHER_ENCRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_ENCRYPT;
 /**
- * `VIRTIO_CRYPTO_AKCIPHER_DECRYPT` = 1025 under its spec name (same as `CryptoEventType.AKCIPHER_DECRYPT`).
+ * `VIRTIO_CRYPTO_AKCIPHER_DECRYPT` = 1025 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_DECRYPT`).
  */
-export const VIRTIO_CRYPTO_AKCIPHER_DECRYPT = CryptoEventType.AKCIPHER_DECRYPT;
+export const VIRTIO_CRYPTO_AKCIPHER_DECRYPT = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_DECRYPT;
 /**
- * `VIRTIO_CRYPTO_AKCIPHER_SIGN` = 1026 under its spec name (same as `CryptoEventType.AKCIPHER_SIGN`).
+ * `VIRTIO_CRYPTO_AKCIPHER_SIGN` = 1026 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_SIGN`).
  */
-export const VIRTIO_CRYPTO_AKCIPHER_SIGN = CryptoEventType.AKCIPHER_SIGN;
+export const VIRTIO_CRYPTO_AKCIPHER_SIGN = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_SIGN;
 /**
- * `VIRTIO_CRYPTO_AKCIPHER_VERIFY` = 1027 under its spec name (same as `CryptoEventType.AKCIPHER_VERIFY`).
+ * `VIRTIO_CRYPTO_AKCIPHER_VERIFY` = 1027 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_VERIFY`).
  */
-export const VIRTIO_CRYPTO_AKCIPHER_VERIFY = CryptoEventType.AKCIPHER_VERIFY;
+export const VIRTIO_CRYPTO_AKCIPHER_VERIFY = CryptoVirtioCryptoOpHeaderOpcodeValues.AKCIPHER_VERIFY;
 /**
- * `VIRTIO_CRYPTO_IPSEC_OUTBOUND` = 1280 under its spec name (same as `CryptoEventType.IPSEC_OUTBOUND`).
+ * `VIRTIO_CRYPTO_IPSEC_OUTBOUND` = 1280 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_OUTBOUND`).
  */
-export const VIRTIO_CRYPTO_IPSEC_OUTBOUND = CryptoEventType.IPSEC_OUTBOUND;
+export const VIRTIO_CRYPTO_IPSEC_OUTBOUND = CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_OUTBOUND;
 /**
- * `VIRTIO_CRYPTO_IPSEC_INBOUND` = 1281 under its spec name (same as `CryptoEventType.IPSEC_INBOUND`).
+ * `VIRTIO_CRYPTO_IPSEC_INBOUND` = 1281 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_INBOUND`).
  */
-export const VIRTIO_CRYPTO_IPSEC_INBOUND = CryptoEventType.IPSEC_INBOUND;
+export const VIRTIO_CRYPTO_IPSEC_INBOUND = CryptoVirtioCryptoOpHeaderOpcodeValues.IPSEC_INBOUND;
 /**
- * `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1 under its spec name (same as `CryptoEventType.FLAG_SESSION_MODE`).
+ * `VIRTIO_CRYPTO_FLAG_SESSION_MODE` = 1 under its spec name (same as
+ * `CryptoVirtioCryptoOpHeaderOpcodeValues.FLAG_SESSION_MODE`).
  */
-export const VIRTIO_CRYPTO_FLAG_SESSION_MODE = CryptoEventType.FLAG_SESSION_MODE;
+export const VIRTIO_CRYPTO_FLAG_SESSION_MODE = CryptoVirtioCryptoOpHeaderOpcodeValues.FLAG_SESSION_MODE;
 /**
  * `VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY` = 48 under its spec name (same as
  * `CryptoVirtioCryptoOpDataReqOpFlfValues.VIRTIO_CRYPTO_DATAQ_OP_SPEC_HDR_LEGACY`).

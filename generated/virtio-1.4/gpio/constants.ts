@@ -12,7 +12,7 @@
  *
  * Spec: `Device Types / GPIO Device / requestq Operation`, device-types/gpio/description.tex:94.
  */
-export const GpioStatus = {
+export const GpioPossibleValuesOfTheStatusField = {
   /**
    * `VIRTIO_GPIO_STATUS_OK` = 0.
    *
@@ -28,17 +28,17 @@ export const GpioStatus = {
 } as const;
 
 /**
- * A value of {@link GpioStatus}.
+ * A value of {@link GpioPossibleValuesOfTheStatusField}.
  */
-export type GpioStatus = (typeof GpioStatus)[keyof typeof GpioStatus];
+export type GpioPossibleValuesOfTheStatusField = (typeof GpioPossibleValuesOfTheStatusField)[keyof typeof GpioPossibleValuesOfTheStatusField];
 
 /**
- * The spec name of a {@link GpioStatus} value, or undefined when the spec defines none. Where the spec gives one
- * value several names, the first is returned.
+ * The spec name of a {@link GpioPossibleValuesOfTheStatusField} value, or undefined when the spec defines none.
+ * Where the spec gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function gpioStatusName(value: number): "VIRTIO_GPIO_STATUS_OK" | "VIRTIO_GPIO_STATUS_ERR" | undefined {
+export function gpioPossibleValuesOfTheStatusFieldName(value: number): "VIRTIO_GPIO_STATUS_OK" | "VIRTIO_GPIO_STATUS_ERR" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_GPIO_STATUS_OK";
@@ -248,12 +248,12 @@ export function gpioInterruptTypesName(value: number): "VIRTIO_GPIO_IRQ_TYPE_NON
 }
 
 /**
- * Possible values of the interrupt status field (event constants of device `gpio`): spec names keyed by their
+ * Possible values of the interrupt status field (status constants of device `gpio`): spec names keyed by their
  * short form.
  *
  * Spec: `Device Types / GPIO Device / eventq Operation`, device-types/gpio/description.tex:488.
  */
-export const GpioEventType = {
+export const GpioPossibleValuesOfTheInterruptStatusField = {
   /**
    * `VIRTIO_GPIO_IRQ_STATUS_INVALID` = 0.
    *
@@ -269,17 +269,17 @@ export const GpioEventType = {
 } as const;
 
 /**
- * A value of {@link GpioEventType}.
+ * A value of {@link GpioPossibleValuesOfTheInterruptStatusField}.
  */
-export type GpioEventType = (typeof GpioEventType)[keyof typeof GpioEventType];
+export type GpioPossibleValuesOfTheInterruptStatusField = (typeof GpioPossibleValuesOfTheInterruptStatusField)[keyof typeof GpioPossibleValuesOfTheInterruptStatusField];
 
 /**
- * The spec name of a {@link GpioEventType} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link GpioPossibleValuesOfTheInterruptStatusField} value, or undefined when the spec
+ * defines none. Where the spec gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function gpioEventTypeName(value: number): "VIRTIO_GPIO_IRQ_STATUS_INVALID" | "VIRTIO_GPIO_IRQ_STATUS_VALID" | undefined {
+export function gpioPossibleValuesOfTheInterruptStatusFieldName(value: number): "VIRTIO_GPIO_IRQ_STATUS_INVALID" | "VIRTIO_GPIO_IRQ_STATUS_VALID" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_GPIO_IRQ_STATUS_INVALID";
@@ -368,13 +368,13 @@ export function withoutGpioFeature(features: bigint, key: GpioFeatureKey): bigin
 }
 
 /**
- * `VIRTIO_GPIO_STATUS_OK` = 0 under its spec name (same as `GpioStatus.OK`).
+ * `VIRTIO_GPIO_STATUS_OK` = 0 under its spec name (same as `GpioPossibleValuesOfTheStatusField.OK`).
  */
-export const VIRTIO_GPIO_STATUS_OK = GpioStatus.OK;
+export const VIRTIO_GPIO_STATUS_OK = GpioPossibleValuesOfTheStatusField.OK;
 /**
- * `VIRTIO_GPIO_STATUS_ERR` = 1 under its spec name (same as `GpioStatus.ERR`).
+ * `VIRTIO_GPIO_STATUS_ERR` = 1 under its spec name (same as `GpioPossibleValuesOfTheStatusField.ERR`).
  */
-export const VIRTIO_GPIO_STATUS_ERR = GpioStatus.ERR;
+export const VIRTIO_GPIO_STATUS_ERR = GpioPossibleValuesOfTheStatusField.ERR;
 /**
  * `VIRTIO_GPIO_MSG_GET_LINE_NAMES` = 1 under its spec name (same as `GpioMessageTypes.GET_LINE_NAMES`).
  */
@@ -436,13 +436,15 @@ export const VIRTIO_GPIO_IRQ_TYPE_LEVEL_HIGH = GpioInterruptTypes.LEVEL_HIGH;
  */
 export const VIRTIO_GPIO_IRQ_TYPE_LEVEL_LOW = GpioInterruptTypes.LEVEL_LOW;
 /**
- * `VIRTIO_GPIO_IRQ_STATUS_INVALID` = 0 under its spec name (same as `GpioEventType.INVALID`).
+ * `VIRTIO_GPIO_IRQ_STATUS_INVALID` = 0 under its spec name (same as
+ * `GpioPossibleValuesOfTheInterruptStatusField.INVALID`).
  */
-export const VIRTIO_GPIO_IRQ_STATUS_INVALID = GpioEventType.INVALID;
+export const VIRTIO_GPIO_IRQ_STATUS_INVALID = GpioPossibleValuesOfTheInterruptStatusField.INVALID;
 /**
- * `VIRTIO_GPIO_IRQ_STATUS_VALID` = 1 under its spec name (same as `GpioEventType.VALID`).
+ * `VIRTIO_GPIO_IRQ_STATUS_VALID` = 1 under its spec name (same as
+ * `GpioPossibleValuesOfTheInterruptStatusField.VALID`).
  */
-export const VIRTIO_GPIO_IRQ_STATUS_VALID = GpioEventType.VALID;
+export const VIRTIO_GPIO_IRQ_STATUS_VALID = GpioPossibleValuesOfTheInterruptStatusField.VALID;
 /**
  * `VIRTIO_GPIO_F_IRQ` = 0 under its spec name (same as `GpioFeature.VIRTIO_GPIO_F_IRQ`).
  */

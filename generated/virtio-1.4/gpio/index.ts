@@ -9,4 +9,3 @@
 
 export * from "./constants.js";
 export * from "./structs.js";
-export * from "./events.js";

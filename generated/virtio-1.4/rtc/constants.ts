@@ -8,11 +8,11 @@
  */
 
 /**
- * Device Operation (event constants of device `rtc`): spec names keyed by their short form.
+ * Device Operation (generic constants of device `rtc`): spec names keyed by their short form.
  *
  * Spec: `Device Types / RTC Device / Device Operation`, device-types/rtc/description.tex:76.
  */
-export const RtcEventType = {
+export const RtcDeviceOperation = {
   /**
    * `VIRTIO_RTC_S_OK` = 0.
    *
@@ -46,17 +46,17 @@ export const RtcEventType = {
 } as const;
 
 /**
- * A value of {@link RtcEventType}.
+ * A value of {@link RtcDeviceOperation}.
  */
-export type RtcEventType = (typeof RtcEventType)[keyof typeof RtcEventType];
+export type RtcDeviceOperation = (typeof RtcDeviceOperation)[keyof typeof RtcDeviceOperation];
 
 /**
- * The spec name of a {@link RtcEventType} value, or undefined when the spec defines none. Where the spec gives
- * one value several names, the first is returned.
+ * The spec name of a {@link RtcDeviceOperation} value, or undefined when the spec defines none. Where the spec
+ * gives one value several names, the first is returned.
  *
  * @param value - the value
  */
-export function rtcEventTypeName(value: number): "VIRTIO_RTC_S_OK" | "VIRTIO_RTC_S_EOPNOTSUPP" | "VIRTIO_RTC_S_ENODEV" | "VIRTIO_RTC_S_EINVAL" | "VIRTIO_RTC_S_EIO" | undefined {
+export function rtcDeviceOperationName(value: number): "VIRTIO_RTC_S_OK" | "VIRTIO_RTC_S_EOPNOTSUPP" | "VIRTIO_RTC_S_ENODEV" | "VIRTIO_RTC_S_EINVAL" | "VIRTIO_RTC_S_EIO" | undefined {
   switch (value) {
     case 0:
       return "VIRTIO_RTC_S_OK";
@@ -790,25 +790,25 @@ export function withoutRtcFeature(features: bigint, key: RtcFeatureKey): bigint 
 }
 
 /**
- * `VIRTIO_RTC_S_OK` = 0 under its spec name (same as `RtcEventType.OK`).
+ * `VIRTIO_RTC_S_OK` = 0 under its spec name (same as `RtcDeviceOperation.OK`).
  */
-export const VIRTIO_RTC_S_OK = RtcEventType.OK;
+export const VIRTIO_RTC_S_OK = RtcDeviceOperation.OK;
 /**
- * `VIRTIO_RTC_S_EOPNOTSUPP` = 2 under its spec name (same as `RtcEventType.EOPNOTSUPP`).
+ * `VIRTIO_RTC_S_EOPNOTSUPP` = 2 under its spec name (same as `RtcDeviceOperation.EOPNOTSUPP`).
  */
-export const VIRTIO_RTC_S_EOPNOTSUPP = RtcEventType.EOPNOTSUPP;
+export const VIRTIO_RTC_S_EOPNOTSUPP = RtcDeviceOperation.EOPNOTSUPP;
 /**
- * `VIRTIO_RTC_S_ENODEV` = 3 under its spec name (same as `RtcEventType.ENODEV`).
+ * `VIRTIO_RTC_S_ENODEV` = 3 under its spec name (same as `RtcDeviceOperation.ENODEV`).
  */
-export const VIRTIO_RTC_S_ENODEV = RtcEventType.ENODEV;
+export const VIRTIO_RTC_S_ENODEV = RtcDeviceOperation.ENODEV;
 /**
- * `VIRTIO_RTC_S_EINVAL` = 4 under its spec name (same as `RtcEventType.EINVAL`).
+ * `VIRTIO_RTC_S_EINVAL` = 4 under its spec name (same as `RtcDeviceOperation.EINVAL`).
  */
-export const VIRTIO_RTC_S_EINVAL = RtcEventType.EINVAL;
+export const VIRTIO_RTC_S_EINVAL = RtcDeviceOperation.EINVAL;
 /**
- * `VIRTIO_RTC_S_EIO` = 5 under its spec name (same as `RtcEventType.EIO`).
+ * `VIRTIO_RTC_S_EIO` = 5 under its spec name (same as `RtcDeviceOperation.EIO`).
  */
-export const VIRTIO_RTC_S_EIO = RtcEventType.EIO;
+export const VIRTIO_RTC_S_EIO = RtcDeviceOperation.EIO;
 /**
  * `VIRTIO_RTC_CLOCK_UTC` = 0 under its spec name (same as `RtcFollowingClockTypesAreDefined.UTC`).
  */

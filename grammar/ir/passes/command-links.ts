@@ -496,6 +496,26 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
       add(c.def.name, role, struct, "scope", span);
     }
   }
+  // 2b. name: a struct named as the code is, with a role word in between (VIRTIO_MEDIA_CMD_MUNMAP →
+  // virtio_media_cmd_munmap and virtio_media_resp_munmap; VIRTIO_RTC_REQ_READ_ALARM → virtio_rtc_req_read_alarm
+  // and virtio_rtc_resp_read_alarm), for text that defines a code's structs without a sentence tying them.
+  const ROLE_WORDS = new Map<string, "request" | "reply">([
+    ["cmd", "request"], ["req", "request"], ["request", "request"], ["command", "request"],
+    ["resp", "reply"], ["response", "reply"], ["reply", "reply"], ["result", "reply"],
+  ]);
+  for (const c of commands) {
+    const short = shortNamesOf(byScope.get(c.def.device ?? "") ?? []).get(c.def.name);
+    if (!short) continue;
+    const prefix = `${c.def.name.split("_").slice(0, 2).join("_").toLowerCase()}_`;
+    const suffix = `_${short.toLowerCase()}`;
+    for (const name of structByName.keys()) {
+      if (!name.startsWith(prefix) || !name.endsWith(suffix) || name.length <= prefix.length + suffix.length) continue;
+      const middle = name.slice(prefix.length, name.length - suffix.length).split("_");
+      const roles = new Set(middle.map((w) => ROLE_WORDS.get(w)));
+      if (roles.size !== 1 || roles.has(undefined)) continue;
+      add(c.def.name, [...roles][0]!, name, "name", structByName.get(name)!.source);
+    }
+  }
   // 3./4. header fallbacks, then choose.
   const out: LinkedCommand[] = [];
   for (const c of commands) {
@@ -516,7 +536,7 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
         l.header = c.header;
       } else l.header = c.header;
     }
-    const rank: Record<CommandLinkRule, number> = { sentence: 5, context: 4, scope: 3, quantifier: 2, header: 1 };
+    const rank: Record<CommandLinkRule, number> = { sentence: 5, context: 4, scope: 3, name: 2.5, quantifier: 2, header: 1 };
     // Within one rank a payload beats the common header it follows ("the virtio_snd_hdr structure, followed by …").
     const common = (x: CommandLink) => (isCommonHeader(x.struct, embeddedBy, codeFieldsOf) ? 1 : 0);
     const pick = (role: CommandLink["role"]) => l.links.filter((x) => x.role === role).sort((a, b) => rank[b.rule] - rank[a.rule] || common(a) - common(b) || cmpSpan(a.source, b.source))[0];
@@ -574,6 +594,8 @@ function structMentions(text: string, structByName: Map<string, Struct>): Mentio
     const cont = /followed by\s+(?:an array\s+)?(?:of\s+)?(?:the\s+)?(?:[a-z]+\s+){0,4}$/.test(text.slice(Math.max(0, m.index - 60), m.index));
     if (name) {
       if (!structByName.has(name)) continue;
+      // "struct virtio_x.flags" names a field of the struct (a flag to set there), not a message carrying it.
+      if (/^\.[a-z_]/.test(text.slice(m.index + m[0].length))) continue;
       if (out.some((o) => o.struct === name)) continue;
       const mention: Mention = { struct: name, index: m.index, continuation: cont };
       const fp = /^\s+for\s+([a-z]+(?:\s+[a-z]+)+?)(?=\s+or\b|[.,;]|$)/.exec(text.slice(m.index + m[0].length));

@@ -27,7 +27,14 @@ export function eventLinksPass(sentences: Sentence[], structByName: Map<string, 
     const field = prose.fields.find((f) => sent.text.includes(f.name) && st.fields.some((x) => x.name === f.name));
     if (!field) continue;
     if (!/\bis\b/.test(sent.text)) continue;
-    for (const cm of sent.text.matchAll(CONSTANT_NAME_RE)) {
+    // The constant is what the field *is* ("If \field{type} is A or B, …"), not a value the device sets it to
+    // ("the device MUST set the \field{status} field to VIRTIO_RTC_S_OK if …": a status code, no event).
+    const isClause = new RegExp(`\\b${field.name}\\b(?:\\s+field)?\\s+is\\s+(?:either\\s+)?([A-Z][A-Z0-9_]*(?:(?:,\\s*|\\s+or\\s+|,\\s*or\\s+)[A-Z][A-Z0-9_]*)*)`);
+    const named = isClause.exec(sent.text)?.[1];
+    // …and the sentence announces the struct ("the corresponding structure is struct S"), not a condition on
+    // another struct's field ("interpret the fields other than struct S's \field{status} only when status is OK").
+    if (!named || !/\bcorresponding\s+struct(?:ure)?\b|\bstructure\s+is\b|\bis\s+(?:an?\s+|the\s+)?struct\s+[a-z_]/.test(sent.text)) continue;
+    for (const cm of named.matchAll(CONSTANT_NAME_RE)) {
       if (!rawValue.has(cm[0])) continue;
       if (!eventStruct.has(cm[0])) eventStruct.set(cm[0], { struct: st.name, field: field.name, span: spanAt(prose, sent.offset) });
     }

@@ -38,9 +38,11 @@ The type of the request is either a read (VIRTIO_FROB_T_IN), a write
 #define VIRTIO_FROB_T_OUT      1
 #define VIRTIO_FROB_T_FLUSH    4
 #define VIRTIO_FROB_T_BARRIER  0x80000000
+#define VIRTIO_FROB_T_ZAP      9
 \end{lstlisting}
 
 The high bit (VIRTIO_FROB_T_BARRIER) indicates that this request acts as a barrier.
+The device MUST set the BARRIER_CAP flag in \field{struct virtio_frob_resp_caps.flags} if it supports barriers.
 
 \begin{note} A barrier does not flush caches. Only a VIRTIO_FROB_T_FLUSH request does that.
 \end{note}
@@ -62,6 +64,35 @@ A request type can also be a raw packet command (VIRTIO_FROB_T_RAW or VIRTIO_FRO
 #define VIRTIO_FROB_T_RAW      2
 #define VIRTIO_FROB_T_RAW_OUT  3
 \end{lstlisting}
+
+\subsection{Zapping}\label{sec:Device Types / Frob Device / Zapping}
+
+Zapping clears what the device holds.
+
+\begin{lstlisting}
+struct virtio_frob_cmd_zap {
+        le32 type;
+        le32 what;
+};
+\end{lstlisting}
+
+When it is done, the device writes:
+
+\begin{lstlisting}
+struct virtio_frob_resp_zap {
+        u8 status;
+};
+\end{lstlisting}
+
+\subsection{Capabilities}\label{sec:Device Types / Frob Device / Capabilities}
+
+The device reports what it supports in:
+
+\begin{lstlisting}
+struct virtio_frob_resp_caps {
+        le32 flags;
+};
+\end{lstlisting}
 `;
 
 describe("command links from the text's structure", () => {
@@ -70,10 +101,14 @@ describe("command links from the text's structure", () => {
 
   it("takes the first struct of the listing after 'Each request is of form:', not a later one beside it", () => {
     expect(ir.commands.map((c) => c.name).sort()).toEqual(
-      ["VIRTIO_FROB_T_BARRIER", "VIRTIO_FROB_T_FLUSH", "VIRTIO_FROB_T_IN", "VIRTIO_FROB_T_OUT", "VIRTIO_FROB_T_RAW", "VIRTIO_FROB_T_RAW_OUT"],
+      ["VIRTIO_FROB_T_BARRIER", "VIRTIO_FROB_T_FLUSH", "VIRTIO_FROB_T_IN", "VIRTIO_FROB_T_OUT", "VIRTIO_FROB_T_RAW", "VIRTIO_FROB_T_RAW_OUT", "VIRTIO_FROB_T_ZAP"],
     );
     expect(request("VIRTIO_FROB_T_IN")).toBe("virtio_frob_req");
     expect(request("VIRTIO_FROB_T_OUT")).toBe("virtio_frob_req");
+  });
+
+  it("reads 'struct X.field' as a field of X, not as the message a command carries", () => {
+    expect(ir.commands.find((c) => c.name === "VIRTIO_FROB_T_BARRIER")?.reply).toBeUndefined();
   });
 
   it("does not carry a command named in a note to the text after the note", () => {
@@ -84,5 +119,11 @@ describe("command links from the text's structure", () => {
   it("links the codes the text names by its own words ('a raw packet command (A or B)') to the struct those words introduce", () => {
     expect(request("VIRTIO_FROB_T_RAW")).toBe("virtio_frob_raw_req");
     expect(request("VIRTIO_FROB_T_RAW_OUT")).toBe("virtio_frob_raw_req");
+  });
+
+  it("ties a struct named as the code is, with a role word between (virtio_frob_cmd_zap, virtio_frob_resp_zap), where no sentence does", () => {
+    const zap = ir.commands.find((c) => c.name === "VIRTIO_FROB_T_ZAP")!;
+    expect([zap.request, zap.reply]).toEqual(["virtio_frob_cmd_zap", "virtio_frob_resp_zap"]);
+    expect(zap.links?.filter((l) => l.struct.endsWith("_zap")).map((l) => `${l.role} ${l.rule}`)).toEqual(["request name", "reply name"]);
   });
 });
