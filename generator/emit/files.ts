@@ -6,6 +6,7 @@
 import type CodeBlockWriter from "code-block-writer";
 import type { SpecPlan } from "../plan/index.js";
 import { writeConstants } from "./constants.js";
+import { writeCommandTable } from "./commands.js";
 import { controlNames, writeControl } from "./control.js";
 import { writeDevice } from "./device.js";
 import { writeEvents } from "./events.js";
@@ -39,7 +40,7 @@ export interface FolderImports {
 }
 
 /** Every file name the code generator can write into a folder (events/control/device only when needed). */
-export const GENERATED_FILE_NAMES: readonly string[] = ["constants.ts", "structs.ts", "events.ts", "control.ts", "device.ts", "index.ts"];
+export const GENERATED_FILE_NAMES: readonly string[] = ["constants.ts", "structs.ts", "events.ts", "commands.ts", "control.ts", "device.ts", "index.ts"];
 
 function header(w: CodeBlockWriter, what: string, p: Provenance): void {
   w.writeLine("/**");
@@ -130,6 +131,25 @@ export function folderFiles(plan: SpecPlan, provenance: Provenance, imports: Fol
         for (const e of plan.events) {
           w.blankLine();
           writeEvents(w, e);
+        }
+      },
+    });
+  }
+  if (plan.commandTables.length) {
+    files.push({
+      path: "commands.ts",
+      write: (w) => {
+        header(w, "Command tables: each command's code and the codecs of the structs it carries.", provenance);
+        w.blankLine();
+        w.writeLine("// StructCodec is for the declaration file: it names the entries' codec types through the runtime's entry point.");
+        importLine(w, [], ["CommandTable", "StructCodec"], RUNTIME);
+        structImports(
+          w,
+          plan.commandTables.flatMap((t) => t.entries.flatMap((e) => [e.request, e.reply, e.header].filter((x) => x !== undefined).map((x) => ({ struct: x, values: [structNames(x).codec], types: [] })))),
+        );
+        for (const t of plan.commandTables) {
+          w.blankLine();
+          writeCommandTable(w, t);
         }
       },
     });

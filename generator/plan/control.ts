@@ -64,7 +64,7 @@ export function planControl(ctx: PlanContext, device: Device, planner: StructPla
   if (!commands.length) return undefined;
   const framingNames = [...new Set(commands.map((c) => c.framing).filter((f): f is string => !!f))];
   if (framingNames.length !== 1) {
-    ctx.warn(`device ${device.slug}: ${framingNames.length ? "several framing structs" : "no framing struct"} for its commands; no control codec generated`);
+    ctx.warn(`device ${device.slug}: ${framingNames.length ? "several framing structs" : "no framing struct"} for its commands; no control codec generated (a command table is)`);
     return undefined;
   }
   const framing = framingNames[0]!;

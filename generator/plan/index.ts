@@ -10,6 +10,7 @@ import type { Device, SpecIR } from "../../grammar/ir/types.js";
 import { NameRegistry } from "../names.js";
 import { planConstants, type ConstantsPlan } from "./constants.js";
 import { GeneratorError, PlanContext } from "./context.js";
+import { planCommandTable, type CommandTablePlan } from "./commands.js";
 import { planControl, type ControlPlan } from "./control.js";
 import { planEvents, type EventsPlan } from "./events.js";
 import { StructPlanner, type ExternalStruct, type PlannedStruct, type StructPlan } from "./structs.js";
@@ -41,6 +42,8 @@ export interface SpecPlan {
   /** Planned structs, nested ones before their users (uncodable ones included, for the report). */
   structs: PlannedStruct[];
   controls: ControlPlan[];
+  /** Command tables of the devices whose commands have no one framing struct (and, for a split tree's common part, of the commands of no device). */
+  commandTables: CommandTablePlan[];
   events: EventsPlan[];
   /** What the generator degraded. */
   warnings: string[];
@@ -70,11 +73,22 @@ export function planSpec(ir: SpecIR, options: SelectOptions): SpecPlan {
     if (owned(s)) planner.plan(s.name);
   }
   const controls = devices.map((d) => planControl(ctx, d, planner, constants.groups)).filter((c): c is ControlPlan => c !== undefined);
+  const commandTables: CommandTablePlan[] = [];
+  for (const d of devices) {
+    if (controls.some((c) => c.device === d)) continue;
+    const t = planCommandTable(ctx, d, ir.commands.filter((c) => c.device === d.slug), planner);
+    if (t) commandTables.push(t);
+  }
+  if (options.independent === "all") {
+    const t = planCommandTable(ctx, undefined, ir.commands.filter((c) => c.device === undefined), planner);
+    if (t) commandTables.push(t);
+  }
   const events = devices.map((d) => planEvents(ctx, d, planner)).filter((e): e is EventsPlan => e !== undefined);
   // Emit only what the selection reaches: planning an uncodable struct may have planned some of its
   // members (e.g. virtq_desc for virtq), which nothing generated uses.
   const roots = new Set<string>([...ir.structs.filter(owned).map((s) => s.name)]);
   for (const c of controls) for (const cmd of c.commands) for (const x of [cmd.request, cmd.reply]) if (x) roots.add(x.struct.name);
+  for (const t of commandTables) for (const e of t.entries) for (const x of [e.request, e.reply, e.header]) if (x) roots.add(x.struct.name);
   for (const e of events) for (const m of e.members) roots.add(m.struct.struct.name);
   const reached = new Set<string>();
   const visit = (p: StructPlan): void => {
@@ -92,5 +106,5 @@ export function planSpec(ir: SpecIR, options: SelectOptions): SpecPlan {
     }
   }
   const structs = all.filter((s) => s.kind === "uncodable" || reached.has(s.kind === "framing" ? s.framing.struct.name : s.plan.struct.name));
-  return { ir, devices, constants, structs, controls, events, warnings: ctx.warnings, moduleOf: (name) => planner.moduleOf(name) };
+  return { ir, devices, constants, structs, controls, commandTables, events, warnings: ctx.warnings, moduleOf: (name) => planner.moduleOf(name) };
 }

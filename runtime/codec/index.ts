@@ -26,6 +26,7 @@ export {
 } from "./wire.js";
 export { arrayError, bytesError, countBytes, countMismatch, fits, isUintN, lengthError, spanError, valueError } from "./check.js";
 export { emptyPayload, rawPayload, type PayloadCodec } from "./payload.js";
+export { commandByCode, decodeCommand, type CommandEntry, type CommandTable, type DecodedCommand } from "./commands.js";
 export {
   clearFeatureBit,
   featureWindow,

@@ -3,7 +3,9 @@
  * tree): every exported `decode*`, `measure*` and `read*` function and every view's `over`, called with random
  * bytes (also inside a larger buffer), hostile offsets (negative, fractional, NaN, past the end) and random
  * feature words; reply decoders also with command names outside their table (`__proto__`, `constructor`,
- * random strings). Each call must return or throw a CodecError: any other exception is a generator bug.
+ * random strings); every command table (`commands.ts`) through the runtime's `decodeCommand`, with its codes and
+ * random ones, both directions. Each call must return or throw a CodecError: any other exception is a generator
+ * bug.
  *
  * The folders are found on disk, so a new device folder is fuzzed without touching this file.
  */
@@ -12,7 +14,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { CodecError } from "../../runtime/codec/index.js";
+import { CodecError, decodeCommand, type CommandTable } from "../../runtime/codec/index.js";
 
 const ROOT = "generated";
 
@@ -65,6 +67,13 @@ function returnsOrCodecError(what: string, f: () => unknown): void {
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** A generated command table: entries with a numeric code and codecs (not the control tables' struct names). */
+function isCommandTable(name: string, value: unknown): value is CommandTable {
+  if (!/Commands$/.test(name) || typeof value !== "object" || value === null) return false;
+  const entries = Object.values(value as Record<string, unknown>);
+  return entries.length > 0 && entries.every((e) => typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "number" && ["request", "reply"].every((k) => { const c = (e as Record<string, unknown>)[k]; return c === undefined || (typeof c === "object" && c !== null && typeof (c as { decode?: unknown }).decode === "function"); }));
+}
+
 const folders = generatedFolders();
 
 describe("every generated decoder refuses hostile input with CodecError only", () => {
@@ -77,6 +86,17 @@ describe("every generated decoder refuses hostile input with CodecError only", (
       const mod = (await import(/* @vite-ignore */ pathToFileURL(join(process.cwd(), folder, "index.ts")).href)) as Record<string, unknown>;
       let fuzzed = 0;
       for (const [name, value] of Object.entries(mod)) {
+        if (isCommandTable(name, value)) {
+          const codes = Object.values(value).map((e) => e.code);
+          fc.assert(
+            fc.property(fc.oneof(fc.constantFrom(...codes), fc.integer({ min: -1, max: 0x10000 })), fc.constantFrom("request" as const, "reply" as const), bytesArb, offsetArb, featuresArb, (code, direction, bytes, offset, features) => {
+              returnsOrCodecError(`${folder}: decodeCommand(${name}, ${direction}, ${code})`, () => decodeCommand(value, direction, code, bytes, offset, { features }));
+            }),
+            { numRuns: RUNS * 4 },
+          );
+          fuzzed++;
+          continue;
+        }
         if (typeof value !== "function") continue;
         const fn = value as Fn;
         const reply = /^decode[A-Z]\w*Reply$/.exec(name);

@@ -10,3 +10,4 @@
 export * from "./constants.js";
 export * from "./structs.js";
 export * from "./events.js";
+export * from "./commands.js";

@@ -9,3 +9,4 @@
 
 export * from "./constants.js";
 export * from "./structs.js";
+export * from "./commands.js";

@@ -1,0 +1,82 @@
+/**
+ * Command-table planning, for the devices whose commands carry structs of their own (no one framing struct
+ * with a byte payload, which `control.ts` plans): each command's code and the codecs of its request, reply
+ * and common header, as the IR links them.
+ *
+ * @module
+ */
+import type { Command, Device } from "../../grammar/ir/types.js";
+import { pascal, shortKeys } from "../names.js";
+import type { PlanContext } from "./context.js";
+import type { StructPlan, StructPlanner } from "./structs.js";
+
+/** One command of the table. */
+export interface CommandEntryPlan {
+  command: Command;
+  /** Short key (`RESOURCE_FLUSH`). */
+  key: string;
+  value: number;
+  classValue: number | undefined;
+  request: StructPlan | undefined;
+  reply: StructPlan | undefined;
+  header: StructPlan | undefined;
+  /** What the table leaves out for this command, for its TSDoc. */
+  notes: string[];
+}
+
+/** The command table of one device (or of the device-independent commands: the admin virtqueue's). */
+export interface CommandTablePlan {
+  /** The device, or undefined for commands that belong to no device. */
+  device: Device | undefined;
+  /** PascalCase name used in generated names (`Gpu`, `Common`). */
+  prefix: string;
+  entries: CommandEntryPlan[];
+}
+
+/**
+ * Plans the table of `commands` (all of one device, or all with no device). Commands whose code does not
+ * evaluate, or repeats an earlier one, are left out with a warning.
+ */
+export function planCommandTable(ctx: PlanContext, device: Device | undefined, commands: readonly Command[], planner: StructPlanner): CommandTablePlan | undefined {
+  const usable = commands.filter((c) => {
+    if (c.value === null) {
+      ctx.warn(`command ${c.name}: code cannot be evaluated; left out of the command table`);
+      return false;
+    }
+    return true;
+  });
+  if (!usable.length) return undefined;
+  const keys = shortKeys(usable.map((c) => c.name));
+  const codes = new Set<string>();
+  const entries: CommandEntryPlan[] = [];
+  usable.forEach((c, i) => {
+    const code = `${c.classValue ?? ""}/${c.value}`;
+    if (codes.has(code)) {
+      ctx.warn(`command ${c.name}: same code as an earlier command; left out of the command table`);
+      return;
+    }
+    codes.add(code);
+    const notes: string[] = [];
+    entries.push({
+      command: c,
+      key: keys[i]!,
+      value: c.value!,
+      classValue: c.classValue ?? undefined,
+      request: codecOf(ctx, planner, c.request, `command ${c.name}: request`, notes),
+      reply: codecOf(ctx, planner, c.reply, `command ${c.name}: reply`, notes),
+      header: c.header && c.header !== c.request ? codecOf(ctx, planner, c.header, `command ${c.name}: header`, notes) : undefined,
+      notes,
+    });
+  });
+  return { device, prefix: pascal(device?.slug ?? "common"), entries };
+}
+
+function codecOf(ctx: PlanContext, planner: StructPlanner, name: string | undefined, what: string, notes: string[]): StructPlan | undefined {
+  if (!name) return undefined;
+  const p = planner.plan(name);
+  if (p?.kind === "codec") return p.plan;
+  const note = `${what} struct ${name} has no codec; left out of the table`;
+  ctx.warn(note);
+  notes.push(note);
+  return undefined;
+}
