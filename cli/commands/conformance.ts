@@ -4,6 +4,10 @@
  * device and role+level. `--checks` names a folder of compiled `<spec>.checks.js` files to use instead of
  * virtiokit's own (they must import virtiokit's `dist/test/conformance/registry.js`).
  *
+ * A split spec (the whole v1.4 tree) has one suite per folder, named `<spec>-<device>` and `<spec>-common`
+ * (`virtio-1-4-gpu`, `virtio-1-4-common`: the device-independent requirements); without `--spec` only the
+ * suites that have a check file run, `--spec` names any one.
+ *
  * Exit codes: 0 every check passed; 1 a check failed or is stale (names no requirement in scope); 2 the
  * manifest, a spec input or a check file cannot be used, or bad usage.
  *
@@ -14,12 +18,13 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { formatDiagnostics } from "../../grammar/diagnostics/diagnostics.js";
+import type { SpecIR } from "../../grammar/ir/types.js";
 import { InputError, runFrontEnd } from "../../grammar/pipeline.js";
 import { describeInput } from "../../generator/conformance/header.js";
 import { readManifest, type ManifestSpec } from "../../generator/manifest.js";
 import { GeneratorError } from "../../generator/plan/context.js";
 import { runChecks } from "../../generator/conformance/run-checks.js";
-import { ConformanceScopeError, groupRequirements, selectRequirements } from "../../generator/conformance/scope.js";
+import { ConformanceScopeError, groupRequirements, selectRequirements, TREE_COMMON, treeConformanceName } from "../../generator/conformance/scope.js";
 import { buildReportModel, type ReportModel } from "../../generator/report/model.js";
 
 /** One-line description for the command table. */
@@ -38,20 +43,28 @@ export async function run(argv: string[]): Promise<number> {
   }
   let specs: ManifestSpec[];
   try {
-    // A split spec (the whole v1.4 tree) has one suite per device folder and no check files yet: its
-    // requirements are all todo stubs, run by vitest with the generated tree, not by this command.
-    specs = readManifest(opts.manifest).filter((s) => s.split === undefined);
+    specs = readManifest(opts.manifest);
   } catch (err) {
     if (err instanceof GeneratorError) return fail(err.message);
     throw err;
   }
-  if (opts.spec !== undefined) {
-    specs = specs.filter((s) => s.name === opts.spec);
-    if (!specs.length) return fail(`no spec named ${JSON.stringify(opts.spec)} in ${opts.manifest}`);
-  }
-  const reports: ReportModel[] = [];
+  const suites: Suite[] = [];
   for (const spec of specs) {
-    const report = await checkSpec(spec, opts);
+    if (spec.split === undefined) {
+      if (opts.spec === undefined || opts.spec === spec.name) suites.push({ name: spec.name, title: spec.title ?? spec.name, spec, devices: spec.conformance, independent: false });
+      continue;
+    }
+    const names = [TREE_COMMON, ...(await treeDevices(spec))].map((slug) => ({ slug, name: treeConformanceName(spec.name, slug) }));
+    for (const { slug, name } of names) {
+      if (opts.spec !== undefined ? opts.spec !== name : !(await hasCheckFile(name, opts))) continue;
+      const common = slug === TREE_COMMON;
+      suites.push({ name, title: `${spec.title ?? spec.name}: ${common ? "device-independent sections" : slug}`, spec, devices: common ? [] : [slug], independent: common });
+    }
+  }
+  if (opts.spec !== undefined && !suites.length) return fail(`no spec named ${JSON.stringify(opts.spec)} in ${opts.manifest}`);
+  const reports: ReportModel[] = [];
+  for (const suite of suites) {
+    const report = await checkSpec(suite, opts);
     if (typeof report === "number") return report;
     reports.push(report);
   }
@@ -119,21 +132,57 @@ function parseOptions(argv: string[]): Options | string {
   return opts;
 }
 
-/** Builds the IR of one spec, loads and runs its checks; an exit code when something cannot be used. */
-async function checkSpec(spec: ManifestSpec, opts: Options): Promise<ReportModel | number> {
-  let ir;
-  try {
-    ir = runFrontEnd(spec.mail, spec.base !== undefined ? { base: spec.base } : {}).ir;
-  } catch (err) {
-    if (err instanceof InputError) {
+/** One conformance suite: a manifest spec, or one folder of a split spec. */
+interface Suite {
+  /** The suite's name, which names its check file. */
+  name: string;
+  title: string;
+  spec: ManifestSpec;
+  devices: string[];
+  /** The device-independent requirements (a split spec's common folder). */
+  independent: boolean;
+}
+
+/** The IR of each spec input, built once per run (a split spec's suites share it). */
+const irs = new Map<string, SpecIR | number>();
+
+function irOf(spec: ManifestSpec): SpecIR | number {
+  const key = `${spec.mail}\0${spec.base ?? ""}`;
+  let ir = irs.get(key);
+  if (ir === undefined) {
+    try {
+      ir = runFrontEnd(spec.mail, spec.base !== undefined ? { base: spec.base } : {}).ir;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
       process.stderr.write(formatDiagnostics(err.diagnostics));
-      return fail(`spec ${spec.name}: its input cannot be used`);
+      ir = fail(`spec ${spec.name}: its input cannot be used`);
     }
-    throw err;
+    irs.set(key, ir);
   }
+  return ir;
+}
+
+/** The device slugs of a split spec, in IR order. */
+async function treeDevices(spec: ManifestSpec): Promise<string[]> {
+  const ir = irOf(spec);
+  return typeof ir === "number" ? [] : ir.devices.map((d) => d.slug);
+}
+
+/** Whether `name` has a check file in the checks folder. */
+async function hasCheckFile(name: string, opts: Options): Promise<boolean> {
+  const { loadSpecChecks } = await import("../../test/conformance/registry.js");
+  return (await loadSpecChecks(name, opts.checks !== undefined ? { directory: opts.checks } : {})).size > 0;
+}
+
+/** Builds the IR of one suite's spec, loads and runs its checks; an exit code when something cannot be used. */
+async function checkSpec(suite: Suite, opts: Options): Promise<ReportModel | number> {
+  const spec = suite.spec;
+  const ir = irOf(spec);
+  if (typeof ir === "number") return ir;
   let scoped;
+  const scope = { independent: suite.independent };
   try {
-    scoped = selectRequirements(ir, spec.conformance);
+    scoped = selectRequirements(ir, suite.devices, scope);
   } catch (err) {
     if (err instanceof ConformanceScopeError) return fail(`spec ${spec.name}: ${err.message}`);
     throw err;
@@ -142,7 +191,7 @@ async function checkSpec(spec: ManifestSpec, opts: Options): Promise<ReportModel
   const { loadSpecChecks, CheckRegistryError } = await import("../../test/conformance/registry.js");
   let registry;
   try {
-    registry = await loadSpecChecks(spec.name, opts.checks !== undefined ? { directory: opts.checks } : {});
+    registry = await loadSpecChecks(suite.name, opts.checks !== undefined ? { directory: opts.checks } : {});
   } catch (err) {
     if (err instanceof CheckRegistryError) return fail(err.message);
     throw err;
@@ -152,8 +201,8 @@ async function checkSpec(spec: ManifestSpec, opts: Options): Promise<ReportModel
   const checks = await runChecks(registry, inScope, inIr, { timeoutMs: opts.timeoutMs });
   const input = inputOf(spec, opts.manifest);
   return buildReportModel(
-    { name: spec.name, title: spec.title ?? spec.name, input, sha256: ir.input.sha256, devices: spec.conformance },
-    groupRequirements(ir, spec.conformance, scoped),
+    { name: suite.name, title: suite.title, input, sha256: ir.input.sha256, devices: suite.devices },
+    groupRequirements(ir, suite.devices, scoped, scope),
     checks,
   );
 }

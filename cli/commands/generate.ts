@@ -180,26 +180,24 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** A conformance name for one device of a split tree: the spec's name and the slug, as one lower-case slug. */
-function treeConformanceName(spec: string, slug: string): string {
-  return `${spec}-${slug}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-}
 
 async function runTree(job: Job, ir: Parameters<typeof import("../../generator/tree.js").generateTree>[0], t0: number, t1: number, quiet: boolean): Promise<number> {
   const { GENERATED_FILE_NAMES, generateTree, writeFolder } = await import("../../generator/index.js");
   const conformance = await import("../../generator/conformance/index.js");
+  const { TREE_COMMON, treeConformanceName } = conformance;
   const folders = await generateTree(ir, { input: job.input, base: job.base });
   const owned = [...GENERATED_FILE_NAMES, conformance.CONFORMANCE_TEST_FILE, conformance.CONFORMANCE_REPORT_FILE];
   const files: { dir: string; files: { path: string; text: string }[] }[] = [];
   for (const f of folders) {
     const out = [...f.files];
-    if (f.device !== undefined) {
-      const title = ir.devices.find((d) => d.slug === f.device)?.name;
+    {
+      // Each device folder gets its device's suite; the common folder the device-independent requirements.
+      const title = f.device !== undefined ? ir.devices.find((d) => d.slug === f.device)?.name : "device-independent sections";
       try {
         out.push(
           ...conformance.generateConformance(ir, {
-            name: treeConformanceName(job.name, f.device), devices: [f.device], title: title ? `${job.name}: ${title}` : undefined,
-            input: job.input, base: job.base, suiteImport: "../../../test/conformance/suite.js",
+            name: treeConformanceName(job.name, f.device ?? TREE_COMMON), devices: f.device !== undefined ? [f.device] : [], title: title ? `${job.name}: ${title}` : undefined,
+            input: job.input, base: job.base, suiteImport: "../../../test/conformance/suite.js", independent: f.device === undefined,
           }),
         );
       } catch (err) {

@@ -17,7 +17,7 @@ import { describeInput, headerLines } from "./header.js";
 import { assertSpecName, groupRequirements, selectRequirements } from "./scope.js";
 import { renderConformanceTests } from "./test-file.js";
 
-export { ConformanceScopeError, type ConformanceScopeErrorReason, groupRequirements, selectRequirements } from "./scope.js";
+export { ConformanceScopeError, type ConformanceScopeErrorReason, groupRequirements, selectRequirements, type ScopeOptions, TREE_COMMON, treeConformanceName } from "./scope.js";
 
 /** The spec a conformance suite is generated for (a manifest entry, reduced to what is needed). */
 export interface ConformanceSpec {
@@ -33,6 +33,8 @@ export interface ConformanceSpec {
   title?: string | undefined;
   /** Where the test file imports the suite helper from (default: a folder at `generated/<name>/`). */
   suiteImport?: string;
+  /** Take every device-independent requirement too (a split tree's common folder). */
+  independent?: boolean;
 }
 
 /** One generated file; `path` is relative to the spec's output folder (`generated/<name>/`). */
@@ -57,8 +59,9 @@ export const CONFORMANCE_REPORT_FILE = "CONFORMANCE.md";
  */
 export function generateConformance(ir: SpecIR, spec: ConformanceSpec): GeneratedFile[] {
   assertSpecName(spec.name);
-  const scoped = selectRequirements(ir, spec.devices);
-  const groups = groupRequirements(ir, spec.devices, scoped);
+  const scope = { independent: spec.independent === true };
+  const scoped = selectRequirements(ir, spec.devices, scope);
+  const groups = groupRequirements(ir, spec.devices, scoped, scope);
   const from = { input: spec.input, base: spec.base, sha256: ir.input.sha256 };
   const model = buildReportModel(
     { name: spec.name, title: spec.title ?? spec.name, input: describeInput(from), sha256: ir.input.sha256, devices: [...spec.devices] },

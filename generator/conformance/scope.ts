@@ -14,8 +14,18 @@
  */
 import type { Requirement, RequirementLevel, SourceSpan, SpecIR } from "../../grammar/ir/types.js";
 
-/** Why a requirement is in scope: it belongs to a listed device, or its normative section was patched. */
-export type RequirementOrigin = "device" | "patch";
+/**
+ * Why a requirement is in scope: it belongs to a listed device, its normative section was patched, or it
+ * belongs to no device and the suite is a split tree's device-independent one (the common part: virtqueues,
+ * transports, feature bits, the admin virtqueue).
+ */
+export type RequirementOrigin = "device" | "patch" | "independent";
+
+/** Options of {@link selectRequirements} and {@link groupRequirements}. */
+export interface ScopeOptions {
+  /** Also take every requirement that belongs to no device (a split tree's common suite). */
+  independent?: boolean;
+}
 
 /** A requirement in a spec's conformance scope, with the group it is reported under. */
 export interface ScopedRequirement {
@@ -42,6 +52,8 @@ export const GENERAL_GROUP = "general";
 
 /** Title of {@link GENERAL_GROUP}. */
 export const GENERAL_GROUP_TITLE = "Device-independent sections changed by the patch";
+/** Title of {@link GENERAL_GROUP} in a suite that takes every device-independent requirement. */
+export const INDEPENDENT_GROUP_TITLE = "Device-independent sections";
 
 /**
  * Why a spec's scope cannot be computed.
@@ -111,7 +123,7 @@ export function levelsInOrder(levels: Iterable<RequirementLevel>): RequirementLe
  *
  * @throws {@link ConformanceScopeError} `unknown-device` when a listed device is not in the IR.
  */
-export function selectRequirements(ir: SpecIR, devices: readonly string[]): ScopedRequirement[] {
+export function selectRequirements(ir: SpecIR, devices: readonly string[], options: ScopeOptions = {}): ScopedRequirement[] {
   const known = ir.devices.map((d) => d.slug);
   for (const slug of devices) {
     if (!known.includes(slug)) {
@@ -125,6 +137,8 @@ export function selectRequirements(ir: SpecIR, devices: readonly string[]): Scop
     const group = requirement.device ?? GENERAL_GROUP;
     if (requirement.device !== undefined && wanted.has(requirement.device)) {
       out.push({ requirement, group, origin: "device" });
+    } else if (options.independent && requirement.device === undefined) {
+      out.push({ requirement, group, origin: "independent" });
     } else if (patched.has(requirement.section)) {
       out.push({ requirement, group, origin: "patch" });
     }
@@ -137,7 +151,7 @@ export function selectRequirements(ir: SpecIR, devices: readonly string[]): Scop
  * the patch touched (by slug), then the device-independent group. Empty groups are kept for listed devices
  * (a device with no requirement is worth seeing in a report) and dropped otherwise.
  */
-export function groupRequirements(ir: SpecIR, devices: readonly string[], scoped: readonly ScopedRequirement[]): RequirementGroup[] {
+export function groupRequirements(ir: SpecIR, devices: readonly string[], scoped: readonly ScopedRequirement[], options: ScopeOptions = {}): RequirementGroup[] {
   const byKey = new Map<string, ScopedRequirement[]>();
   for (const s of scoped) {
     const list = byKey.get(s.group);
@@ -148,7 +162,7 @@ export function groupRequirements(ir: SpecIR, devices: readonly string[], scoped
   const keys = [...devices, ...others, ...(byKey.has(GENERAL_GROUP) ? [GENERAL_GROUP] : [])];
   return keys.map((key) => ({
     key,
-    title: key === GENERAL_GROUP ? GENERAL_GROUP_TITLE : (ir.devices.find((d) => d.slug === key)?.name ?? key),
+    title: key === GENERAL_GROUP ? (options.independent ? INDEPENDENT_GROUP_TITLE : GENERAL_GROUP_TITLE) : (ir.devices.find((d) => d.slug === key)?.name ?? key),
     requirements: byKey.get(key) ?? [],
   }));
 }
@@ -160,4 +174,15 @@ function patchedSections(ir: SpecIR): Set<string> {
   for (const s of ir.normativeSections) if (added(s.source)) labels.add(s.label);
   for (const r of ir.requirements) if (added(r.source)) labels.add(r.section);
   return labels;
+}
+
+/** The suite name part of a split tree's common folder (`virtio-1-4-common`). */
+export const TREE_COMMON = "common";
+
+/**
+ * The conformance suite name of one folder of a split tree (a device slug or {@link TREE_COMMON}): the spec's
+ * name and the slug as one lower-case slug (`virtio-1.4` + `gpu` → `virtio-1-4-gpu`); it names the check file.
+ */
+export function treeConformanceName(spec: string, slug: string): string {
+  return `${spec}-${slug}`.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 }

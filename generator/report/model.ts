@@ -161,7 +161,8 @@ export function buildReportModel(spec: ReportSpec, groups: readonly RequirementG
       }
     }
     const block: GroupBlock = { key: g.key, title: g.title, total: rows.length, levels };
-    if (g.key === GENERAL_GROUP) block.note = "Requirements of no particular device, in normative sections the patch changed.";
+    if (g.key === GENERAL_GROUP && g.requirements.every((x) => x.origin === "independent")) block.note = "Requirements of no particular device: virtqueues, transports, feature bits, device groups and the admin virtqueue.";
+    else if (g.key === GENERAL_GROUP) block.note = "Requirements of no particular device, in normative sections the patch changed.";
     else if (!spec.devices.includes(g.key)) block.note = "Not a device of this spec: in scope because the patch changed these normative sections.";
     return block;
   });

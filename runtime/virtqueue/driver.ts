@@ -47,6 +47,13 @@ export interface SplitQueueDriverOptions {
   indirectDesc?: boolean;
   /** VIRTIO_F_IN_ORDER negotiated: the device may publish one used element for a batch. Default false. */
   inOrder?: boolean;
+  /**
+   * Most buffers a chain through an indirect table may have: the device's limit (a chain in the ring itself
+   * never exceeds the queue size). Default 65536, as Linux drivers, which pass indirect chains longer than the
+   * queue size to devices that accept them (QEMU); the spec's rule ("A driver MUST NOT create a descriptor
+   * chain longer than the Queue Size of the device") is `maxChainLength: size`.
+   */
+  maxChainLength?: number;
 }
 
 export type { AddResult, GetUsedResult, VirtqueueBuffer } from "./queue.js";
@@ -103,6 +110,8 @@ export class SplitQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   private readonly singleHi: number;
   /** VIRTIO_F_IN_ORDER negotiated. */
   readonly inOrder: boolean;
+  /** Most buffers a chain through an indirect table may have (the device's limit; see the options). */
+  readonly maxChainLength: number;
   /** IN_ORDER: outstanding heads in add order. */
   private readonly order: Uint16Array;
   private orderHead = 0;
@@ -139,6 +148,8 @@ export class SplitQueueDriver<T = unknown> implements VirtqueueDriver<T> {
     this.outstandingHead = new Uint8Array(this.size);
     this.tokens = new Array<T | undefined>(this.size).fill(undefined);
     this.inOrder = options.inOrder ?? false;
+    this.maxChainLength = options.maxChainLength ?? VRING_MAX_INDIRECT_ENTRIES;
+    if (!Number.isSafeInteger(this.maxChainLength) || this.maxChainLength < 1) throw new VirtqueueError("invalid-option", `maxChainLength ${String(options.maxChainLength)} is not a positive integer`);
     this.order = new Uint16Array(this.inOrder ? this.size : 0);
   }
 
@@ -449,6 +460,9 @@ export class SplitQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   private indirectTableRegion(total: number, tableAddress: number): GuestMemoryRegion {
     if (!this.indirectDesc) {
       throw new VirtqueueError("indirect-not-negotiated", "indirect table given without VIRTIO_RING_F_INDIRECT_DESC");
+    }
+    if (total > this.maxChainLength) {
+      throw new VirtqueueError("chain-too-long", `${total} buffers > ${this.maxChainLength}, the longest chain the device allows`);
     }
     if (total > VRING_MAX_INDIRECT_ENTRIES) {
       throw new VirtqueueError("chain-too-long", `${total} buffers > ${VRING_MAX_INDIRECT_ENTRIES} indirect entries`);

@@ -57,6 +57,13 @@ export interface PackedQueueDriverOptions {
   indirectDesc?: boolean;
   /** VIRTIO_F_IN_ORDER negotiated: the device may write one used descriptor for a batch. Default false. */
   inOrder?: boolean;
+  /**
+   * Most buffers a chain through an indirect table may have: the device's limit (a chain in the ring itself
+   * never exceeds the queue size). Default 65536, as Linux drivers, which pass indirect chains longer than the
+   * queue size to devices that accept them (QEMU); the spec's rule ("A driver MUST NOT create a descriptor
+   * chain longer than the Queue Size of the device") is `maxChainLength: size`.
+   */
+  maxChainLength?: number;
 }
 
 /** Driver side of one packed virtqueue; see the module comment. */
@@ -66,6 +73,8 @@ export class PackedQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   readonly indirectDesc: boolean;
   /** VIRTIO_F_IN_ORDER negotiated. */
   readonly inOrder: boolean;
+  /** Most buffers a chain through an indirect table may have (the device's limit; see the options). */
+  readonly maxChainLength: number;
 
   private readonly memory: GuestMemory;
   private readonly v: PackedRingViews;
@@ -109,6 +118,8 @@ export class PackedQueueDriver<T = unknown> implements VirtqueueDriver<T> {
     this.eventIdx = options.eventIdx ?? false;
     this.indirectDesc = options.indirectDesc ?? false;
     this.inOrder = options.inOrder ?? false;
+    this.maxChainLength = options.maxChainLength ?? VRING_MAX_INDIRECT_ENTRIES;
+    if (!Number.isSafeInteger(this.maxChainLength) || this.maxChainLength < 1) throw new VirtqueueError("invalid-option", `maxChainLength ${String(options.maxChainLength)} is not a positive integer`);
     this.freeIds = new Uint16Array(this.size);
     this.idSlots = new Uint16Array(this.size);
     this.idWritable = new Uint32Array(this.size);
@@ -399,6 +410,9 @@ export class PackedQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   private indirectTableRegion(total: number, tableAddress: number): GuestMemoryRegion {
     if (!this.indirectDesc) {
       throw new VirtqueueError("indirect-not-negotiated", "indirect table given without VIRTIO_RING_F_INDIRECT_DESC");
+    }
+    if (total > this.maxChainLength) {
+      throw new VirtqueueError("chain-too-long", `${total} buffers > ${this.maxChainLength}, the longest chain the device allows`);
     }
     if (total > VRING_MAX_INDIRECT_ENTRIES) {
       throw new VirtqueueError("chain-too-long", `${total} buffers > ${VRING_MAX_INDIRECT_ENTRIES} indirect entries`);

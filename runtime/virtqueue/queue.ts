@@ -59,7 +59,7 @@ export interface VirtqueueDevice {
   readonly brokenDetail: string;
   /** Chains popped and not yet returned. */
   readonly inFlightChains: number;
-  /** Descriptors read since creation (or the last reset). */
+  /** Descriptors read since creation (a statistic: a queue reset keeps it). */
   readonly descriptorsVisited: number;
   /** Whether kicks are currently requested. */
   readonly kicksRequested: boolean;

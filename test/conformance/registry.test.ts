@@ -37,6 +37,22 @@ describe("CheckRegistry", () => {
     expect(r.ids()).toEqual(["x#1"]);
   });
 
+  it("records a todo reason, refuses a todo beside a check (or twice), and counts stale todos", () => {
+    const r = new CheckRegistry("unit");
+    const { check, todo } = r;
+    todo("x#1", "the transport is not modelled");
+    expect(r.todoReason("x#1")).toBe("the transport is not modelled");
+    expect(r.get("x#1")).toBeUndefined();
+    expect(r.size).toBe(0);
+    expect(refusal(() => check("x#1", () => {})).reason).toBe("duplicate-check");
+    expect(refusal(() => todo("x#1", "again")).reason).toBe("duplicate-check");
+    check("x#2", () => {});
+    expect(refusal(() => todo("x#2", "why")).reason).toBe("duplicate-check");
+    expect(refusal(() => todo("x#3", " ")).reason).toBe("invalid-id");
+    expect(r.todoIds()).toEqual(["x#1"]);
+    expect(r.staleIds(["x#2"])).toEqual(["x#1"]);
+  });
+
   it("refuses a second check for the same id and keeps the first", () => {
     const r = new CheckRegistry("unit");
     const first = () => {};

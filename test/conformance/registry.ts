@@ -92,11 +92,40 @@ export class CheckRegistry {
     if (typeof fn !== "function") {
       throw new CheckRegistryError("not-a-function", this.spec, `check ${id} is not a function`, id);
     }
-    if (this.#checks.has(id)) {
-      throw new CheckRegistryError("duplicate-check", this.spec, `a check for ${id} is already registered for spec ${this.spec}`, id);
+    if (this.#checks.has(id) || this.#todo.has(id)) {
+      throw new CheckRegistryError("duplicate-check", this.spec, `a check (or a todo reason) for ${id} is already registered for spec ${this.spec}`, id);
     }
     this.#checks.set(id, fn);
   };
+
+  readonly #todo = new Map<string, string>();
+
+  /**
+   * Records why requirement `id` has no check yet (what the runtime lacks, or why the sentence cannot be
+   * observed from outside). The case stays a todo, named with the reason; a requirement with both a check
+   * and a reason is refused. An arrow property, like {@link check}.
+   *
+   * @throws {@link CheckRegistryError} `invalid-id` or `duplicate-check`.
+   */
+  readonly todo = (id: string, why: string): void => {
+    if (typeof id !== "string" || id.trim() === "" || typeof why !== "string" || why.trim() === "") {
+      throw new CheckRegistryError("invalid-id", this.spec, `todo needs a requirement id and a reason, got ${JSON.stringify(id)}`);
+    }
+    if (this.#checks.has(id) || this.#todo.has(id)) {
+      throw new CheckRegistryError("duplicate-check", this.spec, `${id} already has a check or a todo reason in spec ${this.spec}`, id);
+    }
+    this.#todo.set(id, why);
+  };
+
+  /** Why `id` has no check, when a reason was recorded. */
+  todoReason(id: string): string | undefined {
+    return this.#todo.get(id);
+  }
+
+  /** Ids with a recorded todo reason, in registration order. */
+  todoIds(): string[] {
+    return [...this.#todo.keys()];
+  }
 
   /** The check registered for `id`, if any. */
   get(id: string): CheckFn | undefined {
@@ -124,7 +153,7 @@ export class CheckRegistry {
    */
   staleIds(known: Iterable<string>): string[] {
     const set = new Set(known);
-    return this.ids().filter((id) => !set.has(id));
+    return [...this.ids(), ...this.todoIds()].filter((id) => !set.has(id));
   }
 }
 

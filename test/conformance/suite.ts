@@ -44,8 +44,9 @@ export async function conformanceSuite(spec: string): Promise<ConformanceSuite> 
     requirement(id, text) {
       declared.add(id);
       const fn = registry.get(id);
+      const why = registry.todoReason(id);
       if (fn) it(caseName(id, text), async () => fn());
-      else it.todo(caseName(id, text));
+      else it.todo(why ? `${caseName(id, text)} [todo: ${why}]` : caseName(id, text));
     },
     noStaleChecks() {
       // `declared` is read when the case runs, after every describe block has been collected.
