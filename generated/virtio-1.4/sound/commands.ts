@@ -9,10 +9,10 @@
 
 // StructCodec is for the declaration file: it names the entries' codec types through the runtime's entry point.
 import { type CommandTable, type StructCodec } from "../../../runtime/codec/index.js";
-import { VirtioSndChmapInfoCodec, VirtioSndCtlEnumItemCodec, VirtioSndCtlHdrCodec, VirtioSndCtlInfoCodec, VirtioSndHdrCodec, VirtioSndJackInfoCodec, VirtioSndJackRemapCodec, VirtioSndPcmInfoCodec, VirtioSndPcmSetParamsCodec, VirtioSndQueryInfoCodec } from "./structs.js";
+import { VirtioSndChmapInfoCodec, VirtioSndCtlEnumItemCodec, VirtioSndCtlHdrCodec, VirtioSndCtlInfoCodec, VirtioSndHdrCodec, VirtioSndJackInfoCodec, VirtioSndJackRemapCodec, VirtioSndPcmHdrCodec, VirtioSndPcmInfoCodec, VirtioSndPcmSetParamsCodec, VirtioSndQueryInfoCodec } from "./structs.js";
 
 /**
- * The commands of device `sound`: 16 codes, 7 with a request codec and 5 with a reply codec, as the spec text
+ * The commands of device `sound`: 16 codes, 11 with a request codec and 5 with a reply codec, as the spec text
  * ties the structs to each code.
  *
  * Find one by its code with `commandByCode(soundCommands, code)`, or decode what it carries with
@@ -48,29 +48,32 @@ export const soundCommands = {
    */
   PCM_SET_PARAMS: { name: "VIRTIO_SND_R_PCM_SET_PARAMS", code: 257, request: VirtioSndPcmSetParamsCodec, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:113" },
   /**
-   * `VIRTIO_SND_R_PCM_PREPARE` = 258; no request codec; no reply codec; code carried in `virtio_snd_hdr`.
+   * `VIRTIO_SND_R_PCM_PREPARE` = 258; request `virtio_snd_pcm_hdr`; no reply codec; code carried in
+   * `virtio_snd_hdr`.
    *
    * Spec: `Device Types / Sound Device / Device Operation`, device-types/sound/description.tex:114.
    */
-  PCM_PREPARE: { name: "VIRTIO_SND_R_PCM_PREPARE", code: 258, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:114" },
+  PCM_PREPARE: { name: "VIRTIO_SND_R_PCM_PREPARE", code: 258, request: VirtioSndPcmHdrCodec, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:114" },
   /**
-   * `VIRTIO_SND_R_PCM_RELEASE` = 259; no request codec; no reply codec; code carried in `virtio_snd_hdr`.
+   * `VIRTIO_SND_R_PCM_RELEASE` = 259; request `virtio_snd_pcm_hdr`; no reply codec; code carried in
+   * `virtio_snd_hdr`.
    *
    * Spec: `Device Types / Sound Device / Device Operation`, device-types/sound/description.tex:115.
    */
-  PCM_RELEASE: { name: "VIRTIO_SND_R_PCM_RELEASE", code: 259, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:115" },
+  PCM_RELEASE: { name: "VIRTIO_SND_R_PCM_RELEASE", code: 259, request: VirtioSndPcmHdrCodec, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:115" },
   /**
-   * `VIRTIO_SND_R_PCM_START` = 260; no request codec; no reply codec; code carried in `virtio_snd_hdr`.
+   * `VIRTIO_SND_R_PCM_START` = 260; request `virtio_snd_pcm_hdr`; no reply codec; code carried in
+   * `virtio_snd_hdr`.
    *
    * Spec: `Device Types / Sound Device / Device Operation`, device-types/sound/description.tex:116.
    */
-  PCM_START: { name: "VIRTIO_SND_R_PCM_START", code: 260, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:116" },
+  PCM_START: { name: "VIRTIO_SND_R_PCM_START", code: 260, request: VirtioSndPcmHdrCodec, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:116" },
   /**
-   * `VIRTIO_SND_R_PCM_STOP` = 261; no request codec; no reply codec; code carried in `virtio_snd_hdr`.
+   * `VIRTIO_SND_R_PCM_STOP` = 261; request `virtio_snd_pcm_hdr`; no reply codec; code carried in `virtio_snd_hdr`.
    *
    * Spec: `Device Types / Sound Device / Device Operation`, device-types/sound/description.tex:117.
    */
-  PCM_STOP: { name: "VIRTIO_SND_R_PCM_STOP", code: 261, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:117" },
+  PCM_STOP: { name: "VIRTIO_SND_R_PCM_STOP", code: 261, request: VirtioSndPcmHdrCodec, header: VirtioSndHdrCodec, section: "sec:Device Types / Sound Device / Device Operation", source: "device-types/sound/description.tex:117" },
   /**
    * `VIRTIO_SND_R_CHMAP_INFO` = 512; request `virtio_snd_query_info`; reply `virtio_snd_chmap_info`; code carried
    * in `virtio_snd_hdr`.

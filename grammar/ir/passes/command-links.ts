@@ -342,6 +342,17 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
     }
     return best ? [best.name] : [];
   };
+  /** Commands named by the title of `section` or of a section below it (sound's \paragraph{VIRTIO_SND_R_PCM_START}). */
+  const titledCache = new Map<number, Set<string>>();
+  const titledWithin = (section: number): Set<string> => {
+    let set = titledCache.get(section);
+    if (!set) {
+      set = new Set();
+      for (const sec of doc.sections) if (isWithin(sec.index, section)) for (const n of titleCommands(sec.index)) set.add(n);
+      titledCache.set(section, set);
+    }
+    return set;
+  };
   // 1. sentences.
   const bySection = new Map<number, Sentence[]>();
   for (const s of input.sentences) (bySection.get(s.section) ?? bySection.set(s.section, []).get(s.section)!).push(s);
@@ -419,7 +430,9 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
       }
       const mentions = structMentions(s.text, structByName);
       if (!mentions.length) continue;
-      const quant = /^(?:each|all)\s+requests?\b/i.test(s.text) || /^(?:each|all)\s+responses?\b/i.test(s.text);
+      // "A PCM control request has, or consists of, a common header …": what every request of this section
+      // begins with, as "Each request …" says.
+      const quant = /^(?:each|all)\s+requests?\b/i.test(s.text) || /^(?:each|all)\s+responses?\b/i.test(s.text) || /^an?\s+(?:[a-z0-9-]+\s+){0,4}requests?\b.*\bcommon header\b/i.test(s.text);
       let prevRole: "request" | "reply" | undefined;
       for (const mention of mentions) {
         let struct: string | undefined = mention.struct;
@@ -446,7 +459,7 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
         }
         // "Each request …" speaks of every command defined in this section or below it (not of a sibling
         // section's: crypto's "Each request uses the virtio_crypto_mac_data_flf structure" is about MAC requests).
-        const quantified = quant ? scopeCmds.filter((c) => isWithin(c.def.section, section)) : [];
+        const quantified = quant ? scopeCmds.filter((c) => isWithin(c.def.section, section) || titledWithin(section).has(c.def.name)) : [];
         if (quantified.length) {
           const except = new Set([...s.text.matchAll(/\bexcept\s+([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
           const re = /response/i.test(s.text.split(/\s+/).slice(0, 2).join(" ")) ? "reply" : role;

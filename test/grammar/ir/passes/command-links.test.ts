@@ -1,7 +1,8 @@
 /**
  * Which struct a command carries, from the text's structure and wording only: a made-up device laid out as the
  * block chapter is (a listing after "Each request is of form:", codes named in parentheses, a note, a legacy
- * request struct introduced by the words the text gives its codes). No name of a real device is used.
+ * request struct introduced by the words the text gives its codes), with no name of a real device; and the
+ * v1.4 sound chapter, whose PCM control commands share the header their section introduces.
  */
 import { describe, expect, it } from "vitest";
 import { irOf } from "./helpers.js";
@@ -125,5 +126,17 @@ describe("command links from the text's structure", () => {
     const zap = ir.commands.find((c) => c.name === "VIRTIO_FROB_T_ZAP")!;
     expect([zap.request, zap.reply]).toEqual(["virtio_frob_cmd_zap", "virtio_frob_resp_zap"]);
     expect(zap.links?.filter((l) => l.struct.endsWith("_zap")).map((l) => `${l.role} ${l.rule}`)).toEqual(["request name", "reply name"]);
+  });
+});
+
+
+describe("a section's common request header, on the v1.4 sound chapter", () => {
+  it("is the request of the commands titled in that section ('A PCM control request has, or consists of, a common header')", async () => {
+    const { runFrontEnd } = await import("../../../../grammar/pipeline.js");
+    const ir = runFrontEnd("../shared/virtio-spec/v1.4/device-types/sound/description.tex").ir;
+    const request = (n: string) => ir.commands.find((c) => c.name === n)?.request;
+    for (const n of ["PREPARE", "RELEASE", "START", "STOP"]) expect(request(`VIRTIO_SND_R_PCM_${n}`), n).toBe("virtio_snd_pcm_hdr");
+    // A command of the section with a struct of its own keeps it.
+    expect(request("VIRTIO_SND_R_PCM_SET_PARAMS")).toBe("virtio_snd_pcm_set_params");
   });
 });
