@@ -35,6 +35,7 @@ export const DIAGNOSTIC_CODES = {
   "struct-syntax": { severities: ["error"], stage: "ir", meaning: "a struct definition is malformed (no ';' after the closing brace)" },
   "duplicate-constant": { severities: ["warning", "error"], stage: "ir", meaning: "a constant is defined twice (error when the values differ)" },
   "constant-value": { severities: ["warning"], stage: "ir", meaning: "a #define's value is not an integer constant expression" },
+  "undefined-function-macro": { severities: ["error"], stage: "ir", meaning: "a #define's value calls a function-like macro the spec does not define, within two edits of one it does (a typo)" },
   "class-without-commands": { severities: ["warning"], stage: "ir", meaning: "a command class has no command indented under it" },
   "command-link-ambiguous": { severities: ["warning"], stage: "ir", meaning: "the text does not say which request struct goes with which command" },
   "command-link-role-unknown": { severities: ["warning"], stage: "ir", meaning: "a struct named or defined where a command is described, with no word saying whether it is the request or the reply" },

@@ -33,6 +33,8 @@ export interface DefinitionsOutput {
   lookup: (name: string) => number | null;
   definesOfStruct: Map<PlacedItem, DefineItem[]>;
   defineOfPlace: Map<PlacedItem, DefineItem>;
+  /** Function-like macros (`#define VIRTIO_CRYPTO_OPCODE(service, op) …`) by name. */
+  functionMacros: ReadonlyMap<string, FunctionMacro>;
 }
 
 export function definitionsPass(doc: Document, placed: PlacedItem[], secs: Pick<SectionsOutput, "sectionLabel">, devs: Pick<DevicesOutput, "deviceOf">, mailFor: MailFor): DefinitionsOutput {
@@ -88,7 +90,7 @@ export function definitionsPass(doc: Document, placed: PlacedItem[], secs: Pick<
     evalMemo.set(name, v);
     return v;
   };
-  return { defineItems, enums, rawValue, lookup, definesOfStruct, defineOfPlace };
+  return { defineItems, enums, rawValue, lookup, definesOfStruct, defineOfPlace, functionMacros: macros };
 }
 
 /** Defines the listing writes together, before they become a {@link ConstantGroup}. */
@@ -177,7 +179,7 @@ export interface ConstantsOutput {
 
 export function constantsPass(
   pending: PendingGroup[],
-  defs: Pick<DefinitionsOutput, "rawValue" | "lookup">,
+  defs: Pick<DefinitionsOutput, "rawValue" | "lookup"> & Partial<Pick<DefinitionsOutput, "functionMacros">>,
   roles: GroupRoleInput,
   secs: Pick<SectionsOutput, "sectionLabel">,
   devs: Pick<DevicesOutput, "deviceOf">,
@@ -220,7 +222,22 @@ export function constantsPass(
       const pres = presenceFrom(d.comment);
       if (pres) c.presence = pres;
       if (dev) c.device = dev;
-      if (c.value === null) {
+      const macros = defs.functionMacros ?? new Map<string, FunctionMacro>();
+      // A call of a function-like macro the spec never defines (`VIRTIO_CRYPTO_OPCDE(…)` beside
+      // VIRTIO_CRYPTO_OPCODE): a defect of the text, said as one; the macro itself is no constant to evaluate.
+      const call = /^\s*\(?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(/.exec(d.valueText);
+      if (c.value === null && macros.has(d.name)) {
+        // a function-like macro: evaluated where it is called
+      } else if (c.value === null && call && !macros.has(call[1]!) && !defs.rawValue.has(call[1]!) && nearMacros(macros, call[1]!).length) {
+        // Only a near miss of a macro the spec defines is a typo; a macro of another header (`_IOWR` in a quoted
+        // V4L2 define) is outside the spec's vocabulary, said by the constant-value warning below.
+        diagnostics.push({
+          severity: "error",
+          code: "undefined-function-macro",
+          message: `${d.name}: its value calls ${call[1]}(…), which the spec does not define (it defines ${nearMacros(macros, call[1]!).join(", ")})`,
+          source: d.pos,
+        });
+      } else if (c.value === null) {
         diagnostics.push({ severity: "warning", code: "constant-value", message: `${d.name}: value '${d.valueText}' is not an integer constant expression`, source: d.pos });
       }
       constants.push(c);
@@ -295,4 +312,24 @@ export function anonymousEnumName(members: string[], taken: ReadonlySet<string>)
 function uniqueName(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base)) return base;
   for (let k = 2; ; k++) if (!taken.has(`${base}_${k}`)) return `${base}_${k}`;
+}
+
+/** The function-like macros the spec defines within two edits of `name` (what a misspelt call meant). */
+function nearMacros(macros: ReadonlyMap<string, FunctionMacro>, name: string): string[] {
+  return [...macros.keys()].filter((m) => editDistance(m, name) <= 2);
+}
+
+/** Levenshtein distance, for naming the macro a misspelt call meant. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
 }

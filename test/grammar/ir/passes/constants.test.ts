@@ -19,3 +19,31 @@ describe("anonymous enum names", () => {
     expect(b).toEqual(a);
   });
 });
+
+describe("calls of function-like macros", () => {
+  const tex = String.raw`\section{S}\label{sec:S}
+\begin{lstlisting}
+#define VIRTIO_Q_MAKE(svc, op) (((svc) << 8) | (op))
+#define VIRTIO_Q_ONE VIRTIO_Q_MAKE(1, 2)
+#define VIRTIO_Q_TWO VIRTIO_Q_MAEK(1, 3)
+#define VIRTIO_Q_EXT _IOWR('V', 4, struct v4l2_format)
+\end{lstlisting}
+`;
+  const { ir } = irOf(tex);
+  const value = (n: string) => ir.constants.find((c) => c.name === n)?.value;
+  const diags = ir.diagnostics.map((d) => [d.code, d.message]);
+
+  it("are expanded and evaluated", () => {
+    expect(value("VIRTIO_Q_ONE")).toBe(0x102);
+  });
+
+  it("of a near miss of a macro the spec defines are an error naming it; the macro itself is no unevaluable constant", () => {
+    expect(value("VIRTIO_Q_TWO")).toBeNull();
+    expect(diags).toContainEqual(["undefined-function-macro", "VIRTIO_Q_TWO: its value calls VIRTIO_Q_MAEK(…), which the spec does not define (it defines VIRTIO_Q_MAKE)"]);
+    expect(diags.filter(([, m]) => m.startsWith("VIRTIO_Q_MAKE"))).toEqual([]);
+  });
+
+  it("of a macro from another header stay a constant-value warning", () => {
+    expect(diags.filter(([, m]) => m.startsWith("VIRTIO_Q_EXT")).map(([c]) => c)).toEqual(["constant-value"]);
+  });
+});
