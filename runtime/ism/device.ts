@@ -30,8 +30,8 @@
  */
 import type { GuestMemory } from "../memory/index.js";
 import { DoorbellBank, InterruptTable, MAX_BANK_DOORBELLS, NotifyArea } from "../notify/index.js";
-import { SplitQueueDevice, gatherReadable, scatterWritable } from "../virtqueue/index.js";
-import type { DescriptorChain, SplitQueueDeviceOptions, SplitRingAddresses } from "../virtqueue/index.js";
+import { createQueueDevice, gatherReadable, scatterWritable } from "../virtqueue/index.js";
+import type { DescriptorChain, QueueDeviceOptions, RingAddresses, VirtqueueDevice } from "../virtqueue/index.js";
 import { ISM_MAX_REQUEST_SIZE } from "./constants.js";
 import type { IsmDeviceCore } from "./core.js";
 import { IsmDeviceStatus } from "./device-status.js";
@@ -49,11 +49,11 @@ export interface IsmDeviceTransport {
   /** The guest's memory (rings and buffers live there). */
   readonly memory: GuestMemory;
   /** Ring addresses of the controlq. */
-  readonly controlq: SplitRingAddresses;
+  readonly controlq: RingAddresses;
   /** Ring addresses of the eventq. */
-  readonly eventq: SplitRingAddresses;
+  readonly eventq: RingAddresses;
   /** Negotiated ring features (event index, indirect descriptors) for both queues. */
-  readonly queueOptions?: SplitQueueDeviceOptions;
+  readonly queueOptions?: QueueDeviceOptions;
   /** Interrupt table (default: a new one with `core.vectorCount` vectors). */
   readonly interrupts?: InterruptTable;
   /** Vector of the controlq (default {@link ISM_CONTROLQ_VECTOR}). */
@@ -101,9 +101,9 @@ export class IsmDevice {
   /** The domain the core belongs to (events are delivered through it). */
   readonly domain: IsmDomain;
   /** Device side of the controlq. */
-  readonly controlq: SplitQueueDevice;
+  readonly controlq: VirtqueueDevice;
   /** Device side of the eventq. */
-  readonly eventq: SplitQueueDevice;
+  readonly eventq: VirtqueueDevice;
   /** The notify area the driver kicks. */
   readonly notifyArea: NotifyArea;
   /** Interrupt vectors. */
@@ -147,8 +147,8 @@ export class IsmDevice {
     this.domain = domain;
     this.core = core;
     this.#memory = transport.memory;
-    this.controlq = new SplitQueueDevice(transport.memory, transport.controlq, transport.queueOptions);
-    this.eventq = new SplitQueueDevice(transport.memory, transport.eventq, transport.queueOptions);
+    this.controlq = createQueueDevice(transport.memory, transport.controlq, transport.queueOptions);
+    this.eventq = createQueueDevice(transport.memory, transport.eventq, transport.queueOptions);
     this.#controlChain = this.controlq.createChain();
     this.#eventChain = this.eventq.createChain();
     this.notifyArea = new NotifyArea(new DoorbellBank(slots), core.config.notifySize);
@@ -263,7 +263,7 @@ export class IsmDevice {
   }
 
   /** Publishes used buffers and interrupts when the driver wants it. */
-  #finish(queue: SplitQueueDevice, vector: number): void {
+  #finish(queue: VirtqueueDevice, vector: number): void {
     if (queue.broken) {
       this.#enterNeedsReset(queue === this.controlq ? "controlq" : "eventq", queue);
       return;
@@ -277,7 +277,7 @@ export class IsmDevice {
    * change notification. Used elements added before the break are not published: the driver fails every
    * pending request anyway, and a reset discards the rings.
    */
-  #enterNeedsReset(name: "controlq" | "eventq", queue: SplitQueueDevice): void {
+  #enterNeedsReset(name: "controlq" | "eventq", queue: VirtqueueDevice): void {
     if (this.#needsReset !== undefined) return;
     this.#needsReset = { queue: name, reason: queue.brokenReason ?? "unknown", detail: queue.brokenDetail };
     this.status.setNeedsReset(this.#raiseConfigChange);

@@ -7,13 +7,29 @@ import type { IsmDriverEvent, IsmDriverOptions } from "../../runtime/ism/driver/
 import { IsmLocalHost } from "../../runtime/ism/guest/index.js";
 import type { IsmLocalGuest, IsmLocalGuestOptions, IsmLocalHostOptions } from "../../runtime/ism/guest/index.js";
 
+/**
+ * The ring layout the guests of {@link localDomain} offer: `split` (the default), or `packed` for the files that
+ * run the same tests again on packed rings (`*.packed.test.ts`, which call {@link useRingLayout} first).
+ */
+let ringLayout: "split" | "packed" = "split";
+
+/** Makes every later {@link localDomain} guest offer (and its driver take) this ring layout. */
+export function useRingLayout(layout: "split" | "packed"): void {
+  ringLayout = layout;
+}
+
+/** The layout {@link localDomain} uses now. */
+export function currentRingLayout(): "split" | "packed" {
+  return ringLayout;
+}
+
 /** A local host with `n` guests, each with an open driver. */
 export async function localDomain(
   n: number,
   options: { host?: IsmLocalHostOptions; guest?: IsmLocalGuestOptions; driver?: IsmDriverOptions } = {},
 ): Promise<{ host: IsmLocalHost; guests: IsmLocalGuest[]; drivers: IsmDriver[] }> {
   const host = new IsmLocalHost({ chunkSize: 4096, ...options.host });
-  const guests = Array.from({ length: n }, (_, i) => host.addGuest({ name: `g${i}`, chunkCount: 64, ...options.guest }));
+  const guests = Array.from({ length: n }, (_, i) => host.addGuest({ name: `g${i}`, chunkCount: 64, offerPackedRing: ringLayout === "packed", ...options.guest }));
   const drivers: IsmDriver[] = [];
   for (const g of guests) drivers.push(await IsmDriver.open(g, options.driver));
   return { host, guests, drivers };

@@ -12,7 +12,8 @@ import { IsmDeviceStatus } from "../../runtime/ism/device-status.js";
 import { IsmDriver, IsmDriverError } from "../../runtime/ism/driver/index.js";
 import type { IsmDriverTransport, IsmQueueSetup } from "../../runtime/ism/driver/index.js";
 import { LineInterruptTable } from "../../runtime/ism/guest/index.js";
-import { SplitQueueDevice, gatherReadable, scatterWritable } from "../../runtime/virtqueue/index.js";
+import { SplitQueueDevice, gatherReadable, isPackedRing, scatterWritable } from "../../runtime/virtqueue/index.js";
+import type { SplitRingAddresses } from "../../runtime/virtqueue/index.js";
 import { settle } from "./driver-helpers.js";
 
 /** What the scripted device answers to one control request: the bytes it writes and the used length it claims. */
@@ -46,7 +47,7 @@ class ScriptedDevice implements IsmDriverTransport {
   readonly deviceStatus = new IsmDeviceStatus();
   controlq: SplitQueueDevice | undefined;
   eventq: SplitQueueDevice | undefined;
-  controlRing: IsmQueueSetup["controlq"] | undefined;
+  controlRing: SplitRingAddresses | undefined;
   /** When set, the used element is written straight into guest memory with this length (no device-side checks). */
   forgeUsedLength: number | undefined;
   /** Answers control requests in order. */
@@ -61,9 +62,12 @@ class ScriptedDevice implements IsmDriverTransport {
   }
 
   async activate(setup: IsmQueueSetup): Promise<void> {
-    this.controlRing = setup.controlq;
-    this.controlq = new SplitQueueDevice(this.memory, setup.controlq);
-    this.eventq = new SplitQueueDevice(this.memory, setup.eventq);
+    const { controlq, eventq } = setup;
+    // This hand-written device forges split used rings; the driver negotiates no packed ring with it.
+    if (isPackedRing(controlq) || isPackedRing(eventq)) throw new Error("the hostile test device speaks split rings only");
+    this.controlRing = controlq;
+    this.controlq = new SplitQueueDevice(this.memory, controlq);
+    this.eventq = new SplitQueueDevice(this.memory, eventq);
   }
 
   notifyQueue(queue: number): void {

@@ -9,11 +9,13 @@ import {
   IsmAckError,
   IsmDriver,
   IsmDriverError,
+  hasPackedRing,
   negotiateFeatures,
+  RING_PACKED_FEATURE,
 } from "../../runtime/ism/driver/index.js";
 import type { IsmDriverEvent, IsmPeerNotice } from "../../runtime/ism/driver/index.js";
 import { IsmLocalHost } from "../../runtime/ism/guest/index.js";
-import { localDomain, record, settle } from "./driver-helpers.js";
+import { currentRingLayout, localDomain, record, settle } from "./driver-helpers.js";
 
 const R = 1;
 const W = 2;
@@ -41,6 +43,8 @@ function thrown(action: () => unknown): IsmDriverError {
   throw new Error("expected a throw");
 }
 
+const VIRTIO_F_VERSION_1_TEST = 1n << 32n;
+
 describe("feature negotiation", () => {
   it("takes DEV_MEM when offered and preferred, never a bit it does not know", () => {
     expect(negotiateFeatures(DEV_MEM_FEATURE | (1n << 32n) | (1n << 40n))).toBe(DEV_MEM_FEATURE | (1n << 32n));
@@ -64,6 +68,22 @@ describe("feature negotiation", () => {
     const { guests, drivers } = await localDomain(1, { driver: { devMem: "refuse" } });
     expect(drivers[0]!.devMem).toBe(false);
     expect(guests[0]!.core.devMem).toBe(false);
+  });
+
+  it("takes VIRTIO_F_RING_PACKED when offered (the layout this file runs on), split when asked", async () => {
+    const { guests, drivers } = await localDomain(1);
+    const packed = currentRingLayout() === "packed";
+    expect(hasPackedRing(guests[0]!.deviceFeatures)).toBe(packed);
+    expect(hasPackedRing(drivers[0]!.features)).toBe(packed);
+    expect(negotiateFeatures(VIRTIO_F_VERSION_1_TEST | RING_PACKED_FEATURE, "prefer", "split") & RING_PACKED_FEATURE).toBe(0n);
+    expect(negotiateFeatures(VIRTIO_F_VERSION_1_TEST | RING_PACKED_FEATURE) & RING_PACKED_FEATURE).toBe(RING_PACKED_FEATURE);
+    // A packed-capable device still serves a driver that insists on split rings.
+    const split = await localDomain(2, { guest: { offerPackedRing: true }, driver: { ring: "split" } });
+    const region = await split.drivers[0]!.alloc(4096);
+    await split.drivers[0]!.grant(region.token, { read: true, attach: true });
+    const attached = await split.drivers[1]!.attach(region.token, { read: true });
+    expect(attached.token).toBe(region.token);
+    expect(hasPackedRing(split.drivers[0]!.features)).toBe(false);
   });
 
   it("reads devid, chunk size and notify size from the config space", async () => {

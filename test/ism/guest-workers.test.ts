@@ -8,6 +8,7 @@ import { IsmAckError, IsmDriverError } from "../../runtime/ism/driver/index.js";
 import { IsmHost, IsmWorkerTransport, renderChunkMaps } from "../../runtime/ism/guest/index.js";
 import type { PingPongResult, RegionSummary, StreamResult } from "../../runtime/ism/guest/index.js";
 import { guest, withHost } from "./guest-helpers.js";
+import { currentRingLayout } from "./driver-helpers.js";
 
 const R = 1;
 const W = 2;
@@ -28,6 +29,8 @@ describe("guests on worker threads", () => {
       const [a, b, c] = [guest(host, "A"), guest(host, "B"), guest(host, "C")];
       const [ra, rb, rc] = await Promise.all([a.ready, b.ready, c.ready]);
       expect(new Set([ra.devid, rb.devid, rc.devid]).size).toBe(3);
+      // The queues run on the layout this file is for (guest-workers.packed.test.ts: packed).
+      for (const name of ["A", "B", "C"]) expect(host.guests.get(name)!.hosted.ringLayout).toBe(currentRingLayout());
       await c.call("alloc", { size: 3 * 4096 });
       const region = (await a.call("alloc", { size: 2 * 4096 })) as RegionSummary;
       await a.call("grant", { token: region.token, permissions: 0 });

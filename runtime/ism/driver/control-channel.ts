@@ -13,8 +13,8 @@
  * @module
  */
 import type { GuestMemory } from "../../memory/index.js";
-import { SplitQueueDriver, UsedBuffer } from "../../virtqueue/index.js";
-import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import { createQueueDriver, UsedBuffer } from "../../virtqueue/index.js";
+import type { RingAddresses, VirtqueueDriver } from "../../virtqueue/index.js";
 import type { DmaPool } from "./dma-pool.js";
 import { IsmDriverError } from "./errors.js";
 import { ACK_BYTES, decodeIsmReply, encodeIsmRequestInto } from "./wire.js";
@@ -44,7 +44,7 @@ interface PendingControl {
 /** Driver side of the controlq; see the module comment. */
 export class ControlChannel {
   readonly #memory: GuestMemory;
-  readonly #queue: SplitQueueDriver<PendingControl>;
+  readonly #queue: VirtqueueDriver<PendingControl>;
   readonly #pool: DmaPool;
   readonly #options: { features: bigint };
   readonly #notify: () => void;
@@ -63,9 +63,9 @@ export class ControlChannel {
    * @param features - negotiated features (decide the `buffer` fields of alloc and attach)
    * @param notify - available-buffer notification of the controlq
    */
-  constructor(memory: GuestMemory, ring: SplitRingAddresses, pool: DmaPool, features: bigint, notify: () => void) {
+  constructor(memory: GuestMemory, ring: RingAddresses, pool: DmaPool, features: bigint, notify: () => void) {
     this.#memory = memory;
-    this.#queue = new SplitQueueDriver<PendingControl>(memory, ring);
+    this.#queue = createQueueDriver<PendingControl>(memory, ring);
     this.#pool = pool;
     this.#options = { features };
     this.#notify = notify;

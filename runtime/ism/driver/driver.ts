@@ -32,8 +32,8 @@ import { IsmAckError, IsmDriverError } from "./errors.js";
 import { EventChannel } from "./event-channel.js";
 import { EventStream } from "./events.js";
 import type { IsmBufferFreeNotice, IsmDriverEvent, IsmPeerNotice, IsmUpdateNotice } from "./events.js";
-import { hasDevMem, negotiateFeatures } from "./features.js";
-import type { DevMemPreference } from "./features.js";
+import { hasDevMem, hasPackedRing, negotiateFeatures } from "./features.js";
+import type { DevMemPreference, RingPreference } from "./features.js";
 import { layoutDriverMemory } from "./layout.js";
 import type { IsmDriverLayout } from "./layout.js";
 import { accessBits, permissionBits, permissionSet } from "./permissions.js";
@@ -66,6 +66,8 @@ const MAX_REGION_CHUNKS = 1 << 24;
 export interface IsmDriverOptions {
   /** What to do about `VIRTIO_ISM_F_DEV_MEM` (default `prefer`). */
   readonly devMem?: DevMemPreference;
+  /** Ring layout: `packed` when the device offers VIRTIO_F_RING_PACKED (default), or `split` always. */
+  readonly ring?: RingPreference;
   /** Controlq ring size, a power of two (default 64). */
   readonly controlQueueSize?: number;
   /** Eventq ring size, a power of two (default 64). */
@@ -195,7 +197,7 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
     this.cdid = config.cdid;
     this.chunkSize = config.chunkSize;
     this.notifySize = config.notifySize;
-    this.#layout = layoutDriverMemory(transport.ram, settings.controlQueueSize, settings.eventQueueSize);
+    this.#layout = layoutDriverMemory(transport.ram, settings.controlQueueSize, settings.eventQueueSize, hasPackedRing(features) ? "packed" : "split");
     [this.#pool, this.#control, this.#events] = this.#buildChannels();
     this.#configSeen = transport.deviceStatus.configChange.load();
   }
@@ -225,7 +227,7 @@ export class IsmDriver extends EventEmitter<IsmDriverEvents> {
    *   `activation-failed` (rejected promise)
    */
   static async open(transport: IsmDriverTransport, options: IsmDriverOptions = {}): Promise<IsmDriver> {
-    const features = negotiateFeatures(transport.deviceFeatures, options.devMem ?? "prefer");
+    const features = negotiateFeatures(transport.deviceFeatures, options.devMem ?? "prefer", options.ring ?? "packed");
     const config = readConfig(transport.readConfig());
     const settings: Settings = {
       controlQueueSize: options.controlQueueSize ?? 64,

@@ -9,8 +9,8 @@
  * @module
  */
 import type { GuestMemory } from "../../memory/index.js";
-import { SplitQueueDriver, UsedBuffer } from "../../virtqueue/index.js";
-import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import { createQueueDriver, UsedBuffer } from "../../virtqueue/index.js";
+import type { RingAddresses, VirtqueueDriver } from "../../virtqueue/index.js";
 import type { DmaPool } from "./dma-pool.js";
 import { IsmDriverError } from "./errors.js";
 import { decodeIsmEvents } from "./wire.js";
@@ -22,7 +22,7 @@ export const MIN_EVENT_BUFFER_BYTES = 32;
 /** Driver side of the eventq; see the module comment. */
 export class EventChannel {
   readonly #memory: GuestMemory;
-  readonly #queue: SplitQueueDriver<number>;
+  readonly #queue: VirtqueueDriver<number>;
   readonly #bufferBytes: number;
   readonly #options: { features: bigint };
   readonly #notify: () => void;
@@ -40,7 +40,7 @@ export class EventChannel {
    */
   constructor(
     memory: GuestMemory,
-    ring: SplitRingAddresses,
+    ring: RingAddresses,
     pool: DmaPool,
     options: { readonly count: number; readonly bufferBytes: number; readonly features: bigint },
     notify: () => void,
@@ -53,7 +53,7 @@ export class EventChannel {
       throw new IsmDriverError("invalid-argument", `event buffers must hold ${MIN_EVENT_BUFFER_BYTES}..2^20 bytes, got ${String(bufferBytes)}`);
     }
     this.#memory = memory;
-    this.#queue = new SplitQueueDriver<number>(memory, ring);
+    this.#queue = createQueueDriver<number>(memory, ring);
     this.#bufferBytes = bufferBytes;
     this.#options = { features: options.features };
     this.#notify = notify;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { legacyRingAddresses, vringSize } from "../../virtqueue/index.js";
-import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import { contiguousRing, ringBytes } from "../../virtqueue/index.js";
+import type { RingAddresses, RingLayout } from "../../virtqueue/index.js";
 import { DMA_ALIGNMENT } from "./dma-pool.js";
 import { IsmDriverError } from "./errors.js";
 import type { IsmDriverRam } from "./transport.js";
@@ -16,9 +16,9 @@ export const RING_ALIGNMENT = 4096;
 /** The driver's use of its guest memory. */
 export interface IsmDriverLayout {
   /** Controlq ring. */
-  readonly controlq: SplitRingAddresses;
+  readonly controlq: RingAddresses;
   /** Eventq ring. */
-  readonly eventq: SplitRingAddresses;
+  readonly eventq: RingAddresses;
   /** First byte of the DMA pool. */
   readonly poolBase: number;
   /** Bytes of the DMA pool. */
@@ -31,10 +31,12 @@ export interface IsmDriverLayout {
  * @param ram - the range the transport lets the driver use
  * @param controlqSize - controlq ring size (a power of two <= 32768)
  * @param eventqSize - eventq ring size
+ * @param layout - split (the legacy contiguous `vring_init` layout) or packed (descriptor ring, then the driver
+ *   and device event suppression structures), as the features negotiated
  * @throws IsmDriverError `invalid-argument` (bad sizes, misaligned range) or `out-of-memory` (the rings and a
  *   minimal pool do not fit)
  */
-export function layoutDriverMemory(ram: IsmDriverRam, controlqSize: number, eventqSize: number): IsmDriverLayout {
+export function layoutDriverMemory(ram: IsmDriverRam, controlqSize: number, eventqSize: number, layout: RingLayout = "split"): IsmDriverLayout {
   if (!Number.isSafeInteger(ram.base) || ram.base < 0 || ram.base % RING_ALIGNMENT !== 0) {
     throw new IsmDriverError("invalid-argument", `driver memory must start on a ${RING_ALIGNMENT}-byte boundary, got ${String(ram.base)}`);
   }
@@ -44,8 +46,8 @@ export function layoutDriverMemory(ram: IsmDriverRam, controlqSize: number, even
   let controlBytes: number;
   let eventBytes: number;
   try {
-    controlBytes = vringSize(controlqSize, RING_ALIGNMENT);
-    eventBytes = vringSize(eventqSize, RING_ALIGNMENT);
+    controlBytes = ringBytes(layout, controlqSize, RING_ALIGNMENT);
+    eventBytes = ringBytes(layout, eventqSize, RING_ALIGNMENT);
   } catch (cause) {
     throw new IsmDriverError("invalid-argument", `bad queue size: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
@@ -58,8 +60,8 @@ export function layoutDriverMemory(ram: IsmDriverRam, controlqSize: number, even
     throw new IsmDriverError("out-of-memory", `${ram.length} bytes of driver memory cannot hold both rings and a buffer pool`);
   }
   return {
-    controlq: legacyRingAddresses(controlqSize, ram.base, RING_ALIGNMENT),
-    eventq: legacyRingAddresses(eventqSize, eventBase, RING_ALIGNMENT),
+    controlq: contiguousRing(layout, controlqSize, ram.base, RING_ALIGNMENT),
+    eventq: contiguousRing(layout, eventqSize, eventBase, RING_ALIGNMENT),
     poolBase,
     poolLength,
   };

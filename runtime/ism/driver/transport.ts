@@ -14,7 +14,7 @@ import type { GuestMemory } from "../../memory/index.js";
 import type { Doorbell, InterruptTable } from "../../notify/index.js";
 import type { RegionHandle } from "../../shm/index.js";
 import type { IsmDeviceStatus } from "../device-status.js";
-import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import type { RingAddresses } from "../../virtqueue/index.js";
 
 /** Index of the control virtqueue. */
 export const CONTROLQ_INDEX = 0;
@@ -26,9 +26,9 @@ export interface IsmQueueSetup {
   /** Accepted feature bits. */
   readonly features: bigint;
   /** Ring addresses of the controlq (queue 0). */
-  readonly controlq: SplitRingAddresses;
+  readonly controlq: RingAddresses;
   /** Ring addresses of the eventq (queue 1). */
-  readonly eventq: SplitRingAddresses;
+  readonly eventq: RingAddresses;
 }
 
 /** Guest-physical range the driver manages (rings, control buffers, event buffers, lent buffers). */

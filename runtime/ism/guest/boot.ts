@@ -11,7 +11,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { DoorbellBankDescriptor, DoorbellDescriptor, InterruptTableDescriptor } from "../../notify/index.js";
 import type { RegionHandleDescriptor } from "../../shm/index.js";
-import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import type { RingAddresses } from "../../virtqueue/index.js";
 import type { IsmDeviceStatusDescriptor } from "../device-status.js";
 
 /** Tag of an {@link IsmGuestBoot}. */
@@ -45,7 +45,7 @@ export interface IsmGuestBoot {
 
 /** Guest → host requests on the boot port. */
 export type GuestToHost =
-  | { readonly op: "activate"; readonly id: number; readonly features: bigint; readonly controlq: SplitRingAddresses; readonly eventq: SplitRingAddresses }
+  | { readonly op: "activate"; readonly id: number; readonly features: bigint; readonly controlq: RingAddresses; readonly eventq: RingAddresses }
   | { readonly op: "map"; readonly id: number; readonly token: bigint; readonly offset: number }
   | { readonly op: "reset"; readonly id: number };
 

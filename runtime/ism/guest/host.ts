@@ -24,7 +24,7 @@ import type { IsmDeliveryReport, IsmDomainOptions } from "../domain.js";
 import { IsmDomain } from "../domain.js";
 import { GuestMemory } from "../../memory/index.js";
 import { Doorbell } from "../../notify/index.js";
-import type { SplitRingAddresses } from "../../virtqueue/index.js";
+import type { RingAddresses } from "../../virtqueue/index.js";
 import { IsmDriverError } from "../driver/index.js";
 import { GUEST_BOOT_KIND } from "./boot.js";
 import type { GuestToHost, HostToGuest, IsmGuestBoot } from "./boot.js";
@@ -58,6 +58,8 @@ export interface IsmSpawnOptions {
   readonly chunkCount?: number;
   /** Whether the device offers `VIRTIO_ISM_F_DEV_MEM` (default true). */
   readonly offerDevMem?: boolean;
+  /** Whether the device offers `VIRTIO_F_RING_PACKED`, so a driver may lay its queues out as packed rings (default false). */
+  readonly offerPackedRing?: boolean;
   /** Bytes of guest memory, a multiple of 4096 (default 4 MiB). */
   readonly memoryBytes?: number;
   /** Passed to the guest program as `workerData.data` (structured clone). */
@@ -173,6 +175,7 @@ export class IsmHost extends EventEmitter<IsmHostEvents> {
     const hosted = new HostedDevice(this.domain, options.name, GuestMemory.fromBuffer(buffer), {
       chunkCount: options.chunkCount ?? 1024,
       offerDevMem: options.offerDevMem ?? true,
+      offerPackedRing: options.offerPackedRing ?? false,
     });
     const channel = new MessageChannel();
     const boot: IsmGuestBoot = {
@@ -334,8 +337,9 @@ export class IsmHost extends EventEmitter<IsmHostEvents> {
 }
 
 /** @returns whether `value` looks like ring addresses (the device validates them completely) */
-function isRing(value: unknown): value is SplitRingAddresses {
+function isRing(value: unknown): value is RingAddresses {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Record<string, unknown>;
-  return ["size", "descAddress", "availAddress", "usedAddress"].every((k) => typeof r[k] === "number");
+  if (r.layout === "packed") return ["size", "descAddress", "driverEventAddress", "deviceEventAddress"].every((k) => typeof r[k] === "number");
+  return r.layout === undefined && ["size", "descAddress", "availAddress", "usedAddress"].every((k) => typeof r[k] === "number");
 }

@@ -15,7 +15,7 @@ import { IsmDeviceStatus } from "../device-status.js";
 import type { IsmDomain } from "../domain.js";
 import type { IsmEventDelivery } from "../events.js";
 import type { GuestMemory } from "../../memory/index.js";
-import { bindSplitRing } from "../../virtqueue/index.js";
+import { bindPackedRing, bindSplitRing, isPackedRing, VIRTIO_F_RING_PACKED } from "../../virtqueue/index.js";
 import { DEV_MEM_FEATURE, IsmDriverError } from "../driver/index.js";
 import type { IsmQueueSetup } from "../driver/index.js";
 import { LineInterruptTable } from "./interrupt-line.js";
@@ -29,6 +29,8 @@ export interface HostedDeviceOptions {
   readonly chunkCount: number;
   /** Whether the device offers `VIRTIO_ISM_F_DEV_MEM` (default true). */
   readonly offerDevMem?: boolean;
+  /** Whether the device offers `VIRTIO_F_RING_PACKED`, so a driver may lay its queues out as packed rings (default false). */
+  readonly offerPackedRing?: boolean;
   /** Interrupt vectors (default: the core's default). */
   readonly vectorCount?: number;
 }
@@ -52,6 +54,7 @@ export class HostedDevice {
   #retired = false;
   #failure: unknown = undefined;
   #strayNotifies = 0;
+  #layout: "split" | "packed" | undefined = undefined;
   #resets = 0;
 
   /**
@@ -67,7 +70,7 @@ export class HostedDevice {
     // The core starts with DEV_MEM as offered; activation renegotiates it if the driver declines.
     this.core = domain.createDevice({ chunkCount: options.chunkCount, devMem: offerDevMem, ...(options.vectorCount === undefined ? {} : { vectorCount: options.vectorCount }) });
     this.interrupts = new LineInterruptTable(this.core.vectorCount);
-    this.deviceFeatures = VIRTIO_F_VERSION_1 | (offerDevMem ? DEV_MEM_FEATURE : 0n);
+    this.deviceFeatures = VIRTIO_F_VERSION_1 | (offerDevMem ? DEV_MEM_FEATURE : 0n) | (options.offerPackedRing ? 1n << BigInt(VIRTIO_F_RING_PACKED) : 0n);
   }
 
   /** The virtqueue glue, once the driver activated the device. */
@@ -100,6 +103,11 @@ export class HostedDevice {
     return this.#failure;
   }
 
+  /** The ring layout of the active device's queues (as negotiated), undefined while inactive. */
+  get ringLayout(): "split" | "packed" | undefined {
+    return this.#layout;
+  }
+
   /** Driver writes outside the notify area, or before activation (ignored). */
   get strayNotifies(): number {
     return this.#strayNotifies;
@@ -121,9 +129,14 @@ export class HostedDevice {
     // The device side of a ring never throws on a bad layout (it starts broken); refuse it here instead, so a
     // driver learns at activation that its rings are unusable.
     for (const [name, ring] of [["controlq", setup.controlq], ["eventq", setup.eventq]] as const) {
-      const bound = bindSplitRing(this.memory, ring);
+      // The layout must be the one the features say: packed exactly when VIRTIO_F_RING_PACKED was accepted.
+      if (isPackedRing(ring) !== (((setup.features >> BigInt(VIRTIO_F_RING_PACKED)) & 1n) === 1n)) {
+        throw new IsmDriverError("activation-failed", `${name} ring is ${isPackedRing(ring) ? "packed" : "split"}, but VIRTIO_F_RING_PACKED was ${isPackedRing(ring) ? "not " : ""}negotiated`);
+      }
+      const bound = isPackedRing(ring) ? bindPackedRing(this.memory, ring) : bindSplitRing(this.memory, ring);
       if (!bound.ok) throw new IsmDriverError("activation-failed", `${name} ring refused: ${bound.reason} ${bound.detail}`);
     }
+    const layout = isPackedRing(setup.controlq) ? "packed" : "split";
     const devMem = (setup.features & DEV_MEM_FEATURE) !== 0n;
     let events: IsmEventDelivery[] = [];
     if (devMem !== this.core.devMem) events = this.core.reset({ devMem });
@@ -138,6 +151,7 @@ export class HostedDevice {
         // from queue interrupts by the status register's counter (its ISR bit 1).
         raiseConfigChange: () => this.interrupts.line.ring(),
       });
+      this.#layout = layout;
     } catch (cause) {
       throw new IsmDriverError("activation-failed", `rings refused: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
@@ -215,6 +229,7 @@ export class HostedDevice {
     if (this.#retired) throw new IsmDriverError("activation-failed", `guest ${this.name} is gone`);
     this.#resets++;
     this.#device = undefined;
+    this.#layout = undefined;
     this.#failure = undefined;
     this.status.clear();
     return this.core.reset();

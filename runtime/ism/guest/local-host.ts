@@ -51,6 +51,8 @@ export interface IsmLocalGuestOptions {
   readonly chunkCount?: number;
   /** Whether the device offers `VIRTIO_ISM_F_DEV_MEM` (default true). */
   readonly offerDevMem?: boolean;
+  /** Whether the device offers `VIRTIO_F_RING_PACKED`, so a driver may lay its queues out as packed rings (default false). */
+  readonly offerPackedRing?: boolean;
   /** Bytes of guest memory, a multiple of 4096 (default {@link DEFAULT_GUEST_MEMORY_BYTES}). */
   readonly memoryBytes?: number;
 }
@@ -176,6 +178,7 @@ export class IsmLocalHost {
     const hosted = new HostedDevice(this.domain, options.name ?? `guest${this.#guests.length}`, memory, {
       chunkCount: options.chunkCount ?? 256,
       offerDevMem: options.offerDevMem ?? true,
+      offerPackedRing: options.offerPackedRing ?? false,
     });
     const guest = new IsmLocalGuest(this, hosted);
     this.#guests.push(guest);
