@@ -203,7 +203,7 @@ async function checkSpec(suite: Suite, opts: Options): Promise<ReportModel | num
   return buildReportModel(
     { name: suite.name, title: suite.title, input, sha256: ir.input.sha256, devices: suite.devices },
     groupRequirements(ir, suite.devices, scoped, scope),
-    checks,
+    { ...checks, todo: new Map(registry.todoIds().map((id) => [id, registry.todoReason(id)!])) },
   );
 }
 

@@ -53,6 +53,8 @@ export interface RequirementRow {
   check: CheckStatus;
   /** Failure message of a failing check. */
   failure?: string;
+  /** Why the requirement has no check yet, when the check file says so (`todo(id, why)`). */
+  todo?: string;
 }
 
 /** The requirements of one role and level within a group, with counts. */
@@ -131,6 +133,8 @@ export interface ReportModel {
   fromPatch: number;
   /** Registered checks that test nothing in scope. */
   stale: StaleCheck[];
+  /** Requirements in scope with no check and a recorded reason why not. */
+  todo: number;
 }
 
 /** What is known about checks when the model is built. Omit for a report independent of checks. */
@@ -141,6 +145,8 @@ export interface CheckInfo {
   outcomes?: ReadonlyMap<string, CheckOutcome>;
   /** Stale checks (see {@link StaleCheck}). */
   stale?: StaleCheck[];
+  /** Why a requirement has no check, by id (the check file's `todo(id, why)`). */
+  todo?: ReadonlyMap<string, string>;
 }
 
 /** `file:line` of a span (the column adds nothing for a sentence). */
@@ -178,6 +184,7 @@ export function buildReportModel(spec: ReportSpec, groups: readonly RequirementG
     failing: sum(all, (b) => b.failing),
     fromPatch: groups.reduce((n, g) => n + g.requirements.filter((s) => s.origin === "patch").length, 0),
     stale: checks?.stale ?? [],
+    todo: blocks.reduce((n, b) => n + b.levels.reduce((k, l) => k + l.rows.filter((r) => r.todo !== undefined).length, 0), 0),
   };
 }
 
@@ -205,6 +212,9 @@ function toRow(r: Requirement, origin: RequirementOrigin, checks: CheckInfo | un
       row.check = "failing";
       if (outcome.message !== undefined) row.failure = outcome.message;
     }
+  } else {
+    const why = checks?.todo?.get(r.id);
+    if (why !== undefined) row.todo = why;
   }
   return row;
 }
