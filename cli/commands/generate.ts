@@ -224,7 +224,7 @@ async function runTree(job: Job, ir: Parameters<typeof import("../../generator/t
   // what changed per device, as for a single folder.
   const { IR_SNAPSHOT_FILE, changeSummary, snapshotIR } = await import("../../grammar/diff/snapshot.js");
   const slugs = ir.devices.map((d) => d.slug);
-  const snapshot = snapshotIR(ir, { devices: slugs, structs: ir.structs.map((s) => s.name) });
+  const snapshot = snapshotIR(ir, { devices: slugs, structs: ir.structs.map((s) => s.name), deviceIndependent: true });
   const previous = readSnapshot(join(job.out, IR_SNAPSHOT_FILE));
   const snap = writeFolder(job.out, [{ path: IR_SNAPSHOT_FILE, text: JSON.stringify(snapshot, null, 1) + "\n" }], [IR_SNAPSHOT_FILE]);
   written += snap.written.length;

@@ -16,9 +16,11 @@ export const IR_SNAPSHOT_FILE = "ir.json";
  * constants, enums, commands, events, and the device-independent feature bits. Requirements are left out:
  * generated code does not depend on them.
  */
-export function snapshotIR(ir: SpecIR, select: { devices: readonly string[]; structs?: readonly string[] | undefined }): SpecIR {
+export function snapshotIR(ir: SpecIR, select: { devices: readonly string[]; structs?: readonly string[] | undefined; deviceIndependent?: boolean }): SpecIR {
   const devices = new Set(select.devices);
-  const mine = (x: { device?: string }): boolean => x.device !== undefined && devices.has(x.device);
+  // A split tree's common folder holds what belongs to no device (the admin virtqueue's commands, the
+  // transports' constants): `deviceIndependent` keeps those too.
+  const mine = (x: { device?: string }): boolean => (x.device !== undefined ? devices.has(x.device) : select.deviceIndependent === true);
   const structs = ir.structs.filter((s) => mine(s) || select.structs?.includes(s.name));
   const sections = new Set<string>();
   const keep = <T extends { section?: string }>(xs: T[]): T[] => {

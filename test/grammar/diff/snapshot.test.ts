@@ -35,4 +35,19 @@ describe("IR snapshot of a generated folder", () => {
     changed.structs.find((s) => s.name === "virtio_ism_config")!.fields[0]!.name = "renamed_field";
     expect(changeSummary(snap, changed, devices)).toBe("ism: 0 wire, 1 api; 4 other devices: none");
   });
+
+  it("of a split tree keeps what belongs to no device too, so a change to an admin command is summarised under common", () => {
+    const v14 = runFrontEnd("spec/virtio-1.4").ir;
+    const slugs = v14.devices.map((d) => d.slug);
+    const all = { devices: slugs, structs: v14.structs.map((x) => x.name) };
+    const admin = v14.commands.filter((c) => c.device === undefined).length;
+    expect(admin).toBeGreaterThan(0);
+    expect(snapshotIR(v14, all).commands.length).toBe(v14.commands.length - admin);
+    const whole = snapshotIR(v14, { ...all, deviceIndependent: true });
+    expect(whole.commands.length).toBe(v14.commands.length);
+    const changed = JSON.parse(JSON.stringify(whole)) as SpecIR;
+    const cmd = changed.commands.find((c) => c.device === undefined)!;
+    cmd.value = (cmd.value ?? 0) + 1000;
+    expect(changeSummary(whole, changed, slugs)).toMatch(/^common: 1 wire, 0 api; 23 other devices: none$/);
+  });
 });
