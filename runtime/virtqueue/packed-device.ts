@@ -77,6 +77,9 @@ export class PackedQueueDevice implements VirtqueueDevice {
   readonly indirectDesc: boolean;
   /** VIRTIO_F_IN_ORDER negotiated. */
   readonly inOrder: boolean;
+  /** Bounds of the memory when it is one region, else `0, -1` (see SplitQueueDevice's fields of that name). */
+  private readonly singleLo: number;
+  private readonly singleHi: number;
   readonly maxChainLength: number;
 
   private readonly memory: GuestMemory;
@@ -118,6 +121,9 @@ export class PackedQueueDevice implements VirtqueueDevice {
    */
   constructor(memory: GuestMemory, addresses: PackedRingAddresses, options: PackedQueueDeviceOptions = {}) {
     this.memory = memory;
+    const only = memory.regions.length === 1 ? memory.regions[0]! : null;
+    this.singleLo = only === null ? 0 : only.guestAddress;
+    this.singleHi = only === null ? -1 : only.end;
     this.size = addresses.size;
     this.eventIdx = options.eventIdx ?? false;
     this.indirectDesc = options.indirectDesc ?? false;
@@ -394,7 +400,7 @@ export class PackedQueueDevice implements VirtqueueDevice {
       return "length-overflow";
     }
     const address = high * TWO_POW_32 + low;
-    if (high > MAX_SAFE_HIGH_HALF || (this.memory.findRegion(address, len) === undefined && !this.memory.isValidRange(address, len))) {
+    if (high > MAX_SAFE_HIGH_HALF || ((address < this.singleLo || address + len > this.singleHi) && this.memory.findRegion(address, len) === undefined && !this.memory.isValidRange(address, len))) {
       this.detail = `buffer 0x${high.toString(16)}_${low.toString(16).padStart(8, "0")}+${len} outside guest memory`;
       return "buffer-outside-memory";
     }

@@ -73,6 +73,9 @@ export class PackedQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   readonly indirectDesc: boolean;
   /** VIRTIO_F_IN_ORDER negotiated. */
   readonly inOrder: boolean;
+  /** Bounds of the memory when it is one region, else `0, -1` (see SplitQueueDevice's fields of that name). */
+  private readonly singleLo: number;
+  private readonly singleHi: number;
   /** Most buffers a chain through an indirect table may have (the device's limit; see the options). */
   readonly maxChainLength: number;
 
@@ -113,6 +116,9 @@ export class PackedQueueDriver<T = unknown> implements VirtqueueDriver<T> {
     const bound = bindPackedRing(memory, addresses);
     if (!bound.ok) throw new VirtqueueError(bound.reason, bound.detail);
     this.memory = memory;
+    const only = memory.regions.length === 1 ? memory.regions[0]! : null;
+    this.singleLo = only === null ? 0 : only.guestAddress;
+    this.singleHi = only === null ? -1 : only.end;
     this.v = bound.views;
     this.size = addresses.size;
     this.eventIdx = options.eventIdx ?? false;
@@ -402,7 +408,10 @@ export class PackedQueueDriver<T = unknown> implements VirtqueueDriver<T> {
   }
 
   private checkPlacement(buffer: VirtqueueBuffer): void {
-    if (!this.memory.isValidRange(buffer.address, buffer.length)) {
+    const address = buffer.address;
+    // Fast path: an integer inside the only region.
+    if (address >= this.singleLo && address + buffer.length <= this.singleHi && Number.isInteger(address)) return;
+    if (!this.memory.isValidRange(address, buffer.length)) {
       throw new VirtqueueError("buffer-outside-memory", `buffer ${String(buffer.address)}+${buffer.length} outside guest memory`);
     }
   }
