@@ -9,6 +9,7 @@ import type CodeBlockWriter from "code-block-writer";
 import { camel } from "../names.js";
 import { sourceRef } from "../plan/context.js";
 import type { CommandTablePlan } from "../plan/commands.js";
+import type { StructPlan } from "../plan/structs.js";
 import { escapeDoc, specRef, writeDoc } from "./doc.js";
 import { structNames } from "./structs.js";
 
@@ -31,11 +32,13 @@ export function writeCommandTable(w: CodeBlockWriter, p: CommandTablePlan): void
   w.write(`export const ${name} = `).inlineBlock(() => {
     for (const e of p.entries) {
       const c = e.command;
+      // A part of a framing struct is named as its schema is (`virtio_blk_req (device-written)`).
+      const named = (p: StructPlan): string => `\`${p.part ? p.name : p.struct.name}\``;
       const parts = [
         `\`${c.name}\` = ${e.classValue !== undefined ? `class ${e.classValue}, ` : ""}${e.value}`,
-        e.request ? `request \`${e.request.struct.name}\`` : "no request codec",
-        e.reply ? `reply \`${e.reply.struct.name}\`` : "no reply codec",
-        ...(e.header ? [`code carried in \`${e.header.struct.name}\``] : []),
+        e.request ? `request ${named(e.request)}` : "no request codec",
+        e.reply ? `reply ${named(e.reply)}` : "no reply codec",
+        ...(e.header ? [`code carried in ${named(e.header)}`] : []),
       ];
       writeDoc(w, [`${parts.join("; ")}.`, ...e.notes.map((n) => escapeDoc(`${n}.`)), c.section ? specRef(c.section, c.source) : undefined]);
       const fields = [

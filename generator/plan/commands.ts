@@ -57,18 +57,28 @@ export function planCommandTable(ctx: PlanContext, device: Device | undefined, c
     }
     codes.add(code);
     const notes: string[] = [];
+    // A request struct that is a framing struct (virtio_blk_req: a header and data the driver writes, then a
+    // status the device writes) gives its driver-written part as the request and, unless the text names a
+    // reply of its own, its device-written part as the reply.
+    const framed = c.request ? framingOf(planner, c.request) : undefined;
     entries.push({
       command: c,
       key: keys[i]!,
       value: c.value!,
       classValue: c.classValue ?? undefined,
-      request: codecOf(ctx, planner, c.request, `command ${c.name}: request`, notes),
-      reply: codecOf(ctx, planner, c.reply, `command ${c.name}: reply`, notes),
-      header: c.header && c.header !== c.request ? codecOf(ctx, planner, c.header, `command ${c.name}: header`, notes) : undefined,
+      request: framed ? framed.driver : codecOf(ctx, planner, c.request, `command ${c.name}: request`, notes),
+      reply: !c.reply && framed ? framed.device : codecOf(ctx, planner, c.reply, `command ${c.name}: reply`, notes),
+      header: c.header && c.header !== c.request ? (framingOf(planner, c.header)?.driver ?? codecOf(ctx, planner, c.header, `command ${c.name}: header`, notes)) : undefined,
       notes,
     });
   });
   return { device, prefix: pascal(device?.slug ?? "common"), entries };
+}
+
+/** The two parts of a framing struct, when `name` is one. */
+function framingOf(planner: StructPlanner, name: string): { driver: StructPlan; device: StructPlan } | undefined {
+  const p = planner.plan(name);
+  return p?.kind === "framing" ? { driver: p.framing.driver, device: p.framing.device } : undefined;
 }
 
 function codecOf(ctx: PlanContext, planner: StructPlanner, name: string | undefined, what: string, notes: string[]): StructPlan | undefined {

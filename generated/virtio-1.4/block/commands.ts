@@ -9,10 +9,10 @@
 
 // StructCodec is for the declaration file: it names the entries' codec types through the runtime's entry point.
 import { type CommandTable, type StructCodec } from "../../../runtime/codec/index.js";
-import { VirtioBlkDiscardWriteZeroesCodec, VirtioBlkLifetimeCodec, VirtioBlkZoneReportCodec } from "./structs.js";
+import { VirtioBlkDiscardWriteZeroesCodec, VirtioBlkLifetimeCodec, VirtioBlkReqDevicePartCodec, VirtioBlkReqDriverPartCodec, VirtioBlkReqZaDevicePartCodec, VirtioBlkReqZaDriverPartCodec, VirtioBlkZoneReportCodec } from "./structs.js";
 
 /**
- * The commands of device `block`: 19 codes, 3 with a request codec and 2 with a reply codec, as the spec text
+ * The commands of device `block`: 19 codes, 17 with a request codec and 14 with a reply codec, as the spec text
  * ties the structs to each code.
  *
  * Find one by its code with `commandByCode(blockCommands, code)`, or decode what it carries with
@@ -20,165 +20,138 @@ import { VirtioBlkDiscardWriteZeroesCodec, VirtioBlkLifetimeCodec, VirtioBlkZone
  */
 export const blockCommands = {
   /**
-   * `VIRTIO_BLK_T_IN` = 0; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_IN: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_IN` = 0; request `virtio_blk_req (driver-written)`; reply `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:452.
    */
-  IN: { name: "VIRTIO_BLK_T_IN", code: 0, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:452" },
+  IN: { name: "VIRTIO_BLK_T_IN", code: 0, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:452" },
   /**
-   * `VIRTIO_BLK_T_OUT` = 1; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_OUT: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_OUT` = 1; request `virtio_blk_req (driver-written)`; reply `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:453.
    */
-  OUT: { name: "VIRTIO_BLK_T_OUT", code: 1, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:453" },
+  OUT: { name: "VIRTIO_BLK_T_OUT", code: 1, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:453" },
   /**
-   * `VIRTIO_BLK_T_FLUSH` = 4; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_FLUSH: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_FLUSH` = 4; request `virtio_blk_req (driver-written)`; reply `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:454.
    */
-  FLUSH: { name: "VIRTIO_BLK_T_FLUSH", code: 4, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:454" },
+  FLUSH: { name: "VIRTIO_BLK_T_FLUSH", code: 4, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:454" },
   /**
-   * `VIRTIO_BLK_T_GET_ID` = 8; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_GET_ID: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_GET_ID` = 8; request `virtio_blk_req (driver-written)`; reply `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:455.
    */
-  GET_ID: { name: "VIRTIO_BLK_T_GET_ID", code: 8, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:455" },
+  GET_ID: { name: "VIRTIO_BLK_T_GET_ID", code: 8, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:455" },
   /**
-   * `VIRTIO_BLK_T_GET_LIFETIME` = 10; no request codec; reply `virtio_blk_lifetime`.
-   *
-   * command VIRTIO_BLK_T_GET_LIFETIME: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_GET_LIFETIME` = 10; request `virtio_blk_req (driver-written)`; reply `virtio_blk_lifetime`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:456.
    */
-  GET_LIFETIME: { name: "VIRTIO_BLK_T_GET_LIFETIME", code: 10, reply: VirtioBlkLifetimeCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:456" },
+  GET_LIFETIME: { name: "VIRTIO_BLK_T_GET_LIFETIME", code: 10, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkLifetimeCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:456" },
   /**
-   * `VIRTIO_BLK_T_DISCARD` = 11; request `virtio_blk_discard_write_zeroes`; no reply codec.
-   *
-   * command VIRTIO_BLK_T_DISCARD: header struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_DISCARD` = 11; request `virtio_blk_discard_write_zeroes`; no reply codec; code carried in
+   * `virtio_blk_req (driver-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:457.
    */
-  DISCARD: { name: "VIRTIO_BLK_T_DISCARD", code: 11, request: VirtioBlkDiscardWriteZeroesCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:457" },
+  DISCARD: { name: "VIRTIO_BLK_T_DISCARD", code: 11, request: VirtioBlkDiscardWriteZeroesCodec, header: VirtioBlkReqDriverPartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:457" },
   /**
-   * `VIRTIO_BLK_T_WRITE_ZEROES` = 13; request `virtio_blk_discard_write_zeroes`; no reply codec.
-   *
-   * command VIRTIO_BLK_T_WRITE_ZEROES: header struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_WRITE_ZEROES` = 13; request `virtio_blk_discard_write_zeroes`; no reply codec; code carried in
+   * `virtio_blk_req (driver-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:458.
    */
-  WRITE_ZEROES: { name: "VIRTIO_BLK_T_WRITE_ZEROES", code: 13, request: VirtioBlkDiscardWriteZeroesCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:458" },
+  WRITE_ZEROES: { name: "VIRTIO_BLK_T_WRITE_ZEROES", code: 13, request: VirtioBlkDiscardWriteZeroesCodec, header: VirtioBlkReqDriverPartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:458" },
   /**
-   * `VIRTIO_BLK_T_SECURE_ERASE` = 14; request `virtio_blk_discard_write_zeroes`; no reply codec.
-   *
-   * command VIRTIO_BLK_T_SECURE_ERASE: header struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_SECURE_ERASE` = 14; request `virtio_blk_discard_write_zeroes`; no reply codec; code carried in
+   * `virtio_blk_req (driver-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:459.
    */
-  SECURE_ERASE: { name: "VIRTIO_BLK_T_SECURE_ERASE", code: 14, request: VirtioBlkDiscardWriteZeroesCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:459" },
+  SECURE_ERASE: { name: "VIRTIO_BLK_T_SECURE_ERASE", code: 14, request: VirtioBlkDiscardWriteZeroesCodec, header: VirtioBlkReqDriverPartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:459" },
   /**
-   * `VIRTIO_BLK_T_ZONE_APPEND` = 15; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_ZONE_APPEND: request struct virtio_blk_req_za has no codec; left out of the table.
-   *
-   * command VIRTIO_BLK_T_ZONE_APPEND: header struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_APPEND` = 15; request `virtio_blk_req_za (driver-written)`; reply
+   * `virtio_blk_req_za (device-written)`; code carried in `virtio_blk_req (driver-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:558.
    */
-  ZONE_APPEND: { name: "VIRTIO_BLK_T_ZONE_APPEND", code: 15, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:558" },
+  ZONE_APPEND: { name: "VIRTIO_BLK_T_ZONE_APPEND", code: 15, request: VirtioBlkReqZaDriverPartCodec, reply: VirtioBlkReqZaDevicePartCodec, header: VirtioBlkReqDriverPartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:558" },
   /**
-   * `VIRTIO_BLK_T_ZONE_REPORT` = 16; no request codec; reply `virtio_blk_zone_report`.
-   *
-   * command VIRTIO_BLK_T_ZONE_REPORT: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_REPORT` = 16; request `virtio_blk_req (driver-written)`; reply `virtio_blk_zone_report`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:559.
    */
-  ZONE_REPORT: { name: "VIRTIO_BLK_T_ZONE_REPORT", code: 16, reply: VirtioBlkZoneReportCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:559" },
+  ZONE_REPORT: { name: "VIRTIO_BLK_T_ZONE_REPORT", code: 16, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkZoneReportCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:559" },
   /**
-   * `VIRTIO_BLK_T_ZONE_OPEN` = 18; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_ZONE_OPEN: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_OPEN` = 18; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:560.
    */
-  ZONE_OPEN: { name: "VIRTIO_BLK_T_ZONE_OPEN", code: 18, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:560" },
+  ZONE_OPEN: { name: "VIRTIO_BLK_T_ZONE_OPEN", code: 18, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:560" },
   /**
-   * `VIRTIO_BLK_T_ZONE_CLOSE` = 20; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_ZONE_CLOSE: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_CLOSE` = 20; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:561.
    */
-  ZONE_CLOSE: { name: "VIRTIO_BLK_T_ZONE_CLOSE", code: 20, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:561" },
+  ZONE_CLOSE: { name: "VIRTIO_BLK_T_ZONE_CLOSE", code: 20, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:561" },
   /**
-   * `VIRTIO_BLK_T_ZONE_FINISH` = 22; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_ZONE_FINISH: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_FINISH` = 22; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:562.
    */
-  ZONE_FINISH: { name: "VIRTIO_BLK_T_ZONE_FINISH", code: 22, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:562" },
+  ZONE_FINISH: { name: "VIRTIO_BLK_T_ZONE_FINISH", code: 22, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:562" },
   /**
-   * `VIRTIO_BLK_T_ZONE_RESET` = 24; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_ZONE_RESET: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_RESET` = 24; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:563.
    */
-  ZONE_RESET: { name: "VIRTIO_BLK_T_ZONE_RESET", code: 24, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:563" },
+  ZONE_RESET: { name: "VIRTIO_BLK_T_ZONE_RESET", code: 24, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:563" },
   /**
-   * `VIRTIO_BLK_T_ZONE_RESET_ALL` = 26; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_ZONE_RESET_ALL: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_ZONE_RESET_ALL` = 26; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation`, device-types/blk/description.tex:564.
    */
-  ZONE_RESET_ALL: { name: "VIRTIO_BLK_T_ZONE_RESET_ALL", code: 26, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:564" },
+  ZONE_RESET_ALL: { name: "VIRTIO_BLK_T_ZONE_RESET_ALL", code: 26, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation", source: "device-types/blk/description.tex:564" },
   /**
-   * `VIRTIO_BLK_T_FLUSH_OUT` = 5; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_FLUSH_OUT: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_FLUSH_OUT` = 5; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation / Legacy Interface: Device Operation`,
    * device-types/blk/description.tex:1212.
    */
-  FLUSH_OUT: { name: "VIRTIO_BLK_T_FLUSH_OUT", code: 5, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1212" },
+  FLUSH_OUT: { name: "VIRTIO_BLK_T_FLUSH_OUT", code: 5, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1212" },
   /**
-   * `VIRTIO_BLK_T_BARRIER` = 2147483648; no request codec; no reply codec.
-   *
-   * command VIRTIO_BLK_T_BARRIER: request struct virtio_blk_req has no codec; left out of the table.
+   * `VIRTIO_BLK_T_BARRIER` = 2147483648; request `virtio_blk_req (driver-written)`; reply
+   * `virtio_blk_req (device-written)`.
    *
    * Spec: `Device Types / Block Device / Device Operation / Legacy Interface: Device Operation`,
    * device-types/blk/description.tex:1219.
    */
-  BARRIER: { name: "VIRTIO_BLK_T_BARRIER", code: 2147483648, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1219" },
+  BARRIER: { name: "VIRTIO_BLK_T_BARRIER", code: 2147483648, request: VirtioBlkReqDriverPartCodec, reply: VirtioBlkReqDevicePartCodec, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1219" },
   /**
-   * `VIRTIO_BLK_T_SCSI_CMD` = 2; no request codec; no reply codec.
+   * `VIRTIO_BLK_T_SCSI_CMD` = 2; no request codec; no reply codec; code carried in
+   * `virtio_blk_req (driver-written)`.
    *
    * command VIRTIO_BLK_T_SCSI_CMD: request struct virtio_scsi_pc_req has no codec; left out of the table.
-   *
-   * command VIRTIO_BLK_T_SCSI_CMD: header struct virtio_blk_req has no codec; left out of the table.
    *
    * Spec: `Device Types / Block Device / Device Operation / Legacy Interface: Device Operation`,
    * device-types/blk/description.tex:1266.
    */
-  SCSI_CMD: { name: "VIRTIO_BLK_T_SCSI_CMD", code: 2, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1266" },
+  SCSI_CMD: { name: "VIRTIO_BLK_T_SCSI_CMD", code: 2, header: VirtioBlkReqDriverPartCodec, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1266" },
   /**
-   * `VIRTIO_BLK_T_SCSI_CMD_OUT` = 3; no request codec; no reply codec.
+   * `VIRTIO_BLK_T_SCSI_CMD_OUT` = 3; no request codec; no reply codec; code carried in
+   * `virtio_blk_req (driver-written)`.
    *
    * command VIRTIO_BLK_T_SCSI_CMD_OUT: request struct virtio_scsi_pc_req has no codec; left out of the table.
-   *
-   * command VIRTIO_BLK_T_SCSI_CMD_OUT: header struct virtio_blk_req has no codec; left out of the table.
    *
    * Spec: `Device Types / Block Device / Device Operation / Legacy Interface: Device Operation`,
    * device-types/blk/description.tex:1267.
    */
-  SCSI_CMD_OUT: { name: "VIRTIO_BLK_T_SCSI_CMD_OUT", code: 3, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1267" },
+  SCSI_CMD_OUT: { name: "VIRTIO_BLK_T_SCSI_CMD_OUT", code: 3, header: VirtioBlkReqDriverPartCodec, section: "sec:Device Types / Block Device / Device Operation / Legacy Interface: Device Operation", source: "device-types/blk/description.tex:1267" },
 } as const satisfies CommandTable;

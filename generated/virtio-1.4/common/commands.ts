@@ -9,10 +9,10 @@
 
 // StructCodec is for the declaration file: it names the entries' codec types through the runtime's entry point.
 import { type CommandTable, type StructCodec } from "../../../runtime/codec/index.js";
-import { VirtioAdminCmdCapGetDataCodec, VirtioAdminCmdCapGetResultCodec, VirtioAdminCmdCapSetDataCodec, VirtioAdminCmdDevModeSetDataCodec, VirtioAdminCmdDevPartsGetDataCodec, VirtioAdminCmdDevPartsGetResultCodec, VirtioAdminCmdDevPartsMetadataDataCodec, VirtioAdminCmdDevPartsSetDataCodec, VirtioAdminCmdLegacyCommonCfgRdDataCodec, VirtioAdminCmdLegacyCommonCfgRdResultCodec, VirtioAdminCmdLegacyCommonCfgWrDataCodec, VirtioAdminCmdLegacyDevRegRdResultCodec, VirtioAdminCmdLegacyDevRegWrDataCodec, VirtioAdminCmdListCodec, VirtioAdminCmdQueryCapIdResultCodec, VirtioAdminCmdResourceModifyDataCodec, VirtioAdminCmdResourceObjCmdHdrCodec, VirtioAdminCmdResourceObjCreateDataCodec, VirtioAdminCmdResourceObjQueryDataCodec, VirtioAdminCmdResourceObjQueryResultCodec, VirtioPciLegacyNotifyInfoCodec } from "./structs.js";
+import { VirtioAdminCmdCapGetDataCodec, VirtioAdminCmdCapGetResultCodec, VirtioAdminCmdCapSetDataCodec, VirtioAdminCmdDevModeSetDataCodec, VirtioAdminCmdDevPartsGetDataCodec, VirtioAdminCmdDevPartsGetResultCodec, VirtioAdminCmdDevPartsMetadataDataCodec, VirtioAdminCmdDevPartsSetDataCodec, VirtioAdminCmdDriverPartCodec, VirtioAdminCmdLegacyCommonCfgRdDataCodec, VirtioAdminCmdLegacyCommonCfgRdResultCodec, VirtioAdminCmdLegacyCommonCfgWrDataCodec, VirtioAdminCmdLegacyDevRegRdResultCodec, VirtioAdminCmdLegacyDevRegWrDataCodec, VirtioAdminCmdListCodec, VirtioAdminCmdQueryCapIdResultCodec, VirtioAdminCmdResourceModifyDataCodec, VirtioAdminCmdResourceObjCmdHdrCodec, VirtioAdminCmdResourceObjCreateDataCodec, VirtioAdminCmdResourceObjQueryDataCodec, VirtioAdminCmdResourceObjQueryResultCodec, VirtioPciLegacyNotifyInfoCodec } from "./structs.js";
 
 /**
- * The commands of no one device (the device-independent commands: the admin virtqueue's): 18 codes, 16 with a
+ * The commands of no one device (the device-independent commands: the admin virtqueue's): 18 codes, 18 with a
  * request codec and 8 with a reply codec, as the spec text ties the structs to each code.
  *
  * Find one by its code with `commandByCode(commonCommands, code)`, or decode what it carries with
@@ -20,170 +20,132 @@ import { VirtioAdminCmdCapGetDataCodec, VirtioAdminCmdCapGetResultCodec, VirtioA
  */
 export const commonCommands = {
   /**
-   * `VIRTIO_ADMIN_CMD_LIST_QUERY` = 0; request `virtio_admin_cmd_list`; reply `virtio_admin_cmd_list`.
-   *
-   * command VIRTIO_ADMIN_CMD_LIST_QUERY: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `VIRTIO_ADMIN_CMD_LIST_QUERY` = 0; request `virtio_admin_cmd_list`; reply `virtio_admin_cmd_list`; code
+   * carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LIST_QUERY: { name: "VIRTIO_ADMIN_CMD_LIST_QUERY", code: 0, request: VirtioAdminCmdListCodec, reply: VirtioAdminCmdListCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LIST_QUERY: { name: "VIRTIO_ADMIN_CMD_LIST_QUERY", code: 0, request: VirtioAdminCmdListCodec, reply: VirtioAdminCmdListCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_LIST_USE` = 1; request `virtio_admin_cmd_list`; no reply codec.
-   *
-   * command VIRTIO_ADMIN_CMD_LIST_USE: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `VIRTIO_ADMIN_CMD_LIST_USE` = 1; request `virtio_admin_cmd_list`; no reply codec; code carried in
+   * `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LIST_USE: { name: "VIRTIO_ADMIN_CMD_LIST_USE", code: 1, request: VirtioAdminCmdListCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LIST_USE: { name: "VIRTIO_ADMIN_CMD_LIST_USE", code: 1, request: VirtioAdminCmdListCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_WRITE` = 2; request `virtio_admin_cmd_legacy_common_cfg_wr_data`; no reply
-   * codec.
-   *
-   * command VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_WRITE: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * codec; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LEGACY_COMMON_CFG_WRITE: { name: "VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_WRITE", code: 2, request: VirtioAdminCmdLegacyCommonCfgWrDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LEGACY_COMMON_CFG_WRITE: { name: "VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_WRITE", code: 2, request: VirtioAdminCmdLegacyCommonCfgWrDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_READ` = 3; request `virtio_admin_cmd_legacy_common_cfg_rd_data`; reply
-   * `virtio_admin_cmd_legacy_common_cfg_rd_result`.
-   *
-   * command VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_READ: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `virtio_admin_cmd_legacy_common_cfg_rd_result`; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LEGACY_COMMON_CFG_READ: { name: "VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_READ", code: 3, request: VirtioAdminCmdLegacyCommonCfgRdDataCodec, reply: VirtioAdminCmdLegacyCommonCfgRdResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LEGACY_COMMON_CFG_READ: { name: "VIRTIO_ADMIN_CMD_LEGACY_COMMON_CFG_READ", code: 3, request: VirtioAdminCmdLegacyCommonCfgRdDataCodec, reply: VirtioAdminCmdLegacyCommonCfgRdResultCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_WRITE` = 4; request `virtio_admin_cmd_legacy_dev_reg_wr_data`; no reply
-   * codec.
-   *
-   * command VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_WRITE: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * codec; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LEGACY_DEV_CFG_WRITE: { name: "VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_WRITE", code: 4, request: VirtioAdminCmdLegacyDevRegWrDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LEGACY_DEV_CFG_WRITE: { name: "VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_WRITE", code: 4, request: VirtioAdminCmdLegacyDevRegWrDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_READ` = 5; request `virtio_admin_cmd_legacy_common_cfg_rd_data`; reply
-   * `virtio_admin_cmd_legacy_dev_reg_rd_result`.
-   *
-   * command VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_READ: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `virtio_admin_cmd_legacy_dev_reg_rd_result`; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LEGACY_DEV_CFG_READ: { name: "VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_READ", code: 5, request: VirtioAdminCmdLegacyCommonCfgRdDataCodec, reply: VirtioAdminCmdLegacyDevRegRdResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LEGACY_DEV_CFG_READ: { name: "VIRTIO_ADMIN_CMD_LEGACY_DEV_CFG_READ", code: 5, request: VirtioAdminCmdLegacyCommonCfgRdDataCodec, reply: VirtioAdminCmdLegacyDevRegRdResultCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_LEGACY_NOTIFY_INFO` = 6; no request codec; reply `virtio_pci_legacy_notify_info`.
-   *
-   * command VIRTIO_ADMIN_CMD_LEGACY_NOTIFY_INFO: request struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `VIRTIO_ADMIN_CMD_LEGACY_NOTIFY_INFO` = 6; request `virtio_admin_cmd (driver-written)`; reply
+   * `virtio_pci_legacy_notify_info`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  LEGACY_NOTIFY_INFO: { name: "VIRTIO_ADMIN_CMD_LEGACY_NOTIFY_INFO", code: 6, reply: VirtioPciLegacyNotifyInfoCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  LEGACY_NOTIFY_INFO: { name: "VIRTIO_ADMIN_CMD_LEGACY_NOTIFY_INFO", code: 6, request: VirtioAdminCmdDriverPartCodec, reply: VirtioPciLegacyNotifyInfoCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_CAP_ID_LIST_QUERY` = 7; no request codec; reply `virtio_admin_cmd_query_cap_id_result`.
-   *
-   * command VIRTIO_ADMIN_CMD_CAP_ID_LIST_QUERY: request struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `VIRTIO_ADMIN_CMD_CAP_ID_LIST_QUERY` = 7; request `virtio_admin_cmd (driver-written)`; reply
+   * `virtio_admin_cmd_query_cap_id_result`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  CAP_ID_LIST_QUERY: { name: "VIRTIO_ADMIN_CMD_CAP_ID_LIST_QUERY", code: 7, reply: VirtioAdminCmdQueryCapIdResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  CAP_ID_LIST_QUERY: { name: "VIRTIO_ADMIN_CMD_CAP_ID_LIST_QUERY", code: 7, request: VirtioAdminCmdDriverPartCodec, reply: VirtioAdminCmdQueryCapIdResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_DEVICE_CAP_GET` = 8; request `virtio_admin_cmd_cap_get_data`; reply
-   * `virtio_admin_cmd_cap_get_result`.
-   *
-   * command VIRTIO_ADMIN_CMD_DEVICE_CAP_GET: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `virtio_admin_cmd_cap_get_result`; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  DEVICE_CAP_GET: { name: "VIRTIO_ADMIN_CMD_DEVICE_CAP_GET", code: 8, request: VirtioAdminCmdCapGetDataCodec, reply: VirtioAdminCmdCapGetResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  DEVICE_CAP_GET: { name: "VIRTIO_ADMIN_CMD_DEVICE_CAP_GET", code: 8, request: VirtioAdminCmdCapGetDataCodec, reply: VirtioAdminCmdCapGetResultCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_DRIVER_CAP_SET` = 9; request `virtio_admin_cmd_cap_set_data`; no reply codec.
-   *
-   * command VIRTIO_ADMIN_CMD_DRIVER_CAP_SET: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `VIRTIO_ADMIN_CMD_DRIVER_CAP_SET` = 9; request `virtio_admin_cmd_cap_set_data`; no reply codec; code carried
+   * in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  DRIVER_CAP_SET: { name: "VIRTIO_ADMIN_CMD_DRIVER_CAP_SET", code: 9, request: VirtioAdminCmdCapSetDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  DRIVER_CAP_SET: { name: "VIRTIO_ADMIN_CMD_DRIVER_CAP_SET", code: 9, request: VirtioAdminCmdCapSetDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_RESOURCE_OBJ_CREATE` = 10; request `virtio_admin_cmd_resource_obj_create_data`; no reply
-   * codec.
-   *
-   * command VIRTIO_ADMIN_CMD_RESOURCE_OBJ_CREATE: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * codec; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  RESOURCE_OBJ_CREATE: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_CREATE", code: 10, request: VirtioAdminCmdResourceObjCreateDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  RESOURCE_OBJ_CREATE: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_CREATE", code: 10, request: VirtioAdminCmdResourceObjCreateDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_RESOURCE_OBJ_MODIFY` = 12; request `virtio_admin_cmd_resource_modify_data`; no reply codec.
-   *
-   * command VIRTIO_ADMIN_CMD_RESOURCE_OBJ_MODIFY: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `VIRTIO_ADMIN_CMD_RESOURCE_OBJ_MODIFY` = 12; request `virtio_admin_cmd_resource_modify_data`; no reply codec;
+   * code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  RESOURCE_OBJ_MODIFY: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_MODIFY", code: 12, request: VirtioAdminCmdResourceModifyDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  RESOURCE_OBJ_MODIFY: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_MODIFY", code: 12, request: VirtioAdminCmdResourceModifyDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_RESOURCE_OBJ_QUERY` = 11; request `virtio_admin_cmd_resource_obj_query_data`; reply
-   * `virtio_admin_cmd_resource_obj_query_result`.
-   *
-   * command VIRTIO_ADMIN_CMD_RESOURCE_OBJ_QUERY: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `virtio_admin_cmd_resource_obj_query_result`; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  RESOURCE_OBJ_QUERY: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_QUERY", code: 11, request: VirtioAdminCmdResourceObjQueryDataCodec, reply: VirtioAdminCmdResourceObjQueryResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  RESOURCE_OBJ_QUERY: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_QUERY", code: 11, request: VirtioAdminCmdResourceObjQueryDataCodec, reply: VirtioAdminCmdResourceObjQueryResultCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_RESOURCE_OBJ_DESTROY` = 13; request `virtio_admin_cmd_resource_obj_cmd_hdr`; no reply codec.
-   *
-   * command VIRTIO_ADMIN_CMD_RESOURCE_OBJ_DESTROY: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
+   * `VIRTIO_ADMIN_CMD_RESOURCE_OBJ_DESTROY` = 13; request `virtio_admin_cmd_resource_obj_cmd_hdr`; no reply codec;
+   * code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  RESOURCE_OBJ_DESTROY: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_DESTROY", code: 13, request: VirtioAdminCmdResourceObjCmdHdrCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  RESOURCE_OBJ_DESTROY: { name: "VIRTIO_ADMIN_CMD_RESOURCE_OBJ_DESTROY", code: 13, request: VirtioAdminCmdResourceObjCmdHdrCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_DEV_PARTS_METADATA_GET` = 14; request `virtio_admin_cmd_dev_parts_metadata_data`; no reply
-   * codec.
+   * codec; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * command VIRTIO_ADMIN_CMD_DEV_PARTS_METADATA_GET: reply struct virtio_admin_cmd_dev_parts_metadata_result has
    * no codec; left out of the table.
    *
-   * command VIRTIO_ADMIN_CMD_DEV_PARTS_METADATA_GET: header struct virtio_admin_cmd has no codec; left out of the
-   * table.
-   *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  DEV_PARTS_METADATA_GET: { name: "VIRTIO_ADMIN_CMD_DEV_PARTS_METADATA_GET", code: 14, request: VirtioAdminCmdDevPartsMetadataDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  DEV_PARTS_METADATA_GET: { name: "VIRTIO_ADMIN_CMD_DEV_PARTS_METADATA_GET", code: 14, request: VirtioAdminCmdDevPartsMetadataDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
    * `VIRTIO_ADMIN_CMD_DEV_PARTS_GET` = 15; request `virtio_admin_cmd_dev_parts_get_data`; reply
-   * `virtio_admin_cmd_dev_parts_get_result`.
-   *
-   * command VIRTIO_ADMIN_CMD_DEV_PARTS_GET: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `virtio_admin_cmd_dev_parts_get_result`; code carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  DEV_PARTS_GET: { name: "VIRTIO_ADMIN_CMD_DEV_PARTS_GET", code: 15, request: VirtioAdminCmdDevPartsGetDataCodec, reply: VirtioAdminCmdDevPartsGetResultCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  DEV_PARTS_GET: { name: "VIRTIO_ADMIN_CMD_DEV_PARTS_GET", code: 15, request: VirtioAdminCmdDevPartsGetDataCodec, reply: VirtioAdminCmdDevPartsGetResultCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_DEV_PARTS_SET` = 16; request `virtio_admin_cmd_dev_parts_set_data`; no reply codec.
-   *
-   * command VIRTIO_ADMIN_CMD_DEV_PARTS_SET: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `VIRTIO_ADMIN_CMD_DEV_PARTS_SET` = 16; request `virtio_admin_cmd_dev_parts_set_data`; no reply codec; code
+   * carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  DEV_PARTS_SET: { name: "VIRTIO_ADMIN_CMD_DEV_PARTS_SET", code: 16, request: VirtioAdminCmdDevPartsSetDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  DEV_PARTS_SET: { name: "VIRTIO_ADMIN_CMD_DEV_PARTS_SET", code: 16, request: VirtioAdminCmdDevPartsSetDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
   /**
-   * `VIRTIO_ADMIN_CMD_DEV_MODE_SET` = 17; request `virtio_admin_cmd_dev_mode_set_data`; no reply codec.
-   *
-   * command VIRTIO_ADMIN_CMD_DEV_MODE_SET: header struct virtio_admin_cmd has no codec; left out of the table.
+   * `VIRTIO_ADMIN_CMD_DEV_MODE_SET` = 17; request `virtio_admin_cmd_dev_mode_set_data`; no reply codec; code
+   * carried in `virtio_admin_cmd (driver-written)`.
    *
    * Spec: `Basic Facilities of a Virtio Device / Device groups / Group administration commands`, admin.tex:121.
    */
-  DEV_MODE_SET: { name: "VIRTIO_ADMIN_CMD_DEV_MODE_SET", code: 17, request: VirtioAdminCmdDevModeSetDataCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
+  DEV_MODE_SET: { name: "VIRTIO_ADMIN_CMD_DEV_MODE_SET", code: 17, request: VirtioAdminCmdDevModeSetDataCodec, header: VirtioAdminCmdDriverPartCodec, section: "sec:Basic Facilities of a Virtio Device / Device groups / Group administration commands", source: "admin.tex:121" },
 } as const satisfies CommandTable;
