@@ -8,7 +8,7 @@
 import type { Command, Device } from "../../grammar/ir/types.js";
 import { pascal, shortKeys } from "../names.js";
 import type { PlanContext } from "./context.js";
-import type { StructPlan, StructPlanner } from "./structs.js";
+import { commandStructPlan, type StructPlan, type StructPlanner } from "./structs.js";
 
 /** One command of the table. */
 export interface CommandEntryPlan {
@@ -66,9 +66,9 @@ export function planCommandTable(ctx: PlanContext, device: Device | undefined, c
       key: keys[i]!,
       value: c.value!,
       classValue: c.classValue ?? undefined,
-      request: framed ? framed.driver : codecOf(ctx, planner, c.request, `command ${c.name}: request`, notes),
-      reply: !c.reply && framed ? framed.device : codecOf(ctx, planner, c.reply, `command ${c.name}: reply`, notes),
-      header: c.header && c.header !== c.request ? (framingOf(planner, c.header)?.driver ?? codecOf(ctx, planner, c.header, `command ${c.name}: header`, notes)) : undefined,
+      request: framed ? framed.driver : commandStructPlan(ctx, planner, c.request, `command ${c.name}: request`, notes, LEFT_OUT),
+      reply: !c.reply && framed ? framed.device : commandStructPlan(ctx, planner, c.reply, `command ${c.name}: reply`, notes, LEFT_OUT),
+      header: c.header && c.header !== c.request ? (framingOf(planner, c.header)?.driver ?? commandStructPlan(ctx, planner, c.header, `command ${c.name}: header`, notes, LEFT_OUT)) : undefined,
       notes,
     });
   });
@@ -81,12 +81,5 @@ function framingOf(planner: StructPlanner, name: string): { driver: StructPlan; 
   return p?.kind === "framing" ? { driver: p.framing.driver, device: p.framing.device } : undefined;
 }
 
-function codecOf(ctx: PlanContext, planner: StructPlanner, name: string | undefined, what: string, notes: string[]): StructPlan | undefined {
-  if (!name) return undefined;
-  const p = planner.plan(name);
-  if (p?.kind === "codec") return p.plan;
-  const note = `${what} struct ${name} has no codec; left out of the table`;
-  ctx.warn(note);
-  notes.push(note);
-  return undefined;
-}
+/** What the command table does with a struct that has no codec. */
+const LEFT_OUT = "left out of the table";

@@ -16,7 +16,7 @@ import { NameRegistry, pascal, shortKeys } from "../names.js";
 import type { GroupPlan } from "./constants.js";
 import type { PlanContext } from "./context.js";
 import { requirementsFor, type RequirementMatch } from "./requirements.js";
-import type { FieldPlan, StructPlan, StructPlanner } from "./structs.js";
+import { commandStructPlan, type FieldPlan, type StructPlan, type StructPlanner } from "./structs.js";
 
 /** One command of the table. */
 export interface CommandPlan {
@@ -135,8 +135,8 @@ export function planControl(ctx: PlanContext, device: Device, planner: StructPla
     }
     codes.add(code);
     const notes: string[] = [];
-    const request = structFor(ctx, planner, c.request, `command ${c.name}: request`, notes);
-    const reply = replyField ? structFor(ctx, planner, c.reply, `command ${c.name}: reply`, notes) : undefined;
+    const request = commandStructPlan(ctx, planner, c.request, `command ${c.name}: request`, notes, RAW);
+    const reply = replyField ? commandStructPlan(ctx, planner, c.reply, `command ${c.name}: reply`, notes, RAW) : undefined;
     out.push({
       command: c,
       key: keys[i]!,
@@ -166,13 +166,6 @@ export function planControl(ctx: PlanContext, device: Device, planner: StructPla
   };
 }
 
-function structFor(ctx: PlanContext, planner: StructPlanner, name: string | undefined, what: string, notes: string[]): StructPlan | undefined {
-  if (!name) return undefined;
-  const p = planner.plan(name);
-  if (p?.kind === "codec") return p.plan;
-  const note = `${what} struct ${name} has no codec; carried as raw bytes`;
-  ctx.warn(note);
-  notes.push(note);
-  return undefined;
-}
+/** What the control codec does with a payload struct that has no codec. */
+const RAW = "carried as raw bytes";
 

@@ -431,3 +431,17 @@ export function plannedTypeNames(p: PlannedStruct): string[] {
   if (p.kind === "framing") return [p.framing.typeName, p.framing.driver.typeName, p.framing.device.typeName];
   return [];
 }
+
+/**
+ * The codec plan of struct `name` for a command's `what` (`command X: request`), or undefined when it has none:
+ * then the degradation (`… has no codec; <consequence>`) is warned and added to `notes` for the TSDoc.
+ */
+export function commandStructPlan(ctx: PlanContext, planner: StructPlanner, name: string | undefined, what: string, notes: string[], consequence: string): StructPlan | undefined {
+  if (!name) return undefined;
+  const p = planner.plan(name);
+  if (p?.kind === "codec") return p.plan;
+  const note = `${what} struct ${name} has no codec; ${consequence}`;
+  ctx.warn(note);
+  notes.push(note);
+  return undefined;
+}

@@ -75,3 +75,21 @@ export function sameNoun(a: string, b: string): boolean {
   const norm = (x: string) => x.toLowerCase().replace(/(es|s)$/, "");
   return norm(a) === norm(b);
 }
+
+/** Levenshtein distance, capped for speed (`cap + 1` once the distance is known to exceed `cap`). */
+export function editDistance(a: string, b: string, cap = 8): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > cap) return cap + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -11,7 +11,9 @@
  */
 import type { Document } from "../document/document.js";
 import { cmpSpan, compareCodeUnits } from "../ir/build.js";
-import { CONSTANT_NAME_RE } from "../ir/text.js";
+import { CONSTANT_NAME_RE, editDistance } from "../ir/text.js";
+
+export { editDistance };
 import type { Diagnostic, Field, SourceSpan, SpecIR } from "../ir/types.js";
 
 /** Standard LaTeX and package macros the virtio spec uses (definitions in the tree are added at run time). */
@@ -51,24 +53,6 @@ export interface LintOptions {
    * Without it, everything in the tree is reported.
    */
   scope?: Map<string, Set<number>>;
-}
-
-/** Levenshtein distance, capped for speed. */
-export function editDistance(a: string, b: string, cap = 8): number {
-  if (Math.abs(a.length - b.length) > cap) return cap + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      cur.push(v);
-      rowMin = Math.min(rowMin, v);
-    }
-    if (rowMin > cap) return cap + 1;
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /**

@@ -512,10 +512,6 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
   // 2b. name: a struct named as the code is, with a role word in between (VIRTIO_MEDIA_CMD_MUNMAP →
   // virtio_media_cmd_munmap and virtio_media_resp_munmap; VIRTIO_RTC_REQ_READ_ALARM → virtio_rtc_req_read_alarm
   // and virtio_rtc_resp_read_alarm), for text that defines a code's structs without a sentence tying them.
-  const ROLE_WORDS = new Map<string, "request" | "reply">([
-    ["cmd", "request"], ["req", "request"], ["request", "request"], ["command", "request"],
-    ["resp", "reply"], ["response", "reply"], ["reply", "reply"], ["result", "reply"],
-  ]);
   for (const c of commands) {
     const short = shortNamesOf(byScope.get(c.def.device ?? "") ?? []).get(c.def.name);
     if (!short) continue;
@@ -524,7 +520,7 @@ export function commandLinksPass(input: CommandLinksInput, diagnostics: Diagnost
     for (const name of structByName.keys()) {
       if (!name.startsWith(prefix) || !name.endsWith(suffix) || name.length <= prefix.length + suffix.length) continue;
       const middle = name.slice(prefix.length, name.length - suffix.length).split("_");
-      const roles = new Set(middle.map((w) => ROLE_WORDS.get(w)));
+      const roles = new Set(middle.map((w) => (NAME_REPLY_WORDS.has(w) ? "reply" : NAME_REQUEST_WORDS.has(w) ? "request" : undefined)));
       if (roles.size !== 1 || roles.has(undefined)) continue;
       add(c.def.name, [...roles][0]!, name, "name", structByName.get(name)!.source);
     }

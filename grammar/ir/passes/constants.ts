@@ -6,7 +6,7 @@
  */
 import { evalConstExpr, expandFunctionMacros, type FunctionMacro, type Member } from "../../clisting/clisting.js";
 import type { Document } from "../../document/document.js";
-import { slugify, splitSentences, squash } from "../text.js";
+import { editDistance, slugify, splitSentences, squash } from "../text.js";
 import type { Constant, ConstantGroup, ConstantGroupKind, Enum, SourceSpan, Struct } from "../types.js";
 import { fmt, toSpan, type DiagnosticSink, type MailFor, type PlacedItem, type Sentence } from "./context.js";
 import type { DevicesOutput } from "./devices.js";
@@ -316,20 +316,5 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
 
 /** The function-like macros the spec defines within two edits of `name` (what a misspelt call meant). */
 function nearMacros(macros: ReadonlyMap<string, FunctionMacro>, name: string): string[] {
-  return [...macros.keys()].filter((m) => editDistance(m, name) <= 2);
-}
-
-/** Levenshtein distance, for naming the macro a misspelt call meant. */
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
+  return [...macros.keys()].filter((m) => editDistance(m, name, 2) <= 2);
 }

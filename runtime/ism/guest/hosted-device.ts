@@ -15,8 +15,8 @@ import { IsmDeviceStatus } from "../device-status.js";
 import type { IsmDomain } from "../domain.js";
 import type { IsmEventDelivery } from "../events.js";
 import type { GuestMemory } from "../../memory/index.js";
-import { bindPackedRing, bindSplitRing, isPackedRing, VIRTIO_F_RING_PACKED } from "../../virtqueue/index.js";
-import { DEV_MEM_FEATURE, IsmDriverError } from "../driver/index.js";
+import { bindPackedRing, bindSplitRing, isPackedRing } from "../../virtqueue/index.js";
+import { DEV_MEM_FEATURE, hasPackedRing, IsmDriverError, RING_PACKED_FEATURE } from "../driver/index.js";
 import type { IsmQueueSetup } from "../driver/index.js";
 import { LineInterruptTable } from "./interrupt-line.js";
 
@@ -70,7 +70,7 @@ export class HostedDevice {
     // The core starts with DEV_MEM as offered; activation renegotiates it if the driver declines.
     this.core = domain.createDevice({ chunkCount: options.chunkCount, devMem: offerDevMem, ...(options.vectorCount === undefined ? {} : { vectorCount: options.vectorCount }) });
     this.interrupts = new LineInterruptTable(this.core.vectorCount);
-    this.deviceFeatures = VIRTIO_F_VERSION_1 | (offerDevMem ? DEV_MEM_FEATURE : 0n) | (options.offerPackedRing ? 1n << BigInt(VIRTIO_F_RING_PACKED) : 0n);
+    this.deviceFeatures = VIRTIO_F_VERSION_1 | (offerDevMem ? DEV_MEM_FEATURE : 0n) | (options.offerPackedRing ? RING_PACKED_FEATURE : 0n);
   }
 
   /** The virtqueue glue, once the driver activated the device. */
@@ -130,7 +130,7 @@ export class HostedDevice {
     // driver learns at activation that its rings are unusable.
     for (const [name, ring] of [["controlq", setup.controlq], ["eventq", setup.eventq]] as const) {
       // The layout must be the one the features say: packed exactly when VIRTIO_F_RING_PACKED was accepted.
-      if (isPackedRing(ring) !== (((setup.features >> BigInt(VIRTIO_F_RING_PACKED)) & 1n) === 1n)) {
+      if (isPackedRing(ring) !== hasPackedRing(setup.features)) {
         throw new IsmDriverError("activation-failed", `${name} ring is ${isPackedRing(ring) ? "packed" : "split"}, but VIRTIO_F_RING_PACKED was ${isPackedRing(ring) ? "not " : ""}negotiated`);
       }
       const bound = isPackedRing(ring) ? bindPackedRing(this.memory, ring) : bindSplitRing(this.memory, ring);
