@@ -57,6 +57,7 @@ export const DIAGNOSTIC_CODES = {
   "field-name-spelling": { severities: ["warning"], stage: "lint", meaning: "\\field{x} spelled differently from the struct field it names" },
   "undefined-field": { severities: ["warning"], stage: "lint", meaning: "\\field{x} names no field of any struct in scope" },
   "undefined-type": { severities: ["error"], stage: "lint", meaning: "a field's type is used but not defined" },
+  "external-type": { severities: ["warning"], stage: "lint", meaning: "a field's struct type is not defined in the spec but named after another specification its chapter names (FUSE, V4L2)" },
   "native-endian": { severities: ["warning"], stage: "lint", meaning: "a multi-byte field without byte order (uNN instead of leNN/beNN)" },
   "misaligned-field": { severities: ["warning"], stage: "lint", meaning: "a field not at a multiple of its natural alignment" },
   "unused-constant": { severities: ["warning"], stage: "lint", meaning: "a constant defined but never used in the text" },

@@ -233,13 +233,35 @@ export function lint(doc: Document, ir: SpecIR, opts: LintOptions = {}): Diagnos
   }
 
   // Types and layout.
+  // A struct type named after another specification that its chapter names (`struct fuse_in_header` where the
+  // text says "FUSE", `struct v4l2_buffer` beside "V4L2"), of a family this spec defines no struct of, is that
+  // specification's: a warning saying so, not an undefined type.
+  const prefixOf = (name: string): string => name.split("_")[0]!.toLowerCase();
+  const specPrefixes = new Set(ir.structs.map((x) => prefixOf(x.name)));
+  const wordsOfFile = new Map<string, Set<string>>();
+  for (const sec of doc.sections) {
+    for (const b of sec.blocks) {
+      const proses = b.kind === "prose" ? [b.prose] : b.kind === "list" ? b.items.map((it) => it.body) : [];
+      for (const pr of proses) {
+        const words = wordsOfFile.get(pr.span.file) ?? wordsOfFile.set(pr.span.file, new Set()).get(pr.span.file)!;
+        for (const w of pr.text.match(/\b[A-Z][A-Z0-9]+\b/g) ?? []) words.add(w);
+      }
+    }
+  }
+  const externalSpec = (type: string, file: string): string | undefined => {
+    const word = prefixOf(type);
+    if (specPrefixes.has(word)) return undefined;
+    return wordsOfFile.get(file)?.has(word.toUpperCase()) ? word.toUpperCase() : undefined;
+  };
   for (const st of ir.structs) {
     const walk = (fields: Field[], prefix: string) => {
       for (const f of fields) {
         if (f.type.kind === "unknown") {
           out.push({ severity: "error", code: "undefined-type", message: `${prefix}${f.name}: type '${f.type.name}' is used but not defined`, source: f.source });
         } else if (f.type.kind === "struct" && !f.type.resolved) {
-          out.push({ severity: "error", code: "undefined-type", message: `${prefix}${f.name}: struct ${f.type.name} is used but not defined in this spec`, source: f.source });
+          const external = externalSpec(f.type.name, f.source.file);
+          if (external) out.push({ severity: "warning", code: "external-type", message: `${prefix}${f.name}: struct ${f.type.name} is not defined in this spec; the text names ${external}, whose struct it is taken to be`, source: f.source });
+          else out.push({ severity: "error", code: "undefined-type", message: `${prefix}${f.name}: struct ${f.type.name} is used but not defined in this spec`, source: f.source });
         }
         if (f.type.kind === "primitive" && f.type.endian === "none" && f.type.size > 1) {
           out.push({ severity: "warning", code: "native-endian", message: `${prefix}${f.name}: ${f.type.name} has no byte order; wire structs use le${f.type.size * 8} (or be${f.type.size * 8})`, source: f.source });

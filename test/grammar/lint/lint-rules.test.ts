@@ -75,3 +75,26 @@ The device MUST plug.
     ]);
   });
 });
+
+describe("struct types of another specification", () => {
+  const TEX = String.raw`\section{Zed Device}\label{sec:Zed}
+The zed device carries ZEDPROTO messages; their layout is defined by ZEDPROTO.
+\begin{lstlisting}
+struct virtio_zed_req {
+        struct zedproto_header hdr;
+        struct virtio_zed_missing more;
+        struct otherproto_thing x;
+};
+\end{lstlisting}
+`;
+  it("is a warning naming that specification when the text names it and the spec defines no struct of its family", () => {
+    const { doc, ir } = irOf(TEX);
+    const found = lint(doc, ir).filter((d) => d.code === "external-type" || d.code === "undefined-type").map((d) => [d.code, d.message]);
+    expect(found).toEqual([
+      ["external-type", "virtio_zed_req.hdr: struct zedproto_header is not defined in this spec; the text names ZEDPROTO, whose struct it is taken to be"],
+      // A struct of the spec's own family, or of a specification the text never names, stays undefined.
+      ["undefined-type", "virtio_zed_req.more: struct virtio_zed_missing is used but not defined in this spec"],
+      ["undefined-type", "virtio_zed_req.x: struct otherproto_thing is used but not defined in this spec"],
+    ]);
+  });
+});
